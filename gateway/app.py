@@ -1,0 +1,191 @@
+"""Assembles the aiohttp app: one route per spec operation, the request pipeline, the admin API.
+
+decode -> vendor auth (resolves the tenant) -> coerce + validate -> handler (one engine call)
+-> vendor renderer or vendor error envelope -> response validation -> encode."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aiohttp import web
+
+from . import codecs, specs
+from .engine import Engine
+from .engine.errors import EngineError
+from .journal import Journal
+from .specs import Operation, Violation
+from .vendors import registry
+from .vendors.base import Call, Reply, Vendor, VendorError
+
+log = logging.getLogger("loyalty_gateway")
+
+XML_TYPES = ("application/xml", "text/xml")
+
+
+@dataclass
+class Config:
+    validation: str = "strict"           # strict | warn | off
+    validate_responses: bool = False
+    journal_size: int = 1000
+
+
+@dataclass
+class Gateway:
+    engine: Engine
+    config: Config = field(default_factory=Config)
+    vendors: dict[str, Vendor] = field(default_factory=dict)
+    specs: dict[str, specs.Spec] = field(default_factory=dict)
+    journals: dict[str, Journal] = field(default_factory=dict)
+    faults: Any = None
+
+    def journal(self, tenant_id: str) -> Journal:
+        j = self.journals.get(tenant_id)
+        if j is None:
+            j = self.journals[tenant_id] = Journal(self.config.journal_size)
+        return j
+
+
+GATEWAY = web.AppKey("gateway", Gateway)
+
+
+def _request_format(request: web.Request, op: Operation) -> str:
+    return "xml" if request.content_type in XML_TYPES and any(m in XML_TYPES for m in op.body_media) else "json"
+
+
+def _encode(vendor: Vendor, reply: Reply, fmt: str) -> web.Response:
+    if reply.body is None:
+        return web.Response(status=reply.status, headers=reply.headers)
+    if fmt == "xml" and vendor.xml_root:
+        return web.Response(status=reply.status, body=codecs.encode_xml(reply.body, vendor.xml_root),
+                            content_type="application/xml", charset="utf-8", headers=reply.headers)
+    return web.Response(status=reply.status, body=codecs.encode_json(reply.body),
+                        content_type="application/json", charset="utf-8", headers=reply.headers)
+
+
+def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:
+    handler = getattr(vendor.responses, op.handler, None) if vendor.responses else None
+    strict = gw.config.validation == "strict"
+    check = gw.config.validation != "off"
+    body_expected = op.body_schema is not None or bool(op.body_media)
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        fmt = "json"
+        tenant = None
+        call: Call | None = None
+        violations: list[Violation] = []
+        try:
+            # 1. decode
+            body = None
+            if body_expected and request.body_exists:
+                try:
+                    raw = await request.read()
+                except web.HTTPRequestEntityTooLarge:
+                    raise VendorError(vendor.malformed(op, "request body too large")) from None
+                fmt = _request_format(request, op)
+                if raw.strip():
+                    try:
+                        body = codecs.decode_xml(raw, vendor.xml_root) if fmt == "xml" else codecs.decode_json(raw)
+                    except codecs.DecodeError as exc:
+                        raise VendorError(vendor.malformed(op, str(exc), fmt)) from None
+            fmt = vendor.response_format(request, body, fmt)
+            # 2. who is calling
+            tenant = vendor.authenticate(request, op, gw.engine, body)
+            fault = gw.faults.take(tenant.id, vendor.name, op.operation_id) if gw.faults else None
+            if fault is not None:
+                outcome = await fault.apply(vendor, op)
+                if outcome is None:       # dropped connection
+                    return await _drop(request)
+                if outcome is not True:
+                    raise VendorError(outcome)
+            # 3. coerce and validate
+            path, e1 = op.coerce_params("path", request.match_info)
+            query, e2 = op.coerce_params("query", request.query)
+            if fmt == "xml" or request.content_type in XML_TYPES:
+                body = specs.coerce(body, op.body_schema)
+            if check:
+                violations = e1 + e2 + op.validate_params("path", path) + op.validate_params("query", query) \
+                    + op.validate_body(body)
+                if violations and strict:
+                    raise VendorError(vendor.invalid(op, violations))
+            # 4. one engine call, rendered by the vendor
+            call = Call(request, op, tenant, path, query, body, fmt)
+            if handler is None:
+                reply = vendor.not_implemented(op)
+            else:
+                reply = handler(call)
+        except VendorError as exc:
+            reply = exc.reply
+        except EngineError as exc:
+            reply = vendor.engine_error(op, exc)
+        except Exception:   # a bug must still answer in the vendor's shape, never a bare 500
+            log.exception("unhandled error in %s.%s", vendor.name, op.operation_id)
+            reply = vendor.internal(op)
+        response_violations = []
+        if gw.config.validate_responses:
+            response_violations = op.validate_response(reply.status, reply.body)
+            if response_violations:
+                log.warning("%s.%s response violates the spec: %s", vendor.name, op.operation_id,
+                            "; ".join(f"{v.pointer} {v.message}" for v in response_violations))
+        flagged = (0 if strict else len(violations)) + len(response_violations)
+        if flagged:
+            reply.headers["X-Gateway-Violations"] = str(flagged)
+        if tenant is not None:
+            gw.journal(tenant.id).record(
+                vendor=vendor.name, operation=op.operation_id, method=request.method, path=request.path,
+                status=reply.status, duration_ms=(time.perf_counter() - started) * 1000,
+                request_violations=violations, response_violations=response_violations,
+                entries=call.created if call else [], at=tenant.now())
+        return _encode(vendor, reply, fmt)
+
+    handle.__name__ = f"{vendor.name}_{op.operation_id}"
+    return handle
+
+
+async def _drop(request: web.Request) -> web.StreamResponse:
+    if request.transport is not None:
+        request.transport.close()
+    raise web.HTTPException()   # never sent: the connection is gone
+
+
+def _vendor_for_path(gw: Gateway, path: str) -> Vendor | None:
+    for v in gw.vendors.values():
+        if any(path.startswith(p) for p in getattr(v, "path_prefixes", ())):
+            return v
+    return None
+
+
+@web.middleware
+async def unknown_routes(request: web.Request, handler):
+    """404/405 for paths no spec declares, in the shape of the vendor whose prefix they share."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        gw = request.app[GATEWAY]
+        vendor = _vendor_for_path(gw, request.path)
+        if vendor is None:
+            return web.json_response({"message": f"no route for {request.method} {request.path}"}, status=404)
+        return _encode(vendor, vendor.not_found_route(request.path), "json")
+    except web.HTTPMethodNotAllowed as exc:
+        return web.json_response({"message": f"method {request.method} not allowed",
+                                  "allowed": sorted(exc.allowed_methods)}, status=405,
+                                 headers={"Allow": ",".join(sorted(exc.allowed_methods))})
+
+
+def build_app(engine: Engine, config: Config | None = None, vendors: list[str] | None = None) -> web.Application:
+    from . import admin, faults
+    gw = Gateway(engine=engine, config=config or Config())
+    gw.faults = faults.Faults()
+    app = web.Application(middlewares=[unknown_routes], client_max_size=codecs.MAX_BODY)
+    app[GATEWAY] = gw
+    for name in vendors or specs.available():
+        spec = specs.get(name)
+        vendor = registry.get(name)
+        gw.specs[name] = spec
+        gw.vendors[name] = vendor
+        for op in spec.operations.values():
+            app.router.add_route(op.method, op.path, make_handler(gw, vendor, op), name=f"{name}.{op.operation_id}")
+    admin.setup(app, gw)
+    return app

@@ -1,0 +1,100 @@
+"""JSON and XML bodies. JSON numbers become Decimal (never float); NaN/Infinity are refused;
+XML is parsed by xmltodict/expat with entities off and a size cap, root element <xml>."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import xmltodict
+
+MAX_BODY = 1 << 20   # 1 MiB: far above any loyalty call; larger bodies are refused before parsing
+
+
+class DecodeError(ValueError):
+    """The body is not well-formed in the declared format."""
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw, parse_float=Decimal, parse_constant=_no_constants)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise DecodeError(f"malformed JSON: {exc}") from None
+
+
+def _xml_clean(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            if k.startswith("@") or k.startswith("#"):    # attributes and stray text carry nothing here
+                continue
+            out[k] = _xml_clean(v)
+        return out
+    if isinstance(node, list):
+        return [_xml_clean(v) for v in node]
+    return node
+
+
+def decode_xml(raw: bytes, root: str = "xml") -> dict:
+    try:
+        doc = xmltodict.parse(raw, disable_entities=True, strip_whitespace=True)
+    except Exception as exc:   # expat errors, entity declarations, bad encodings
+        raise DecodeError(f"malformed XML: {exc}") from None
+    if not isinstance(doc, dict) or list(doc) != [root]:
+        raise DecodeError(f"malformed XML: the root element must be <{root}>")
+    body = doc[root]
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise DecodeError(f"malformed XML: <{root}> must contain elements")
+    return _xml_clean(body)
+
+
+def jsonable(value: Any) -> Any:
+    """Decimal -> int when integral, else float (JSON numbers); datetimes -> ISO strings."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def encode_json(value: Any) -> bytes:
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode()
+
+
+def _xml_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {k: _xml_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_xml_text(v) for v in value]
+    return str(value)
+
+
+def encode_xml(value: dict, root: str = "xml") -> bytes:
+    """Objects become nested elements, lists repeated sibling elements, as Altcraft's examples show."""
+    return xmltodict.unparse({root: _xml_text(value)}, full_document=False).encode()

@@ -1,0 +1,99 @@
+"""One exception type per failure; each vendor maps them to its own envelope and status."""
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base: a refused operation. Nothing was changed."""
+
+    code = "engine_error"
+
+    def __init__(self, message: str, **detail):
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class NotFound(EngineError):
+    code = "not_found"
+
+
+class TenantNotFound(NotFound):
+    code = "tenant_not_found"
+
+
+class ProgramNotFound(NotFound):
+    code = "program_not_found"
+
+
+class CurrencyNotFound(NotFound):
+    code = "currency_not_found"
+
+
+class MemberNotFound(NotFound):
+    code = "member_not_found"
+
+
+class TransactionNotFound(NotFound):
+    code = "transaction_not_found"
+
+
+class HoldNotFound(NotFound):
+    code = "hold_not_found"
+
+
+class RedemptionNotFound(NotFound):
+    code = "redemption_not_found"
+
+
+class DefinitionNotFound(NotFound):
+    code = "definition_not_found"
+
+
+class MemberInactive(EngineError):
+    """The member exists but is deleted / not registered in the program."""
+
+    code = "member_inactive"
+
+
+class MemberExists(EngineError):
+    code = "member_exists"
+
+
+class InvalidAmount(EngineError):
+    """Zero, negative, non-finite, absurdly large or over-precise amounts."""
+
+    code = "invalid_amount"
+
+
+class InsufficientPoints(EngineError):
+    code = "insufficient_points"
+
+
+class LimitExceeded(EngineError):
+    """A program/currency rule (min/max balance, per-operation cap) refuses the operation."""
+
+    code = "limit_exceeded"
+
+
+class InvalidState(EngineError):
+    """The transaction/hold is not in a state that allows this (commit after rollback...)."""
+
+    code = "invalid_state"
+
+
+class AlreadyCancelled(InvalidState):
+    code = "already_cancelled"
+
+
+class DuplicateKey(EngineError):
+    """An idempotency key or business id was used before with a different request."""
+
+    code = "duplicate_key"
+
+
+class InvalidTime(EngineError):
+    code = "invalid_time"
+
+
+class InvalidRequest(EngineError):
+    code = "invalid_request"

@@ -1,0 +1,344 @@
+"""The points ledger of one member in one point currency: lots, holds, entries.
+
+Every function takes the tenant store and `now` (from the tenant clock) and runs inside the
+caller's `store.atomic()`. `settle` is called first by every operation, reads included: it
+applies what time alone has done (lots expiring, holds and temporary entries timing out),
+so figures are computed from live lots only and never cost more as history grows."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from ..store.base import TenantStore
+from .errors import InsufficientPoints, InvalidState, LimitExceeded
+from .model import ZERO, Entry, Hold, Lot, PointCurrency, Totals
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    currency: PointCurrency
+    available: Decimal        # spendable now: available lots minus active holds
+    pending: Decimal          # earned, not yet available (return window, uncommitted credits)
+    held: Decimal
+    lifetime_earned: Decimal
+    next_expiring_amount: Decimal
+    next_expiring_at: datetime | None
+    as_of: datetime
+
+    @property
+    def total(self) -> Decimal:
+        return self.available + self.pending
+
+    def value(self, points: Decimal) -> Decimal:
+        return points * self.currency.value
+
+
+def _expiry_order(lot: Lot):
+    return (lot.expires_at is None, lot.expires_at or lot.earned_at, lot.earned_at, lot.id)
+
+
+def new_entry(store: TenantStore, member_id: str, currency_id: str, kind: str, amount: Decimal,
+              at: datetime, **kw) -> Entry:
+    return Entry(id=kw.pop("id", None) or new_id(), seq=store.next_seq("entry"), member_id=member_id,
+                 currency_id=currency_id, kind=kind, amount=amount, at=at, **kw)
+
+
+def _bump(store: TenantStore, member_id: str, currency_id: str, **delta: Decimal) -> Totals:
+    t = store.totals(member_id, currency_id)
+    t = replace(t, **{k: getattr(t, k) + v for k, v in delta.items()})
+    store.put_totals(member_id, currency_id, t)
+    return t
+
+
+# --- time ----------------------------------------------------------------------------------
+
+def settle(store: TenantStore, member_id: str, currency: PointCurrency, now: datetime) -> None:
+    cid = currency.id
+    for e in store.temporary_entries(member_id, cid):
+        if e.deadline is not None and e.deadline <= now:
+            rollback(store, e, now, status="rolled_back", reason="timeout")
+    for h in store.active_holds(member_id, cid):
+        if h.expires_at <= now:
+            store.put_hold(replace(h, state="expired"))
+    for lot in store.open_lots(member_id, cid):
+        if lot.expires_at is not None and lot.expires_at <= now and lot.remaining > 0 and not lot.provisional:
+            entry = new_entry(store, member_id, cid, "expire", lot.remaining, lot.expires_at,
+                              origin="expiry", lots=((lot.id, lot.remaining),))
+            store.put_entry(entry)
+            _bump(store, member_id, cid, expired=lot.remaining)
+            store.put_lot(replace(lot, remaining=ZERO))
+
+
+def balance(store: TenantStore, member_id: str, currency: PointCurrency, now: datetime) -> Balance:
+    spendable = pending = ZERO
+    next_at: datetime | None = None
+    next_amount = ZERO
+    for lot in store.open_lots(member_id, currency.id):
+        if lot.remaining <= 0 or (lot.expires_at is not None and lot.expires_at <= now):
+            continue
+        if lot.provisional or lot.available_at > now:
+            pending += lot.remaining
+        else:
+            spendable += lot.remaining
+        if lot.expires_at is not None and not lot.provisional:
+            if next_at is None or lot.expires_at < next_at:
+                next_at, next_amount = lot.expires_at, lot.remaining
+            elif lot.expires_at == next_at:
+                next_amount += lot.remaining
+    held = sum((h.amount for h in store.active_holds(member_id, currency.id) if h.expires_at > now), ZERO)
+    totals = store.totals(member_id, currency.id)
+    return Balance(currency=currency, available=spendable - held, pending=pending, held=held,
+                   lifetime_earned=totals.earned - totals.cancelled, next_expiring_amount=next_amount,
+                   next_expiring_at=next_at, as_of=now)
+
+
+def expiry_for(currency: PointCurrency, available_at: datetime) -> datetime | None:
+    if currency.fixed_expiry:
+        day, month = (int(x) for x in currency.fixed_expiry.split("/"))
+        candidate = available_at.replace(month=month, day=day, hour=0, minute=0, second=0, microsecond=0)
+        if candidate <= available_at:
+            candidate = candidate.replace(year=candidate.year + 1)
+        return candidate
+    if currency.expiry_days is None:
+        return None
+    return available_at + timedelta(days=currency.expiry_days)
+
+
+# --- credits -------------------------------------------------------------------------------
+
+def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: Decimal, now: datetime, *,
+           earned_at: datetime | None = None, available_at: datetime | None = None,
+           expires_at: datetime | None = None, pending_days: int | None = None,
+           provisional: bool = False, deadline: datetime | None = None, origin: str = "",
+           refs: dict | None = None, counts_for_tier: bool = True, entry_id: str | None = None) -> Entry:
+    """Add a lot. Rules of the currency (max balance, per-operation cap) apply here."""
+    rules = currency.rules
+    if rules.max_credit is not None and amount > rules.max_credit:
+        raise LimitExceeded("credit exceeds the per-operation limit", limit=str(rules.max_credit))
+    if rules.max_balance is not None:
+        b = balance(store, member_id, currency, now)
+        room = rules.max_balance - b.total
+        if amount > room:
+            if rules.overtaking == "partial" and room > 0:
+                amount = room
+            else:
+                raise LimitExceeded("credit would exceed the maximum balance", limit=str(rules.max_balance))
+    earned_at = earned_at or now
+    if available_at is None:
+        days = currency.pending_days if pending_days is None else pending_days
+        available_at = earned_at + timedelta(days=days)
+    if expires_at is None:
+        expires_at = expiry_for(currency, available_at)
+    entry_id = entry_id or new_id()
+    lot = Lot(id=new_id(), member_id=member_id, currency_id=currency.id, amount=amount, remaining=amount,
+              earned_at=earned_at, available_at=available_at, expires_at=expires_at, entry_id=entry_id,
+              provisional=provisional, counts_for_tier=counts_for_tier)
+    entry = new_entry(store, member_id, currency.id, "credit", amount, earned_at, id=entry_id,
+                      status="temporary" if provisional else "committed", origin=origin,
+                      refs=refs or {}, lots=((lot.id, amount),), deadline=deadline)
+    store.put_lot(lot)
+    if not provisional:
+        _bump(store, member_id, currency.id, earned=amount)
+        if counts_for_tier:
+            store.add_tier_credit(member_id, earned_at, amount)
+    store.put_entry(replace(entry, balance_after=balance(store, member_id, currency, now).available))
+    return store.entry(entry_id)
+
+
+def activate(store: TenantStore, entry: Entry, now: datetime) -> Decimal:
+    """Make a credit's pending points available now (returns how many were pending)."""
+    moved = ZERO
+    for lot_id, _ in entry.lots:
+        lot = store.lot(lot_id)
+        if lot and lot.available_at > now and lot.remaining > 0:
+            moved += lot.remaining
+            store.put_lot(replace(lot, available_at=now))
+    return moved
+
+
+# --- debits --------------------------------------------------------------------------------
+
+def _take(store: TenantStore, member_id: str, currency: PointCurrency, amount: Decimal, now: datetime):
+    """Consume available lots soonest-expiring first; returns (lot id, amount) pairs."""
+    taken, left = [], amount
+    lots = sorted((l for l in store.open_lots(member_id, currency.id)
+                   if not l.provisional and l.available_at <= now and l.remaining > 0
+                   and (l.expires_at is None or l.expires_at > now)), key=_expiry_order)
+    for lot in lots:
+        if left <= 0:
+            break
+        part = min(lot.remaining, left)
+        store.put_lot(replace(lot, remaining=lot.remaining - part))
+        taken.append((lot.id, part))
+        left -= part
+    if left > 0:   # the caller checked availability; reaching here is a bug, and atomic() undoes it
+        raise InsufficientPoints("not enough points", requested=str(amount))
+    return tuple(taken)
+
+
+def check_debit(store: TenantStore, member_id: str, currency: PointCurrency, amount: Decimal,
+                now: datetime, *, plus_hold: Decimal = ZERO) -> Balance:
+    rules = currency.rules
+    if rules.max_debit is not None and amount > rules.max_debit:
+        raise LimitExceeded("debit exceeds the per-operation limit", limit=str(rules.max_debit))
+    b = balance(store, member_id, currency, now)
+    if amount > b.available + plus_hold:
+        raise InsufficientPoints("insufficient points", requested=str(amount), available=str(b.available))
+    if rules.min_balance is not None and b.available + plus_hold - amount < rules.min_balance:
+        raise LimitExceeded("debit would take the balance below its minimum", limit=str(rules.min_balance))
+    return b
+
+
+def debit(store: TenantStore, member_id: str, currency: PointCurrency, amount: Decimal, now: datetime, *,
+          origin: str = "", refs: dict | None = None, hold: Hold | None = None,
+          entry_id: str | None = None) -> Entry:
+    """Spend points now. With `hold`, the held points are what is spent (the hold becomes used)."""
+    if hold is not None:
+        if hold.state != "active" or hold.expires_at <= now:
+            raise InvalidState("hold is not active", hold=hold.id, state=hold.state)
+        store.put_hold(replace(hold, state="used", used_by=entry_id))
+        check_debit(store, member_id, currency, amount, now)
+    else:
+        check_debit(store, member_id, currency, amount, now)
+    entry_id = entry_id or new_id()
+    taken = _take(store, member_id, currency, amount, now)
+    _bump(store, member_id, currency.id, spent=amount)
+    entry = new_entry(store, member_id, currency.id, "debit", amount, now, id=entry_id, origin=origin,
+                      refs=refs or {}, lots=taken, hold_id=hold.id if hold else None)
+    store.put_entry(replace(entry, balance_after=balance(store, member_id, currency, now).available))
+    return store.entry(entry_id)
+
+
+def place_hold(store: TenantStore, member_id: str, currency: PointCurrency, amount: Decimal, now: datetime,
+               expires_at: datetime, *, hold_id: str | None = None, entry_id: str | None = None) -> Hold:
+    check_debit(store, member_id, currency, amount, now)
+    h = Hold(id=hold_id or new_id(), member_id=member_id, currency_id=currency.id, amount=amount,
+             created_at=now, expires_at=expires_at, entry_id=entry_id)
+    store.put_hold(h)
+    return h
+
+
+def release_hold(store: TenantStore, hold: Hold, state: str = "released") -> Hold:
+    if hold.state != "active":
+        raise InvalidState("hold is not active", hold=hold.id, state=hold.state)
+    h = replace(hold, state=state)
+    store.put_hold(h)
+    return h
+
+
+# --- temporary entries (two-phase) --------------------------------------------------------------
+
+def temporary_debit(store: TenantStore, member_id: str, currency: PointCurrency, amount: Decimal,
+                    now: datetime, deadline: datetime, *, origin: str = "", refs: dict | None = None) -> Entry:
+    """Reserve points until commit, rollback or `deadline` (a hold backs the entry)."""
+    entry_id = new_id()
+    hold = place_hold(store, member_id, currency, amount, now, deadline, entry_id=entry_id)
+    entry = new_entry(store, member_id, currency.id, "debit", amount, now, id=entry_id, status="temporary",
+                      origin=origin, refs=refs or {}, hold_id=hold.id, deadline=deadline)
+    store.put_entry(replace(entry, balance_after=balance(store, member_id, currency, now).available))
+    return store.entry(entry_id)
+
+
+def commit(store: TenantStore, entry: Entry, currency: PointCurrency, now: datetime) -> Entry:
+    if entry.status != "temporary":
+        raise InvalidState(f"transaction is {entry.status}, not temporary", transaction=entry.id)
+    if entry.kind == "credit":
+        for lot_id, _ in entry.lots:
+            lot = store.lot(lot_id)
+            store.put_lot(replace(lot, provisional=False))
+            _bump(store, entry.member_id, entry.currency_id, earned=lot.amount)
+            if lot.counts_for_tier:
+                store.add_tier_credit(entry.member_id, lot.earned_at, lot.amount)
+    else:
+        hold = store.hold(entry.hold_id)
+        store.put_hold(replace(hold, state="used", used_by=entry.id))
+        taken = _take(store, entry.member_id, currency, entry.amount, now)
+        _bump(store, entry.member_id, entry.currency_id, spent=entry.amount)
+        entry = replace(entry, lots=taken)
+    out = replace(entry, status="committed", deadline=None,
+                  balance_after=balance(store, entry.member_id, currency, now).available)
+    store.put_entry(out)
+    return out
+
+
+def rollback(store: TenantStore, entry: Entry, now: datetime, *, status: str = "rolled_back",
+             reason: str = "") -> Entry:
+    """Undo a temporary entry: drop its provisional lot, or release its hold."""
+    if entry.status != "temporary":
+        raise InvalidState(f"transaction is {entry.status}, not temporary", transaction=entry.id)
+    if entry.kind == "credit":
+        for lot_id, _ in entry.lots:
+            lot = store.lot(lot_id)
+            store.put_lot(replace(lot, remaining=ZERO, provisional=False))
+    else:
+        hold = store.hold(entry.hold_id)
+        if hold is not None and hold.state == "active":
+            store.put_hold(replace(hold, state="released"))
+    out = replace(entry, status=status, deadline=None, refs={**entry.refs, **({"reason": reason} if reason else {})})
+    store.put_entry(out)
+    return out
+
+
+# --- reversals -------------------------------------------------------------------------------
+
+def reverse(store: TenantStore, entry: Entry, currency: PointCurrency, now: datetime, *,
+            amount: Decimal | None = None, origin: str = "cancel", refs: dict | None = None,
+            allow_negative: bool = False) -> Entry:
+    """Cancel (all or part of) a committed entry.
+
+    A credit: takes back what remains of its lot, up to `amount` (what was already spent stays
+    spent unless `allow_negative`, which is refused: a balance never goes negative).
+    A debit: restores the points to the lots they came from, with their expiry."""
+    if entry.status not in ("committed",):
+        raise InvalidState(f"transaction is {entry.status}", transaction=entry.id)
+    left_to_reverse = entry.amount - entry.reversed_amount
+    if left_to_reverse <= 0:
+        raise InvalidState("transaction is already fully reversed", transaction=entry.id)
+    want = left_to_reverse if amount is None else min(amount, left_to_reverse)
+    cid = entry.currency_id
+    parts = []
+    if entry.kind == "credit":
+        remaining_total = ZERO
+        for lot_id, _ in entry.lots:
+            lot = store.lot(lot_id)
+            remaining_total += lot.remaining if lot else ZERO
+        if remaining_total < want:
+            raise InsufficientPoints("points of this credit were already spent", requested=str(want),
+                                     remaining=str(remaining_total))
+        left = want
+        for lot_id, _ in entry.lots:
+            lot = store.lot(lot_id)
+            part = min(lot.remaining, left)
+            if part > 0:
+                store.put_lot(replace(lot, remaining=lot.remaining - part))
+                parts.append((lot_id, part))
+                left -= part
+        _bump(store, entry.member_id, cid, cancelled=want)
+        if any(store.lot(l).counts_for_tier for l, _ in entry.lots if store.lot(l)):
+            store.add_tier_credit(entry.member_id, entry.at, -want)
+    elif entry.kind == "debit":
+        left = want
+        for lot_id, took in reversed(entry.lots):
+            if left <= 0:
+                break
+            lot = store.lot(lot_id)
+            part = min(took, left)
+            store.put_lot(replace(lot, remaining=lot.remaining + part))
+            parts.append((lot_id, part))
+            left -= part
+        _bump(store, entry.member_id, cid, spent=-want)
+    else:
+        raise InvalidState(f"a {entry.kind} entry cannot be reversed", transaction=entry.id)
+    new_status = "cancelled" if want == left_to_reverse else entry.status
+    store.put_entry(replace(entry, reversed_amount=entry.reversed_amount + want, status=new_status))
+    rev = new_entry(store, entry.member_id, cid, "cancel", want, now, origin=origin, refs=refs or {},
+                    lots=tuple(parts), reverses=entry.id)
+    rev = replace(rev, balance_after=balance(store, entry.member_id, currency, now).available)
+    store.put_entry(rev)
+    return rev

@@ -1,0 +1,185 @@
+"""Vendor-neutral domain records. Frozen: the engine replaces, never mutates, so a store can
+undo or persist each change it is handed."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Mapping
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyRules:
+    """Limits and rounding a point currency enforces on every credit and debit."""
+
+    min_balance: Decimal | None = None
+    max_balance: Decimal | None = None
+    max_credit: Decimal | None = None
+    max_debit: Decimal | None = None
+    overtaking: str = "strict"          # strict | partial: what a credit over max_balance does
+    credit_rounding: str | None = None  # None (keep decimals) | lower | upper | natural
+    debit_rounding: str | None = None
+    max_amount: Decimal = Decimal("1000000000")  # anything above is absurd, whatever the rules say
+
+
+@dataclass(frozen=True, slots=True)
+class PointCurrency:
+    id: str
+    name: str
+    value: Decimal                      # money value of one point
+    decimals: int = 2                   # precision of point amounts
+    pending_days: int = 0               # return window: days before earned points are available
+    expiry_days: int | None = None      # counted from availability; None = never
+    fixed_expiry: str | None = None     # "dd/mm": expires when that date next comes (instead of expiry_days)
+    hold_minutes: int = 10
+    temp_timeout_sec: int = 600         # default timeout of a temporary transaction
+    rules: CurrencyRules = CurrencyRules()
+    external: Mapping[str, Any] = field(default_factory=dict)
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    id: int
+    handle: str
+    name: str
+    value_min: Decimal
+    value_maintain: Decimal
+    is_floor: bool = False
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RewardDefinition:
+    id: int
+    handle: str
+    name: str
+    value: Decimal
+    period_days: int | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    id: str
+    name: str
+    money_currency: str
+    currencies: tuple[PointCurrency, ...]
+    tiers: tuple[Tier, ...] = ()
+    tier_window_days: int = 365
+    reward_definitions: tuple[RewardDefinition, ...] = ()
+    currency_rates: Mapping[str, Decimal] = field(default_factory=dict)  # money currency -> rate
+    earn_per_money: Decimal = Decimal(1)   # points earned per unit of money paid
+    reversal_window_minutes: int = 10      # how long a redemption may be reversed
+    external: Mapping[str, Any] = field(default_factory=dict)
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def default_currency(self) -> PointCurrency:
+        return self.currencies[0]
+
+    def currency(self, currency_id: str | None) -> PointCurrency | None:
+        if currency_id is None:
+            return self.default_currency
+        for c in self.currencies:
+            if c.id == currency_id:
+                return c
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: str
+    seq: int                             # small integer id (profile tier record id etc.)
+    program_id: str
+    identities: Mapping[str, str]        # identity kind -> value; kinds are opaque to the engine
+    joined_at: datetime
+    active: bool = True                  # False once deleted / unregistered
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    """A credit: points that become available, may expire, and are consumed by debits."""
+
+    id: str
+    member_id: str
+    currency_id: str
+    amount: Decimal
+    remaining: Decimal
+    earned_at: datetime
+    available_at: datetime
+    expires_at: datetime | None
+    entry_id: str                        # the credit entry that created it
+    provisional: bool = False            # a temporary credit, not yet committed
+    counts_for_tier: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    id: str
+    member_id: str
+    currency_id: str
+    amount: Decimal
+    created_at: datetime
+    expires_at: datetime
+    state: str = "active"                # active | used | released | expired
+    entry_id: str | None = None          # the temporary debit entry it backs, if any
+    used_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One immutable ledger operation; its status may move on (temporary -> committed...)."""
+
+    id: str
+    seq: int
+    member_id: str
+    currency_id: str
+    kind: str                 # credit | debit | expire | cancel
+    amount: Decimal           # always positive; kind gives the direction
+    at: datetime
+    status: str = "committed"  # committed | temporary | rolled_back | cancelled
+    origin: str = ""          # what caused it (order, cashback, manual, redeem, refund, fixture...)
+    refs: Mapping[str, Any] = field(default_factory=dict)
+    lots: tuple[tuple[str, Decimal], ...] = ()   # debit: (lot id, amount taken); credit: (lot id, amount)
+    hold_id: str | None = None
+    deadline: datetime | None = None  # temporary entries: auto-rollback instant
+    reverses: str | None = None       # cancel/refund: the entry it reverses
+    reversed_amount: Decimal = ZERO   # how much of this entry has been reversed since
+    balance_after: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reward:
+    """Money-valued credit with an expiry (Omneo rewards)."""
+
+    id: int
+    member_id: str
+    definition_id: int
+    value_initial: Decimal
+    value_remaining: Decimal
+    issued_at: datetime
+    expires_at: datetime | None
+    timezone: str = "UTC"
+    external_id: str | None = None
+    meta: Mapping[str, Any] | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Running sums per member and currency: the ledger invariant is checked against them."""
+
+    earned: Decimal = ZERO
+    spent: Decimal = ZERO
+    expired: Decimal = ZERO
+    cancelled: Decimal = ZERO
+
+    @property
+    def balance(self) -> Decimal:
+        return self.earned - self.spent - self.expired - self.cancelled

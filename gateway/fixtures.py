@@ -1,0 +1,190 @@
+"""Fixtures documents (YAML or JSON) -> tenants. Validated by specs/fixtures.schema.json.
+
+History is replayed through the engine's own operations with the clock set to each event's
+instant, so a fixture world obeys exactly the rules a live one does."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from .engine import ledger
+from .engine.clock import Clock
+from .engine.model import CurrencyRules, PointCurrency, Program, RewardDefinition, Tier
+from .engine.tenant import Tenant
+from .resources import FIXTURES_DIR, SPECS_DIR
+from .store.memory import MemoryTenantStore
+
+UTC = timezone.utc
+_REL = re.compile(r"^(?:now)?\s*([+-])\s*(\d+(?:\.\d+)?)\s*([wdhms])$")
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+class FixtureError(ValueError):
+    """A fixtures document that cannot be loaded; `errors` is [(json pointer, message)]."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        super().__init__("; ".join(f"{p or '/'}: {m}" for p, m in errors))
+        self.errors = errors
+
+
+_validator: Draft202012Validator | None = None
+
+
+def _schema_validator() -> Draft202012Validator:
+    global _validator
+    if _validator is None:
+        schema = json.loads((SPECS_DIR / "fixtures.schema.json").read_text())
+        _validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return _validator
+
+
+def pointer(path) -> str:
+    return "".join(f"/{str(p).replace('~', '~0').replace('/', '~1')}" for p in path)
+
+
+def validate(doc: Any) -> None:
+    errors = sorted(_schema_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise FixtureError([(pointer(e.absolute_path), e.message) for e in errors])
+
+
+def read(path: str | Path) -> dict:
+    text = Path(path).read_text()
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FixtureError([("", f"not valid YAML/JSON: {exc}")]) from None
+
+
+def demo_document() -> dict:
+    return read(FIXTURES_DIR / "demo.yaml")
+
+
+def parse_when(value: Any, now: datetime, where: str = "") -> datetime:
+    """Absolute RFC 3339 / ISO 8601, or relative to now: 'now', '-30d', '+2h', 'now-15m'."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    s = str(value).strip()
+    if s == "now":
+        return now
+    m = _REL.match(s)
+    if m:
+        sign, n, unit = m.groups()
+        delta = timedelta(**{_UNITS[unit]: float(n)})
+        return now + delta if sign == "+" else now - delta
+    try:
+        d = datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except ValueError:
+        raise FixtureError([(where, f"not a date or relative time: {s!r}")]) from None
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
+
+
+def _dec(v) -> Decimal | None:
+    return None if v is None else Decimal(str(v))
+
+
+def _program(doc: dict) -> Program:
+    currencies = []
+    for c in doc["point_currencies"]:
+        r = c.get("rules", {})
+        rules = CurrencyRules(
+            min_balance=_dec(r.get("min_balance")), max_balance=_dec(r.get("max_balance")),
+            max_credit=_dec(r.get("max_credit")), max_debit=_dec(r.get("max_debit")),
+            overtaking=r.get("overtaking", "strict"), credit_rounding=r.get("credit_rounding"),
+            debit_rounding=r.get("debit_rounding"),
+            **({"max_amount": _dec(r["max_amount"])} if "max_amount" in r else {}))
+        currencies.append(PointCurrency(
+            id=c["id"], name=c.get("name", c["id"]), value=_dec(c["value"]), decimals=c.get("decimals", 2),
+            pending_days=c.get("pending_days", 0), expiry_days=c.get("expiry_days"),
+            fixed_expiry=c.get("fixed_expiry"), hold_minutes=c.get("hold_minutes", 10),
+            temp_timeout_sec=c.get("temp_timeout_sec", 600), rules=rules,
+            external=dict(c.get("external", {})), info=dict(c.get("info", {}))))
+    tiers = tuple(Tier(id=t["id"], handle=t["handle"], name=t["name"], value_min=_dec(t["value_min"]),
+                       value_maintain=_dec(t.get("value_maintain", t["value_min"])),
+                       is_floor=t.get("is_floor", _dec(t["value_min"]) == 0), info=dict(t.get("info", {})))
+                  for t in doc.get("tiers", []))
+    rewards = tuple(RewardDefinition(id=d["id"], handle=d["handle"], name=d["name"], value=_dec(d["value"]),
+                                     period_days=d.get("period_days"), info=dict(d.get("info", {})))
+                    for d in doc.get("reward_definitions", []))
+    return Program(
+        id=doc["id"], name=doc.get("name", doc["id"]), money_currency=doc["money_currency"],
+        currencies=tuple(currencies), tiers=tiers, tier_window_days=doc.get("tier_window_days", 365),
+        reward_definitions=rewards,
+        currency_rates={k: _dec(v) for k, v in doc.get("currency_rates", {}).items()},
+        earn_per_money=_dec(doc.get("earn_per_money", 1)),
+        reversal_window_minutes=doc.get("reversal_window_minutes", 10),
+        external=dict(doc.get("external", {})), info=dict(doc.get("info", {})))
+
+
+def build(doc: dict, *, tenant_id: str | None = None, credentials: dict | None = None,
+          wall: datetime | None = None) -> Tenant:
+    """A fresh tenant from a validated fixtures document."""
+    validate(doc)
+    wall = wall or datetime.now(UTC)
+    clock_doc = doc.get("clock", {})
+    now = parse_when(clock_doc["now"], wall, "/clock/now") if clock_doc.get("now") else wall
+    programs = {}
+    for p in doc["programs"]:
+        if p["id"] in programs:
+            raise FixtureError([("/programs", f"duplicate program id {p['id']!r}")])
+        programs[p["id"]] = _program(p)
+    tenant = Tenant(id=tenant_id or doc.get("tenant", "demo"), programs=programs, store=MemoryTenantStore(),
+                    clock=Clock(now, frozen=True), credentials=credentials or doc.get("credentials", {}),
+                    settings=doc.get("settings", {}), source=doc)
+    events = []
+    for i, m in enumerate(doc.get("members", [])):
+        where = f"/members/{i}"
+        program = programs.get(m["program"]) if "program" in m else next(iter(programs.values()))
+        if program is None:
+            raise FixtureError([(f"{where}/program", f"unknown program {m['program']!r}")])
+        joined = parse_when(m.get("joined_at", "now"), now, f"{where}/joined_at")
+        try:
+            member = tenant.add_member(program, m["identities"], member_id=m.get("id"), joined_at=joined,
+                                       attributes=m.get("attributes"))
+        except Exception as exc:  # duplicate identity
+            raise FixtureError([(f"{where}/identities", str(exc))]) from None
+        if m.get("active", True) is False:
+            tenant.update_member(member, active=False)
+        for j, h in enumerate(m.get("history", [])):
+            at = parse_when(h.get("at", "now"), now, f"{where}/history/{j}/at")
+            if at > now:
+                raise FixtureError([(f"{where}/history/{j}/at", "history cannot be in the future")])
+            events.append((at, i, j, member.id, program, h))
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    for at, i, j, member_id, program, h in events:
+        where = f"/members/{i}/history/{j}"
+        tenant.clock.set(at, frozen=True)
+        member = tenant.member_by_id(member_id)
+        try:
+            _apply(tenant, program, member, h, now, where)
+        except FixtureError:
+            raise
+        except Exception as exc:   # engine refusals name the event that caused them
+            raise FixtureError([(where, getattr(exc, "message", str(exc)))]) from None
+    tenant.clock = Clock(now, frozen=bool(clock_doc.get("frozen", False)))
+    tenant.high_water = max((e[0] for e in events), default=None)
+    return tenant
+
+
+def _apply(tenant: Tenant, program: Program, member, h: dict, now: datetime, where: str) -> None:
+    currency = tenant.currency(program, h.get("currency"))
+    when = lambda key: parse_when(h[key], now, f"{where}/{key}") if h.get(key) is not None else None
+    if "credit" in h:
+        tenant.credit(member, currency, _dec(h["credit"]), available_at=when("available_at"),
+                      expires_at=when("expires_at"), pending_days=h.get("pending_days"),
+                      origin=h.get("origin", "fixture"), refs=h.get("refs", {}))
+    elif "debit" in h:
+        tenant.debit(member, currency, _dec(h["debit"]), origin=h.get("origin", "fixture"), refs=h.get("refs", {}))
+    elif "reward" in h:
+        tenant.issue_reward(member, h.get("definition", 0), _dec(h["reward"]), expires_at=when("expires_at"),
+                            timezone=h.get("timezone", "UTC"), external_id=h.get("external_id"))
+
+
+__all__ = ["FixtureError", "build", "demo_document", "parse_when", "read", "validate", "ledger"]

@@ -1,0 +1,107 @@
+"""The store contract: everything the engine reads and writes, one tenant at a time.
+
+Records are frozen dataclasses handed over whole (`put_*`), so a durable store can write
+each as one row and wrap an engine operation in one transaction (`atomic`). Reads on hot
+paths (open lots, active holds) are bounded by live state, never by history length."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Iterable
+
+from ..engine.model import Entry, Hold, Lot, Member, Reward, Totals
+
+
+class TenantStore(ABC):
+    # --- unit of work ---------------------------------------------------------------
+    @abstractmethod
+    def atomic(self) -> AbstractContextManager[None]:
+        """All writes inside commit together, or none do (the exception propagates)."""
+
+    @abstractmethod
+    def next_seq(self, name: str) -> int: ...
+
+    # --- members ----------------------------------------------------------------------
+    @abstractmethod
+    def member(self, member_id: str) -> Member | None: ...
+
+    @abstractmethod
+    def find_member(self, kind: str, value: str) -> Member | None: ...
+
+    @abstractmethod
+    def members(self) -> Iterable[Member]: ...
+
+    @abstractmethod
+    def put_member(self, member: Member) -> None:
+        """Insert or replace; re-indexes the member's identities."""
+
+    # --- ledger -----------------------------------------------------------------------
+    @abstractmethod
+    def lot(self, lot_id: str) -> Lot | None: ...
+
+    @abstractmethod
+    def open_lots(self, member_id: str, currency_id: str) -> list[Lot]:
+        """Lots with points left (or provisional). Spent and expired lots drop out."""
+
+    @abstractmethod
+    def put_lot(self, lot: Lot) -> None: ...
+
+    @abstractmethod
+    def hold(self, hold_id: str) -> Hold | None: ...
+
+    @abstractmethod
+    def active_holds(self, member_id: str, currency_id: str) -> list[Hold]: ...
+
+    @abstractmethod
+    def put_hold(self, hold: Hold) -> None: ...
+
+    @abstractmethod
+    def entry(self, entry_id: str) -> Entry | None: ...
+
+    @abstractmethod
+    def entries(self, member_id: str, currency_id: str | None = None) -> list[Entry]: ...
+
+    @abstractmethod
+    def temporary_entries(self, member_id: str, currency_id: str) -> list[Entry]: ...
+
+    @abstractmethod
+    def put_entry(self, entry: Entry) -> None: ...
+
+    @abstractmethod
+    def totals(self, member_id: str, currency_id: str) -> Totals: ...
+
+    @abstractmethod
+    def put_totals(self, member_id: str, currency_id: str, totals: Totals) -> None: ...
+
+    @abstractmethod
+    def tier_credits(self, member_id: str, since: datetime) -> list[tuple[datetime, Decimal]]:
+        """Tier-relevant credits (signed) earned after `since`, oldest first."""
+
+    @abstractmethod
+    def add_tier_credit(self, member_id: str, at: datetime, amount: Decimal) -> None: ...
+
+    # --- references (business ids -> record ids), idempotency ---------------------------
+    @abstractmethod
+    def ref(self, scope: str, key: str) -> Any: ...
+
+    @abstractmethod
+    def put_ref(self, scope: str, key: str, value: Any) -> None: ...
+
+    # --- rewards ------------------------------------------------------------------------
+    @abstractmethod
+    def rewards(self, member_id: str) -> list[Reward]: ...
+
+    @abstractmethod
+    def reward(self, reward_id: int) -> Reward | None: ...
+
+    @abstractmethod
+    def put_reward(self, reward: Reward) -> None: ...
+
+    # --- generic records (redemptions, orders, vendor-neutral documents) -----------------
+    @abstractmethod
+    def record(self, kind: str, record_id: str) -> Any: ...
+
+    @abstractmethod
+    def put_record(self, kind: str, record_id: str, value: Any) -> None: ...

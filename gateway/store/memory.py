@@ -1,0 +1,209 @@
+"""In-memory tenant store. Writes inside `atomic()` keep an undo log, so a failed engine
+operation leaves no trace even if it fails half-way."""
+from __future__ import annotations
+
+import bisect
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Iterator
+
+from ..engine.model import Entry, Hold, Lot, Member, Reward, Totals
+from .base import TenantStore
+
+_MISSING = object()
+
+
+class MemoryTenantStore(TenantStore):
+    def __init__(self) -> None:
+        self._members: dict[str, Member] = {}
+        self._index: dict[tuple[str, str], str] = {}
+        self._lots: dict[str, Lot] = {}
+        self._open: dict[tuple[str, str], dict[str, None]] = {}   # ordered set of lot ids
+        self._holds: dict[str, Hold] = {}
+        self._active_holds: dict[tuple[str, str], dict[str, None]] = {}
+        self._entries: dict[str, Entry] = {}
+        self._history: dict[str, list[str]] = {}
+        self._temporary: dict[tuple[str, str], dict[str, None]] = {}
+        self._totals: dict[tuple[str, str], Totals] = {}
+        self._tier: dict[str, list[tuple[datetime, Decimal]]] = {}
+        self._refs: dict[tuple[str, str], Any] = {}
+        self._rewards: dict[int, Reward] = {}
+        self._member_rewards: dict[str, list[int]] = {}
+        self._records: dict[tuple[str, str], Any] = {}
+        self._seq: dict[str, int] = {}
+        self._undo: list | None = None
+
+    # --- unit of work -------------------------------------------------------------------
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        if self._undo is not None:      # nested: the outer unit decides
+            yield
+            return
+        self._undo = []
+        try:
+            yield
+        except BaseException:
+            for fn in reversed(self._undo):
+                fn()
+            raise
+        finally:
+            self._undo = None
+
+    def _set(self, d: dict, key, value) -> None:
+        if self._undo is not None:
+            old = d.get(key, _MISSING)
+            self._undo.append(lambda: d.__setitem__(key, old) if old is not _MISSING else d.pop(key, None))
+        d[key] = value
+
+    def _discard(self, d: dict, key) -> None:
+        if key in d:
+            if self._undo is not None:
+                old = d[key]
+                self._undo.append(lambda: d.__setitem__(key, old))
+            del d[key]
+
+    def _append(self, lst: list, item) -> None:
+        if self._undo is not None:
+            self._undo.append(lambda: lst.remove(item))
+        lst.append(item)
+
+    def next_seq(self, name: str) -> int:
+        n = self._seq.get(name, 0) + 1
+        self._set(self._seq, name, n)
+        return n
+
+    # --- members --------------------------------------------------------------------------
+    def member(self, member_id):
+        return self._members.get(member_id)
+
+    def find_member(self, kind, value):
+        mid = self._index.get((kind, str(value)))
+        return self._members.get(mid) if mid else None
+
+    def members(self):
+        return list(self._members.values())
+
+    def put_member(self, member: Member) -> None:
+        old = self._members.get(member.id)
+        if old is not None:
+            for k, v in old.identities.items():
+                if self._index.get((k, str(v))) == old.id:
+                    self._discard(self._index, (k, str(v)))
+        self._set(self._members, member.id, member)
+        for k, v in member.identities.items():
+            self._set(self._index, (k, str(v)), member.id)
+
+    # --- lots, holds, entries -----------------------------------------------------------------
+    def lot(self, lot_id):
+        return self._lots.get(lot_id)
+
+    def open_lots(self, member_id, currency_id):
+        ids = self._open.get((member_id, currency_id))
+        return [self._lots[i] for i in ids] if ids else []
+
+    def put_lot(self, lot: Lot) -> None:
+        self._set(self._lots, lot.id, lot)
+        key = (lot.member_id, lot.currency_id)
+        if key not in self._open:
+            self._set(self._open, key, {})
+        open_ids = self._open[key]
+        if lot.remaining > 0 or lot.provisional:
+            if lot.id not in open_ids:
+                self._set(open_ids, lot.id, None)
+        else:
+            self._discard(open_ids, lot.id)
+
+    def hold(self, hold_id):
+        return self._holds.get(hold_id)
+
+    def active_holds(self, member_id, currency_id):
+        ids = self._active_holds.get((member_id, currency_id))
+        return [self._holds[i] for i in ids] if ids else []
+
+    def put_hold(self, hold: Hold) -> None:
+        self._set(self._holds, hold.id, hold)
+        key = (hold.member_id, hold.currency_id)
+        if key not in self._active_holds:
+            self._set(self._active_holds, key, {})
+        active = self._active_holds[key]
+        if hold.state == "active":
+            self._set(active, hold.id, None)
+        else:
+            self._discard(active, hold.id)
+
+    def entry(self, entry_id):
+        return self._entries.get(entry_id)
+
+    def entries(self, member_id, currency_id=None):
+        out = [self._entries[i] for i in self._history.get(member_id, ())]
+        if currency_id is not None:
+            out = [e for e in out if e.currency_id == currency_id]
+        return out
+
+    def temporary_entries(self, member_id, currency_id):
+        ids = self._temporary.get((member_id, currency_id))
+        return [self._entries[i] for i in ids] if ids else []
+
+    def put_entry(self, entry: Entry) -> None:
+        is_new = entry.id not in self._entries
+        self._set(self._entries, entry.id, entry)
+        if is_new:
+            if entry.member_id not in self._history:
+                self._set(self._history, entry.member_id, [])
+            self._append(self._history[entry.member_id], entry.id)
+        key = (entry.member_id, entry.currency_id)
+        if key not in self._temporary:
+            self._set(self._temporary, key, {})
+        temp = self._temporary[key]
+        if entry.status == "temporary":
+            self._set(temp, entry.id, None)
+        else:
+            self._discard(temp, entry.id)
+
+    def totals(self, member_id, currency_id):
+        return self._totals.get((member_id, currency_id)) or Totals()
+
+    def put_totals(self, member_id, currency_id, totals: Totals) -> None:
+        self._set(self._totals, (member_id, currency_id), totals)
+
+    def tier_credits(self, member_id, since):
+        credits = self._tier.get(member_id, [])
+        i = bisect.bisect_right(credits, since, key=lambda c: c[0])
+        return credits[i:]
+
+    def add_tier_credit(self, member_id, at, amount) -> None:
+        if member_id not in self._tier:
+            self._set(self._tier, member_id, [])
+        credits = self._tier[member_id]
+        item = (at, amount)
+        i = bisect.bisect_right(credits, at, key=lambda c: c[0])
+        if self._undo is not None:
+            self._undo.append(lambda: credits.remove(item))
+        credits.insert(i, item)
+
+    # --- refs, rewards, records ---------------------------------------------------------------
+    def ref(self, scope, key):
+        return self._refs.get((scope, key))
+
+    def put_ref(self, scope, key, value) -> None:
+        self._set(self._refs, (scope, key), value)
+
+    def rewards(self, member_id):
+        return [self._rewards[i] for i in self._member_rewards.get(member_id, ())]
+
+    def reward(self, reward_id):
+        return self._rewards.get(reward_id)
+
+    def put_reward(self, reward: Reward) -> None:
+        if reward.id not in self._rewards:
+            if reward.member_id not in self._member_rewards:
+                self._set(self._member_rewards, reward.member_id, [])
+            self._append(self._member_rewards[reward.member_id], reward.id)
+        self._set(self._rewards, reward.id, reward)
+
+    def record(self, kind, record_id):
+        return self._records.get((kind, str(record_id)))
+
+    def put_record(self, kind, record_id, value) -> None:
+        self._set(self._records, (kind, str(record_id)), value)

@@ -1,0 +1,96 @@
+"""What every vendor adapter provides, and the values passed between the dispatcher and it.
+
+An adapter maps names and shapes: credentials -> tenant, request -> one engine call,
+engine result -> vendor body, engine error -> vendor envelope. It holds no business rule."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Mapping
+
+from aiohttp import web
+
+from ..engine.errors import EngineError
+from ..engine.tenant import Tenant
+from ..specs import Operation, Violation
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class VendorError(Exception):
+    """A reply already in the vendor's words (auth failures, wire-level refusals)."""
+
+    def __init__(self, reply: Reply):
+        super().__init__(f"{reply.status}")
+        self.reply = reply
+
+
+@dataclass
+class Call:
+    """One validated request, as a handler sees it."""
+
+    request: web.Request
+    op: Operation
+    tenant: Tenant
+    path: dict[str, Any]
+    query: dict[str, Any]
+    body: Any
+    format: str = "json"
+    created: list[str] = field(default_factory=list)   # ledger entry ids this call made (journal)
+
+    def now(self):
+        return self.tenant.now()
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        return self.tenant.setting(self.op.vendor, name, default)
+
+
+class Vendor:
+    """Base adapter. Subclasses set `name`, `responses` (handlers by operationId) and the replies."""
+
+    name: str = ""
+    responses: ModuleType | None = None
+    xml_root: str | None = None      # set for vendors that speak XML
+
+    # --- credentials ----------------------------------------------------------------------------
+    def authenticate(self, request: web.Request, op: Operation, engine, body: Any) -> Tenant:
+        raise NotImplementedError
+
+    # --- formats --------------------------------------------------------------------------------
+    def response_format(self, request: web.Request, body: Any, request_format: str) -> str:
+        return "json"
+
+    # --- errors in the vendor's own words ---------------------------------------------------------
+    def malformed(self, op: Operation | None, message: str, fmt: str = "json") -> Reply:
+        raise NotImplementedError
+
+    def invalid(self, op: Operation, violations: list[Violation]) -> Reply:
+        raise NotImplementedError
+
+    def engine_error(self, op: Operation, exc: EngineError) -> Reply:
+        raise NotImplementedError
+
+    def not_found_route(self, path: str) -> Reply:
+        return Reply(404, {"message": "Not Found"})
+
+    def internal(self, op: Operation | None) -> Reply:
+        raise NotImplementedError
+
+    def fault(self, case: str, op: Operation | None) -> Reply:
+        """A vendor error armed by /__admin faults (rate limit, server error ...)."""
+        raise NotImplementedError
+
+    fault_cases: Mapping[str, str] = {}
+
+    def not_implemented(self, op: Operation) -> Reply:
+        return Reply(501, {"message": f"{op.operation_id} is not served by this gateway yet"})
+
+
+def header(request: web.Request, name: str) -> str | None:
+    """Header lookup in any casing (aiohttp's CIMultiDict already is)."""
+    return request.headers.get(name)
