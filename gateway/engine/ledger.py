@@ -39,7 +39,7 @@ class Balance:
         return points * self.currency.value
 
 
-def _expiry_order(lot: Lot):
+def expiry_order(lot: Lot):
     return (lot.expires_at is None, lot.expires_at or lot.earned_at, lot.earned_at, lot.id)
 
 
@@ -116,7 +116,8 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
            earned_at: datetime | None = None, available_at: datetime | None = None,
            expires_at: datetime | None = None, pending_days: int | None = None,
            provisional: bool = False, deadline: datetime | None = None, origin: str = "",
-           refs: dict | None = None, counts_for_tier: bool = True, entry_id: str | None = None) -> Entry:
+           refs: dict | None = None, counts_for_tier: bool = True, entry_id: str | None = None,
+           money: Decimal | None = None) -> Entry:
     """Add a lot. Rules of the currency (max balance, per-operation cap) apply here."""
     rules = currency.rules
     if rules.max_credit is not None and amount > rules.max_credit:
@@ -141,7 +142,7 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
               provisional=provisional, counts_for_tier=counts_for_tier)
     entry = new_entry(store, member_id, currency.id, "credit", amount, earned_at, id=entry_id,
                       status="temporary" if provisional else "committed", origin=origin,
-                      refs=refs or {}, lots=((lot.id, amount),), deadline=deadline)
+                      refs=refs or {}, lots=((lot.id, amount),), deadline=deadline, money=money)
     store.put_lot(lot)
     if not provisional:
         _bump(store, member_id, currency.id, earned=amount)
@@ -169,7 +170,7 @@ def _take(store: TenantStore, member_id: str, currency: PointCurrency, amount: D
     taken, left = [], amount
     lots = sorted((l for l in store.open_lots(member_id, currency.id)
                    if not l.provisional and l.available_at <= now and l.remaining > 0
-                   and (l.expires_at is None or l.expires_at > now)), key=_expiry_order)
+                   and (l.expires_at is None or l.expires_at > now)), key=expiry_order)
     for lot in lots:
         if left <= 0:
             break

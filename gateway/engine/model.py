@@ -151,6 +151,47 @@ class Entry:
     reverses: str | None = None       # cancel/refund: the entry it reverses
     reversed_amount: Decimal = ZERO   # how much of this entry has been reversed since
     balance_after: Decimal | None = None
+    money: Decimal | None = None      # the money amount behind it (order paid, redeemed value), for refunds
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A two-phase transaction that changes nothing until completed (Brevo's draft transactions)."""
+
+    id: str
+    member_id: str
+    currency_id: str
+    direction: str                    # credit | debit
+    amount: Decimal                   # positive; direction gives the sign
+    created_at: datetime
+    status: str = "draft"             # draft | completed | rejected | cancelled | expired
+    expires_at: datetime | None = None   # ttl: a draft still open then becomes expired
+    event_time: datetime | None = None
+    lot_expires_in_minutes: int | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    entry_id: str | None = None
+    reject_reason: str | None = None
+    completed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    rejected_at: datetime | None = None
+    updated_at: datetime | None = None
+    balance_after: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    """A money amount redeemed across instruments (rewards, then points...), reversible as a whole."""
+
+    id: int
+    member_id: str
+    kind: str                         # redeem | reversal
+    total: Decimal                    # money redeemed
+    items: tuple[tuple[str, Any, Decimal, Decimal], ...]   # (instrument, record id, money value, units)
+    created_at: datetime
+    reverses: int | None = None
+    reversed_by: int | None = None
+    meta: Mapping[str, Any] | None = None
+    refs: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

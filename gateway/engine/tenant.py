@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Callable, TypeVar
 
 from ..store.base import TenantStore
-from . import ledger
+from . import drafts, ledger, redemptions
 from .clock import Clock
-from .errors import (CurrencyNotFound, InvalidTime, MemberExists, MemberInactive, MemberNotFound,
-                     ProgramNotFound)
+from .amounts import check_money, check_points
+from .errors import (AlreadyCancelled, CurrencyNotFound, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
+                     LimitExceeded, MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
+                     TransactionNotFound)
 from .ledger import Balance
-from .model import ZERO, Entry, Member, PointCurrency, Program, Reward
+from .model import ZERO, Draft, Entry, Hold, Member, PointCurrency, Program, Redemption, Reward
 from .tiers import TierProgress, tier_progress
 
 T = TypeVar("T")
@@ -106,6 +108,18 @@ class Tenant:
             return ledger.balance(self.store, member.id, currency, now)
         return self.run(op)
 
+    def lots(self, member: Member, currency: PointCurrency, *, include_pending: bool = False) -> list:
+        """Live lots (points left, not expired), soonest-expiring first; pending ones on request."""
+        def op(now):
+            ledger.settle(self.store, member.id, currency, now)
+            out = [l for l in self.store.open_lots(member.id, currency.id)
+                   if l.remaining > 0 and not l.provisional and (include_pending or l.available_at <= now)]
+            return sorted(out, key=ledger.expiry_order)
+        return self.run(op)
+
+    def entries(self, member: Member, currency: PointCurrency | None = None) -> list[Entry]:
+        return self.store.entries(member.id, currency.id if currency else None)
+
     def tier_progress(self, member: Member) -> TierProgress | None:
         program = self.program(member.program_id)
         return self.run(lambda now: tier_progress(self.store, program, member, now))
@@ -136,18 +150,301 @@ class Tenant:
             return m
         return self.run(op)
 
+    # --- business ids and idempotency ------------------------------------------------------------
+    def lookup(self, key: tuple[str, str] | None, fingerprint: str | None = None) -> Any:
+        """The record id a business key (scope, key) was used for, or None.
+
+        Raises DuplicateKey when the key was used before by a different request (other fingerprint):
+        a replay of the same request is for the adapter to answer as its vendor does."""
+        if key is None:
+            return None
+        prior = self.store.ref(*key)
+        if prior is None:
+            return None
+        if fingerprint is not None and prior.get("fingerprint") not in (None, fingerprint):
+            raise DuplicateKey("this id was already used for a different request", scope=key[0], key=key[1])
+        return prior["id"]
+
+    def _claim(self, key: tuple[str, str] | None, fingerprint: str | None, record_id: Any) -> None:
+        if key is None:
+            return
+        if self.store.ref(*key) is not None:
+            raise DuplicateKey("this id was already used", scope=key[0], key=key[1])
+        self.store.put_ref(key[0], key[1], {"id": record_id, "fingerprint": fingerprint})
+
+    def entry(self, entry_id: str) -> Entry:
+        e = self.store.entry(entry_id) if entry_id else None
+        if e is None:
+            raise TransactionNotFound("transaction not found", transaction=entry_id)
+        return e
+
+    def entry_by(self, key: tuple[str, str]) -> Entry:
+        ref = self.store.ref(*key)
+        if ref is None:
+            raise TransactionNotFound("transaction not found", **{key[0]: key[1]})
+        return self.entry(ref["id"])
+
+    def _settled_entry(self, entry_id: str, now: datetime) -> tuple[Entry, PointCurrency]:
+        e = self.entry(entry_id)
+        member = self.member_by_id(e.member_id)
+        currency = self.currency(self.program(member.program_id), e.currency_id)
+        ledger.settle(self.store, e.member_id, currency, now)
+        return self.store.entry(entry_id), currency
+
     # --- points -------------------------------------------------------------------------------------
-    def credit(self, member: Member, currency: PointCurrency, amount: Decimal, **kw) -> Entry:
+    def credit(self, member: Member, currency: PointCurrency, amount, *, key=None, fingerprint=None,
+               **kw) -> Entry:
+        """Credit points (amount checked and rounded by the currency's credit rule)."""
+        value = check_points(currency, amount, rounding=currency.rules.credit_rounding)
+
         def op(now):
             ledger.settle(self.store, member.id, currency, now)
-            return ledger.credit(self.store, member.id, currency, amount, now, **kw)
+            e = ledger.credit(self.store, member.id, currency, value, now, **kw)
+            self._claim(key, fingerprint, e.id)
+            return e
         return self.run(op)
 
-    def debit(self, member: Member, currency: PointCurrency, amount: Decimal, **kw) -> Entry:
+    def earn(self, member: Member, currency: PointCurrency, money_paid, *, key=None, fingerprint=None,
+             **kw) -> Entry | None:
+        """Points for money paid: whole points, rounded down, at the program's earn rate.
+        None when the payment earns nothing (the key is still claimed)."""
+        program = self.program(member.program_id)
+        paid = check_money(money_paid, allow_zero=True)
+        points = (paid * program.earn_per_money).to_integral_value(rounding=ROUND_FLOOR)
+
         def op(now):
             ledger.settle(self.store, member.id, currency, now)
-            return ledger.debit(self.store, member.id, currency, amount, now, **kw)
+            if points <= 0:
+                self._claim(key, fingerprint, None)
+                return None
+            e = ledger.credit(self.store, member.id, currency, check_points(currency, points), now,
+                              money=paid, **kw)
+            self._claim(key, fingerprint, e.id)
+            return e
         return self.run(op)
+
+    def debit(self, member: Member, currency: PointCurrency, amount, *, key=None, fingerprint=None,
+              money=None, **kw) -> Entry:
+        value = check_points(currency, amount, rounding=currency.rules.debit_rounding)
+
+        def op(now):
+            ledger.settle(self.store, member.id, currency, now)
+            e = ledger.debit(self.store, member.id, currency, value, now, **kw)
+            if money is not None:
+                e = replace(e, money=money)
+                self.store.put_entry(e)
+            self._claim(key, fingerprint, e.id)
+            return e
+        return self.run(op)
+
+    def points_for_money(self, currency: PointCurrency, money) -> Decimal:
+        """Whole points a money amount is worth, rounded down (never pay out more than asked)."""
+        m = check_money(money)
+        return (m / currency.value).to_integral_value(rounding=ROUND_FLOOR)
+
+    def activate(self, entry_id: str) -> Decimal:
+        def op(now):
+            e, currency = self._settled_entry(entry_id, now)
+            if e.kind != "credit":
+                raise InvalidState("only a credit can be activated", transaction=entry_id)
+            return ledger.activate(self.store, e, now)
+        return self.run(op)
+
+    def cancel(self, entry_id: str, *, origin: str = "cancel") -> Entry:
+        """Cancel any transaction: a temporary one is rolled back, a committed one reversed in full."""
+        def op(now):
+            e, currency = self._settled_entry(entry_id, now)
+            if e.status == "temporary":
+                return ledger.rollback(self.store, e, now, status="cancelled")
+            if e.status in ("cancelled", "rolled_back"):
+                raise AlreadyCancelled(f"transaction is already {e.status.replace('_', ' ')}", transaction=e.id)
+            ledger.reverse(self.store, e, currency, now, origin=origin)
+            return self.store.entry(entry_id)
+        return self.run(op)
+
+    def refund(self, entry_id: str, money=None, *, key=None, fingerprint=None, origin: str = "refund",
+               refs: dict | None = None) -> Entry:
+        """Reverse (part of) a committed credit or debit, in proportion to the money refunded.
+
+        Without `money`, or with all the money behind it, everything left is reversed. Earned points
+        taken back are whole, rounded down."""
+        def op(now):
+            e, currency = self._settled_entry(entry_id, now)
+            if e.status in ("cancelled", "rolled_back") or e.amount - e.reversed_amount <= 0:
+                raise AlreadyCancelled("transaction already fully reversed", transaction=e.id)
+            if e.status != "committed":
+                raise InvalidState(f"transaction is {e.status}", transaction=e.id)
+            points = None
+            if money is not None:
+                m = check_money(money)
+                if e.money is None or e.money <= 0:
+                    points = check_points(currency, (m / currency.value).to_integral_value(rounding=ROUND_FLOOR),
+                                          allow_zero=True)
+                else:
+                    refunded_money = e.refs.get("refunded_money", ZERO)
+                    if m > e.money - refunded_money:
+                        raise LimitExceeded("refund exceeds what remains of the transaction",
+                                            remaining=str(e.money - refunded_money))
+                    full = m == e.money - refunded_money
+                    points = None if full else (e.amount * m / e.money).to_integral_value(rounding=ROUND_FLOOR)
+                    e = replace(e, refs={**e.refs, "refunded_money": refunded_money + m})
+                    self.store.put_entry(e)
+            if points is not None and points <= 0:
+                rev = ledger.new_entry(self.store, e.member_id, e.currency_id, "cancel", ZERO, now, origin=origin,
+                                       refs=refs or {}, reverses=e.id)
+                self.store.put_entry(rev)
+            else:
+                rev = ledger.reverse(self.store, e, currency, now, amount=points, origin=origin, refs=refs)
+            if money is not None:
+                rev = replace(rev, money=check_money(money))
+                self.store.put_entry(rev)
+            self._claim(key, fingerprint, rev.id)
+            return rev
+        return self.run(op)
+
+    # --- holds ----------------------------------------------------------------------------------------
+    def hold(self, member: Member, currency: PointCurrency, amount, *, minutes: int | None = None,
+             key=None, fingerprint=None) -> Hold:
+        value = check_points(currency, amount, rounding=currency.rules.debit_rounding)
+
+        def op(now):
+            ledger.settle(self.store, member.id, currency, now)
+            h = ledger.place_hold(self.store, member.id, currency, value, now,
+                                  now + timedelta(minutes=minutes or currency.hold_minutes))
+            self._claim(key, fingerprint, h.id)
+            return h
+        return self.run(op)
+
+    def get_hold(self, hold_id: str) -> Hold:
+        """The hold as of now (an active hold past its expiry reads as expired)."""
+        h = self.store.hold(hold_id)
+        if h is None:
+            raise HoldNotFound("hold not found", hold=hold_id)
+        member = self.member_by_id(h.member_id)
+        currency = self.currency(self.program(member.program_id), h.currency_id)
+
+        def op(now):
+            ledger.settle(self.store, member.id, currency, now)
+            return self.store.hold(hold_id)
+        return self.run(op)
+
+    def release_hold(self, hold_id: str) -> Hold:
+        h = self.get_hold(hold_id)
+        if h.state != "active":
+            raise HoldNotFound(f"hold is {h.state}", hold=hold_id, state=h.state)
+        return self.run(lambda now: ledger.release_hold(self.store, h))
+
+    def redeem_hold(self, hold_id: str, *, member: Member | None = None, key=None, fingerprint=None,
+                    origin: str = "redeem", refs: dict | None = None) -> Entry:
+        """Spend exactly what a hold reserved; the hold becomes used (a hold is used once)."""
+        h = self.get_hold(hold_id)
+        if h.state != "active" or (member is not None and h.member_id != member.id):
+            raise HoldNotFound(f"hold is {h.state}" if h.state != "active" else "hold belongs to another member",
+                               hold=hold_id, state=h.state)
+        owner = self.member_by_id(h.member_id)
+        currency = self.currency(self.program(owner.program_id), h.currency_id)
+
+        def op(now):
+            e = ledger.debit(self.store, owner.id, currency, h.amount, now, hold=self.store.hold(hold_id),
+                             origin=origin, refs=refs)
+            self._claim(key, fingerprint, e.id)
+            return e
+        return self.run(op)
+
+    # --- temporary (two-phase) entries -----------------------------------------------------------------
+    def temporary(self, member: Member, currency: PointCurrency, direction: str, amount, *,
+                  timeout_sec: int | None = None, key=None, fingerprint=None, origin: str = "",
+                  refs: dict | None = None, **kw) -> Entry:
+        """A credit counted as pending, or a debit reserving points, until commit/rollback/timeout."""
+        rounding = currency.rules.credit_rounding if direction == "credit" else currency.rules.debit_rounding
+        value = check_points(currency, amount, rounding=rounding)
+
+        def op(now):
+            ledger.settle(self.store, member.id, currency, now)
+            deadline = now + timedelta(seconds=timeout_sec or currency.temp_timeout_sec)
+            if direction == "credit":
+                e = ledger.credit(self.store, member.id, currency, value, now, provisional=True, deadline=deadline,
+                                  origin=origin, refs=refs, **kw)
+            else:
+                e = ledger.temporary_debit(self.store, member.id, currency, value, now, deadline,
+                                           origin=origin, refs=refs)
+            self._claim(key, fingerprint, e.id)
+            return e
+        return self.run(op)
+
+    def commit(self, entry_id: str) -> Entry:
+        def op(now):
+            e, currency = self._settled_entry(entry_id, now)
+            return ledger.commit(self.store, e, currency, now)
+        return self.run(op)
+
+    def rollback(self, entry_id: str) -> Entry:
+        def op(now):
+            e, currency = self._settled_entry(entry_id, now)
+            return ledger.rollback(self.store, e, now)
+        return self.run(op)
+
+    def available(self, member_id: str, currency_id: str) -> Decimal:
+        member = self.member_by_id(member_id)
+        return self.balance(member, self.currency(self.program(member.program_id), currency_id)).available
+
+    # --- drafts (recorded now, applied on completion) ----------------------------------------------------
+    def create_draft(self, member: Member, currency: PointCurrency, direction: str, amount, *,
+                     auto_complete: bool = False, ttl_sec: int | None = None, event_time: datetime | None = None,
+                     lot_minutes: int | None = None, meta: dict | None = None) -> Draft:
+        rounding = currency.rules.credit_rounding if direction == "credit" else currency.rules.debit_rounding
+        value = check_points(currency, amount, rounding=rounding)
+
+        def op(now):
+            d = drafts.create(self.store, member.id, currency, direction, value, now, ttl_sec=ttl_sec,
+                              event_time=event_time, lot_minutes=lot_minutes, meta=meta)
+            return drafts.complete(self.store, d, currency, now) if auto_complete else d
+        return self.run(op)
+
+    def draft(self, draft_id: str) -> Draft:
+        return self.run(lambda now: drafts.get(self.store, draft_id, now))
+
+    def complete_draft(self, draft_id: str) -> Draft:
+        def op(now):
+            d = drafts.get(self.store, draft_id, now)
+            member = self.member_by_id(d.member_id)
+            return drafts.complete(self.store, d, self.currency(self.program(member.program_id), d.currency_id), now)
+        return self.run(op)
+
+    def cancel_draft(self, draft_id: str) -> Draft:
+        return self.run(lambda now: drafts.cancel(self.store, drafts.get(self.store, draft_id, now), now))
+
+    # --- money redemptions across rewards and points ----------------------------------------------------
+    def redeem_value(self, member: Member, amount, strategies: list[str], *, strict: bool = False,
+                     meta: dict | None = None, refs: dict | None = None) -> Redemption:
+        program = self.program(member.program_id)
+        value = check_money(amount)
+        return self.run(lambda now: redemptions.redeem(self.store, program, member, value, strategies, strict, now,
+                                                       meta=meta, refs=refs))
+
+    def redemption(self, redemption_id: int) -> Redemption:
+        return redemptions.get(self.store, redemption_id)
+
+    def reverse_redemption(self, redemption_id: int, *, meta: dict | None = None) -> Redemption:
+        red = redemptions.get(self.store, redemption_id)
+        program = self.program(self.member_by_id(red.member_id).program_id)
+        return self.run(lambda now: redemptions.reverse(self.store, program, redemptions.get(self.store, redemption_id),
+                                                        now, meta=meta))
+
+    # --- membership -----------------------------------------------------------------------------------
+    def set_active(self, member: Member, active: bool) -> Member:
+        return member if member.active == active else self.update_member(member, active=active)
+
+    def upsert_member(self, program: Program, kind: str, value: str, *, attributes: dict | None = None) -> tuple[Member, bool]:
+        m = self.store.find_member(kind, str(value))
+        if m is None:
+            return self.add_member(program, {kind: str(value)}, attributes=attributes), True
+        if m.program_id != program.id:
+            raise MemberExists("identity belongs to a member of another program", **{kind: value})
+        changes = {"attributes": {**m.attributes, **(attributes or {})}}
+        if not m.active:
+            changes["active"] = True
+        return self.update_member(m, **changes), False
 
     # --- rewards ------------------------------------------------------------------------------------
     def issue_reward(self, member: Member, definition_id: int, value: Decimal, *, issued_at: datetime | None = None,

@@ -18,7 +18,8 @@ class TenantStore(ABC):
     # --- unit of work ---------------------------------------------------------------
     @abstractmethod
     def atomic(self) -> AbstractContextManager[None]:
-        """All writes inside commit together, or none do (the exception propagates)."""
+        """All writes inside commit together, or none do (the exception propagates).
+        Nested calls are savepoints: a failure inside undoes only the inner writes."""
 
     @abstractmethod
     def next_seq(self, name: str) -> int: ...

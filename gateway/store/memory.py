@@ -37,8 +37,14 @@ class MemoryTenantStore(TenantStore):
     # --- unit of work -------------------------------------------------------------------
     @contextmanager
     def atomic(self) -> Iterator[None]:
-        if self._undo is not None:      # nested: the outer unit decides
-            yield
+        if self._undo is not None:      # nested: a savepoint inside the outer unit
+            mark = len(self._undo)
+            try:
+                yield
+            except BaseException:
+                while len(self._undo) > mark:
+                    self._undo.pop()()
+                raise
             return
         self._undo = []
         try:

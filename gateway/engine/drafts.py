@@ -1,0 +1,67 @@
+"""Draft transactions: recorded now, applied to the ledger only when completed (Brevo's model).
+
+A draft changes no balance. Completing applies it as a credit or debit under the currency's
+rules; a rule that refuses it (insufficient points, caps, max balance) rejects the draft with a
+reason instead of failing the call. A draft still open when its ttl passes becomes expired."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from ..store.base import TenantStore
+from . import ledger
+from .errors import InsufficientPoints, InvalidState, LimitExceeded, TransactionNotFound
+from .model import Draft, PointCurrency
+
+KIND = "draft"
+
+
+def get(store: TenantStore, draft_id: str, now: datetime) -> Draft:
+    d = store.record(KIND, draft_id)
+    if d is None:
+        raise TransactionNotFound("transaction not found", transaction=draft_id)
+    if d.status == "draft" and d.expires_at is not None and d.expires_at <= now:
+        d = replace(d, status="expired", updated_at=d.expires_at)
+        store.put_record(KIND, d.id, d)
+    return d
+
+
+def create(store: TenantStore, member_id: str, currency: PointCurrency, direction: str, amount, now: datetime, *,
+           ttl_sec: int | None = None, event_time: datetime | None = None, lot_minutes: int | None = None,
+           meta: dict | None = None) -> Draft:
+    d = Draft(id=ledger.new_id(), member_id=member_id, currency_id=currency.id, direction=direction,
+              amount=amount, created_at=now, expires_at=now + timedelta(seconds=ttl_sec) if ttl_sec else None,
+              event_time=event_time or now, lot_expires_in_minutes=lot_minutes, meta=meta or {}, updated_at=now)
+    store.put_record(KIND, d.id, d)
+    return d
+
+
+def complete(store: TenantStore, d: Draft, currency: PointCurrency, now: datetime) -> Draft:
+    if d.status != "draft":
+        raise InvalidState(f"transaction is {d.status}", transaction=d.id, status=d.status)
+    ledger.settle(store, d.member_id, currency, now)
+    try:
+        with store.atomic():   # a refused ledger change must not leave half of itself behind
+            if d.direction == "credit":
+                expires = now + timedelta(minutes=d.lot_expires_in_minutes) if d.lot_expires_in_minutes else None
+                e = ledger.credit(store, d.member_id, currency, d.amount, now, earned_at=now, available_at=now,
+                                  expires_at=expires, origin="transaction", refs={"draft": d.id})
+            else:
+                e = ledger.debit(store, d.member_id, currency, d.amount, now, origin="transaction",
+                                 refs={"draft": d.id})
+    except (InsufficientPoints, LimitExceeded) as exc:
+        out = replace(d, status="rejected", reject_reason=exc.message, rejected_at=now, updated_at=now)
+    else:
+        total = ledger.balance(store, d.member_id, currency, now)
+        out = replace(d, status="completed", entry_id=e.id, amount=e.amount, completed_at=now, updated_at=now,
+                      balance_after=total.available)
+    store.put_record(KIND, out.id, out)
+    return out
+
+
+def cancel(store: TenantStore, d: Draft, now: datetime) -> Draft:
+    if d.status != "draft":
+        raise InvalidState(f"transaction is {d.status}", transaction=d.id, status=d.status)
+    out = replace(d, status="cancelled", cancelled_at=now, updated_at=now)
+    store.put_record(KIND, out.id, out)
+    return out

@@ -1,0 +1,85 @@
+"""Engine records -> Brevo bodies: JSON numbers for amounts (exact decimals, the codec prints
+integral ones as integers), RFC 3339 UTC timestamps with `Z` at second precision, and the error
+envelope {code, message}."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable
+
+from ...engine.ledger import Balance
+from ...engine.model import Lot, PointCurrency
+from ..base import Reply
+from ..format import parse_datetime, rfc3339
+
+DEFAULT_UNIT = "POINTS"
+
+
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, {"code": code, "message": message}, dict(headers or {}))
+
+
+def external_id(external, key: str) -> str:
+    """The canonical external id (the first one when a list of aliases is configured)."""
+    value = external.get(key)
+    if isinstance(value, (list, tuple)):
+        value = value[0]
+    return str(value)
+
+
+def _instant(value: Any, fallback: datetime) -> str:
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, str) and value.strip():
+        return rfc3339(parse_datetime(value))
+    return rfc3339(fallback)
+
+
+def definition(currency: PointCurrency, bdid: str, now: datetime) -> dict:
+    """A point currency as a BalanceDefinition. Optional attributes the currency does not set are
+    omitted (never null); `meta` is always sent, `deletedAt` always null (the engine never deletes)."""
+    info, rules = currency.info, currency.rules
+    body: dict[str, Any] = {"id": bdid, "name": currency.name}
+    if info.get("description"):
+        body["description"] = info["description"]
+    if info.get("image_ref"):
+        body["imageRef"] = info["image_ref"]
+    body["meta"] = dict(info.get("meta") or {})
+    body["unit"] = info.get("unit") or DEFAULT_UNIT
+    for field, value in (("minAmount", rules.min_balance), ("maxAmount", rules.max_balance),
+                         ("maxCreditAmountLimit", rules.max_credit), ("maxDebitAmountLimit", rules.max_debit)):
+        if value is not None:
+            body[field] = value
+    if rules.overtaking:
+        body["balanceOptionAmountOvertakingStrategy"] = rules.overtaking
+    if rules.credit_rounding:
+        body["balanceOptionCreditRounding"] = rules.credit_rounding
+    if rules.debit_rounding:
+        body["balanceOptionDebitRounding"] = rules.debit_rounding
+    if currency.fixed_expiry:
+        body["balanceExpirationDate"] = currency.fixed_expiry
+    elif currency.expiry_days is not None:
+        body["balanceAvailabilityDurationValue"] = currency.expiry_days
+        body["balanceAvailabilityDurationUnit"] = "day"
+        body["balanceAvailabilityDurationModifier"] = "noModification"
+    # The engine keeps no creation time of a currency: the fixtures' info carries it. Without one
+    # the two stamps stand in for each other, and failing both the definition is "as of now".
+    created = info.get("created_at") or info.get("updated_at")
+    body["createdAt"] = _instant(created, now)
+    body["updatedAt"] = _instant(info.get("updated_at") or created, now)
+    body["deletedAt"] = None
+    return body
+
+
+def subscription_balances(program_id: str, contact_id: int, balances: Iterable[tuple[str, Balance]]) -> dict:
+    return {"loyaltyProgramId": program_id, "contactId": contact_id,
+            "balance": [{"balanceDefinitionId": bdid, "value": b.available} for bdid, b in balances]}
+
+
+def active_balance(lot: Lot) -> dict:
+    return {"id": lot.id, "amount": lot.remaining, "createdAt": rfc3339(lot.earned_at),
+            "expiresAt": rfc3339(lot.expires_at)}
+
+
+def active_balances(program_id: str, contact_id: int, bdid: str, count: int, lots: Iterable[Lot]) -> dict:
+    return {"count": count, "loyaltyProgramId": program_id, "contactId": contact_id,
+            "balanceDefinitionId": bdid, "activeBalances": [active_balance(l) for l in lots]}

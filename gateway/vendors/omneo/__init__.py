@@ -1,0 +1,4 @@
+"""Omneo API v3 (https://api.{tenant}.getomneo.com/api/v3/...)."""
+from .exceptions import OmneoVendor
+
+VENDOR = OmneoVendor()
