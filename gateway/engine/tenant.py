@@ -46,6 +46,10 @@ class Tenant:
             self.high_water = now
         return out
 
+    def atomic(self):
+        """Group several operations into one: all of them happen, or none (e.g. burn a hold and earn)."""
+        return self.store.atomic()
+
     def set_clock(self, at: datetime, frozen: bool | None = None) -> None:
         """Refuse to move the clock before history already written: the ledger would contradict itself."""
         if self.high_water is not None and at < self.high_water:

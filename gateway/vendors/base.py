@@ -91,6 +91,17 @@ class Vendor:
         return Reply(501, {"message": f"{op.operation_id} is not served by this gateway yet"})
 
 
+def fingerprint(body: Any, ignore: tuple[str, ...] = ()) -> str:
+    """A stable digest of a request body (keys sorted, `ignore`d fields left out): the same business
+    id sent with a different body is a conflict, with the same body a replay."""
+    import hashlib
+    import json
+    if isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k not in ignore}
+    text = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def header(request: web.Request, name: str) -> str | None:
     """Header lookup in any casing (aiohttp's CIMultiDict already is)."""
     return request.headers.get(name)
