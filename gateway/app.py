@@ -75,6 +75,7 @@ def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:
         fmt = "json"
         tenant = None
         call: Call | None = None
+        mark = None
         violations: list[Violation] = []
         try:
             # 1. decode
@@ -112,6 +113,7 @@ def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:
                     raise VendorError(vendor.invalid(op, violations))
             # 4. one engine call, rendered by the vendor
             call = Call(request, op, tenant, path, query, body, fmt)
+            mark = tenant.store.seq_value("entry")
             if handler is None:
                 reply = vendor.not_implemented(op)
             else:
@@ -137,7 +139,8 @@ def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:
                 vendor=vendor.name, operation=op.operation_id, method=request.method, path=request.path,
                 status=reply.status, duration_ms=(time.perf_counter() - started) * 1000,
                 request_violations=violations, response_violations=response_violations,
-                entries=call.created if call else [], at=tenant.now())
+                entries=[e.id for e in tenant.store.entries_after(mark)] if mark is not None else [],
+                at=tenant.now())
         return _encode(vendor, reply, fmt)
 
     handle.__name__ = f"{vendor.name}_{op.operation_id}"

@@ -138,6 +138,15 @@ def build(doc: dict, *, tenant_id: str | None = None, credentials: dict | None =
     tenant = Tenant(id=tenant_id or doc.get("tenant", "demo"), programs=programs, store=MemoryTenantStore(),
                     clock=Clock(now, frozen=True), credentials=credentials or doc.get("credentials", {}),
                     settings=doc.get("settings", {}), source=doc)
+    if "state" in doc:       # a snapshot: the exact state, no history to replay
+        try:
+            tenant.store = MemoryTenantStore.restore(doc["state"]["store"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FixtureError([("/state/store", f"not a snapshot of this gateway: {exc}")]) from None
+        tenant.clock = Clock(now, frozen=bool(clock_doc.get("frozen", False)))
+        hw = doc["state"].get("high_water")
+        tenant.high_water = datetime.fromisoformat(hw) if hw else None
+        return tenant
     events = []
     for i, m in enumerate(doc.get("members", [])):
         where = f"/members/{i}"
@@ -185,6 +194,17 @@ def _apply(tenant: Tenant, program: Program, member, h: dict, now: datetime, whe
     elif "reward" in h:
         tenant.issue_reward(member, h.get("definition", 0), _dec(h["reward"]), expires_at=when("expires_at"),
                             timezone=h.get("timezone", "UTC"), external_id=h.get("external_id"))
+
+
+def snapshot(tenant: Tenant) -> dict:
+    """The whole world as a fixtures document (programs as loaded, exact ledger state under `state`)."""
+    doc = {k: v for k, v in (tenant.source or {}).items() if k not in ("members", "clock", "state")}
+    doc.update(tenant=tenant.id, credentials=tenant.credentials, settings=tenant.settings,
+               clock={"now": tenant.now().isoformat(), "frozen": tenant.clock.frozen},
+               state={"store": tenant.store.export(),
+                      "high_water": tenant.high_water.isoformat() if tenant.high_water else None})
+    doc.setdefault("version", 1)
+    return doc
 
 
 __all__ = ["FixtureError", "build", "demo_document", "parse_when", "read", "validate", "ledger"]

@@ -68,6 +68,13 @@ class TenantStore(ABC):
     def temporary_entries(self, member_id: str, currency_id: str) -> list[Entry]: ...
 
     @abstractmethod
+    def entries_after(self, seq: int) -> list[Entry]:
+        """Entries written after sequence number `seq` (the journal's 'entries this call made')."""
+
+    @abstractmethod
+    def seq_value(self, name: str) -> int: ...
+
+    @abstractmethod
     def put_entry(self, entry: Entry) -> None: ...
 
     @abstractmethod
@@ -106,3 +113,12 @@ class TenantStore(ABC):
 
     @abstractmethod
     def put_record(self, kind: str, record_id: str, value: Any) -> None: ...
+
+    # --- snapshots ------------------------------------------------------------------------
+    @abstractmethod
+    def export(self) -> dict:
+        """The whole state as a JSON-safe document; `restore` of it gives an equal store."""
+
+    @classmethod
+    @abstractmethod
+    def restore(cls, data: dict) -> "TenantStore": ...

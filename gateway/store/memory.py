@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, Iterator
 
 from ..engine.model import Entry, Hold, Lot, Member, Reward, Totals
+from . import serial
 from .base import TenantStore
 
 _MISSING = object()
@@ -32,6 +33,7 @@ class MemoryTenantStore(TenantStore):
         self._member_rewards: dict[str, list[int]] = {}
         self._records: dict[tuple[str, str], Any] = {}
         self._seq: dict[str, int] = {}
+        self._by_seq: list[tuple[int, str]] = []    # entries in the order they were written
         self._undo: list | None = None
 
     # --- unit of work -------------------------------------------------------------------
@@ -147,6 +149,13 @@ class MemoryTenantStore(TenantStore):
             out = [e for e in out if e.currency_id == currency_id]
         return out
 
+    def entries_after(self, seq: int) -> list[Entry]:
+        i = bisect.bisect_right(self._by_seq, seq, key=lambda p: p[0])
+        return [self._entries[eid] for _, eid in self._by_seq[i:]]
+
+    def seq_value(self, name: str) -> int:
+        return self._seq.get(name, 0)
+
     def temporary_entries(self, member_id, currency_id):
         ids = self._temporary.get((member_id, currency_id))
         return [self._entries[i] for i in ids] if ids else []
@@ -155,6 +164,7 @@ class MemoryTenantStore(TenantStore):
         is_new = entry.id not in self._entries
         self._set(self._entries, entry.id, entry)
         if is_new:
+            self._append(self._by_seq, (entry.seq, entry.id))
             if entry.member_id not in self._history:
                 self._set(self._history, entry.member_id, [])
             self._append(self._history[entry.member_id], entry.id)
@@ -213,3 +223,44 @@ class MemoryTenantStore(TenantStore):
 
     def put_record(self, kind, record_id, value) -> None:
         self._set(self._records, (kind, str(record_id)), value)
+
+    # --- snapshots ------------------------------------------------------------------------------
+    def export(self) -> dict:
+        """Everything, JSON-safe and exact (see serial.py)."""
+        return serial.dump({
+            "seq": self._seq,
+            "members": list(self._members.values()),
+            "lots": list(self._lots.values()),
+            "holds": list(self._holds.values()),
+            "entries": [self._entries[eid] for _, eid in self._by_seq],
+            "totals": [[m, c, t] for (m, c), t in self._totals.items()],
+            "tier": [[m, credits] for m, credits in self._tier.items()],
+            "refs": [[scope, key, value] for (scope, key), value in self._refs.items()],
+            "rewards": list(self._rewards.values()),
+            "records": [[kind, rid, value] for (kind, rid), value in self._records.items()],
+        })
+
+    @classmethod
+    def restore(cls, data: dict) -> "MemoryTenantStore":
+        d = serial.load(data)
+        store = cls()
+        for m in d["members"]:
+            store.put_member(m)
+        for lot in d["lots"]:
+            store.put_lot(lot)
+        for h in d["holds"]:
+            store.put_hold(h)
+        for e in d["entries"]:
+            store.put_entry(e)
+        for m, c, t in d["totals"]:
+            store.put_totals(m, c, t)
+        for m, credits in d["tier"]:
+            store._tier[m] = [(at, amt) for at, amt in credits]
+        for scope, key, value in d["refs"]:
+            store.put_ref(scope, key, value)
+        for r in d["rewards"]:
+            store.put_reward(r)
+        for kind, rid, value in d["records"]:
+            store.put_record(kind, rid, value)
+        store._seq = dict(d["seq"])
+        return store

@@ -41,7 +41,6 @@ class Call:
     query: dict[str, Any]
     body: Any
     format: str = "json"
-    created: list[str] = field(default_factory=list)   # ledger entry ids this call made (journal)
 
     def now(self):
         return self.tenant.now()
@@ -86,6 +85,10 @@ class Vendor:
         raise NotImplementedError
 
     fault_cases: Mapping[str, str] = {}
+
+    def member_view(self, tenant: Tenant, member) -> Any:
+        """The member's balance exactly as this vendor's balance read would answer it (admin views)."""
+        return None
 
     def not_implemented(self, op: Operation) -> Reply:
         return Reply(501, {"message": f"{op.operation_id} is not served by this gateway yet"})

@@ -1,0 +1,50 @@
+"""Engine records <-> JSON-safe values, for snapshots. Tagged so a restore is exact:
+{"$d": "1.50"} a Decimal, {"$t": "...Z"} a datetime, {"$r": "Lot", ...} a record; tuples as lists."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ..engine import model
+
+RECORDS = {cls.__name__: cls for cls in (model.Member, model.Lot, model.Hold, model.Entry, model.Reward,
+                                          model.Totals, model.Draft, model.Redemption)}
+
+
+def dump(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {"$d": str(value)}
+    if isinstance(value, datetime):
+        return {"$t": value.isoformat()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {"$r": type(value).__name__}
+        for f in dataclasses.fields(value):
+            out[f.name] = dump(getattr(value, f.name))
+        return out
+    if isinstance(value, dict):
+        return {str(k): dump(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [dump(v) for v in value]
+    return value
+
+
+def load(value: Any, *, as_tuple: bool = False) -> Any:
+    if isinstance(value, dict):
+        if "$d" in value and len(value) == 1:
+            return Decimal(value["$d"])
+        if "$t" in value and len(value) == 1:
+            return datetime.fromisoformat(value["$t"])
+        if "$r" in value:
+            cls = RECORDS[value["$r"]]
+            kwargs = {}
+            for f in dataclasses.fields(cls):
+                if f.name in value:
+                    kwargs[f.name] = load(value[f.name], as_tuple=True)
+            return cls(**kwargs)
+        return {k: load(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [load(v, as_tuple=as_tuple) for v in value]
+        return tuple(items) if as_tuple else items
+    return value
