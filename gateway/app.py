@@ -125,6 +125,7 @@ def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:
         except Exception:   # a bug must still answer in the vendor's shape, never a bare 500
             log.exception("unhandled error in %s.%s", vendor.name, op.operation_id)
             reply = vendor.internal(op)
+        reply = vendor.finalize(reply, tenant)
         response_violations = []
         if gw.config.validate_responses:
             response_violations = op.validate_response(reply.status, reply.body)

@@ -60,6 +60,7 @@ class Violation:
     message: str
     keyword: str = ""
     location: str = "body"
+    value: Any = None   # the offending value (None when missing)
 
     @property
     def field(self) -> str:
@@ -90,7 +91,8 @@ def _violations(validator, instance, prefix: list, location: str) -> list[Violat
                 out.append(Violation(_pointer(prefix + path + ([m.group(1)] if m else [])), best.message,
                                      "required", location))
                 continue
-        out.append(Violation(_pointer(prefix + path), err.message, str(err.validator), location))
+        value = None if err.validator == "required" else err.instance
+        out.append(Violation(_pointer(prefix + path), err.message, str(err.validator), location, value))
     out.sort(key=lambda v: v.pointer)
     return out
 

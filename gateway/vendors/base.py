@@ -86,6 +86,10 @@ class Vendor:
 
     fault_cases: Mapping[str, str] = {}
 
+    def finalize(self, reply: Reply, tenant: Tenant | None) -> Reply:
+        """Last touch on every reply, with the tenant when known (e.g. Altcraft's error-status switch)."""
+        return reply
+
     def member_view(self, tenant: Tenant, member) -> Any:
         """The member's balance exactly as this vendor's balance read would answer it (admin views)."""
         return None
