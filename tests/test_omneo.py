@@ -231,8 +231,7 @@ async def test_malformed_profile_id(client, tenant, path, profile):
     before = snapshot(tenant)
     r = await client.get(path.format(profile), headers=OMNEO)
     assert r.status == 404
-    # The dispatcher hands the adapter no offending value, so the id cannot be echoed yet (Laravel's id-less form).
-    assert await r.json() == {"message": "No query results for model [App\\Models\\Profile]."}
+    assert await r.json() == {"message": f"No query results for model [App\\Models\\Profile] {profile}"}
     assert snapshot(tenant) == before
 
 
