@@ -190,6 +190,7 @@ def build_app(engine: Engine, config: Config | None = None, vendors: list[str] |
         gw.specs[name] = spec
         gw.vendors[name] = vendor
         for op in spec.operations.values():
+            op.compile()
             app.router.add_route(op.method, op.path, make_handler(gw, vendor, op), name=f"{name}.{op.operation_id}")
     admin.setup(app, gw)
     return app

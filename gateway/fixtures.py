@@ -58,7 +58,7 @@ def validate(doc: Any) -> None:
 def read(path: str | Path) -> dict:
     text = Path(path).read_text()
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise FixtureError([("", f"not valid YAML/JSON: {exc}")]) from None
 

@@ -1,0 +1,67 @@
+"""The pytest plugin, used the way a user project would: pytester runs a small example project
+whose tests use only the `loyalty_gateway` fixture."""
+from __future__ import annotations
+
+pytest_plugins = ["pytester"]
+
+EXAMPLE = '''
+import json
+import urllib.request
+
+
+def get(gw, path, vendor):
+    req = urllib.request.Request(gw.url(path), headers=gw.headers(vendor))
+    with urllib.request.urlopen(req) as resp:
+        return json.loads(resp.read())
+
+
+def test_balance_then_return_window(loyalty_gateway):
+    gw = loyalty_gateway
+    body = get(gw, "/api/v4.0/integrations/customers/user-123/balance", "gameball")
+    assert body["pendingPoints"] == 400
+    gw.advance("P14D")
+    body = get(gw, "/api/v4.0/integrations/customers/user-123/balance", "gameball")
+    assert (body["pendingPoints"], body["availablePointsBalance"]) == (0, 1800)
+    assert [e["operation"] for e in gw.journal(vendor="gameball")] == ["get_customer_balance"] * 2
+
+
+def test_isolated_from_the_other_test(loyalty_gateway):
+    body = get(loyalty_gateway, "/api/v4.0/integrations/customers/user-123/balance", "gameball")
+    assert body["pendingPoints"] == 400          # the other test's clock move is not seen here
+    assert loyalty_gateway.journal() and len(loyalty_gateway.journal()) == 1
+
+
+def test_fault_in_vendor_shape(loyalty_gateway):
+    loyalty_gateway.fault("gameball", "error", case="rate_limit", times=1)
+    try:
+        get(loyalty_gateway, "/api/v4.0/integrations/customers/user-123/balance", "gameball")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 429 and json.loads(exc.read())["code"] == 4029
+    else:
+        raise AssertionError("the fault did not fire")
+
+
+def test_views_side_by_side(loyalty_gateway):
+    views = loyalty_gateway.views("user@example.com")
+    assert set(views) == {"omneo", "altcraft", "gameball", "brevo"}
+
+
+def test_load_own_world(loyalty_gateway):
+    world = {"programs": [{"id": "p", "money_currency": "EUR", "point_currencies": [{"id": "pts", "value": "0.01"}]}],
+             "members": [{"identities": {"gameball.customer": "c-1"}, "history": [{"at": "-1d", "credit": 42}]}]}
+    loyalty_gateway.load(world)
+    body = get(loyalty_gateway, "/api/v4.0/integrations/customers/c-1/balance", "gameball")
+    assert (body["availablePointsBalance"], body["currency"]) == (42, "EUR")
+'''
+
+
+def test_user_project_gets_a_working_gateway(pytester):
+    pytester.makepyfile(test_example=EXAMPLE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=5)
+
+
+def test_parallel_workers_do_not_collide(pytester):
+    pytester.makepyfile(test_example=EXAMPLE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-n", "2")
+    result.assert_outcomes(passed=5)
