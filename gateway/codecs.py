@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import xmltodict
 
 MAX_BODY = 1 << 20   # 1 MiB: far above any loyalty call; larger bodies are refused before parsing
@@ -77,10 +78,8 @@ def _json_default(value):
 
 
 def encode_json(value: Any) -> bytes:
-    try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    except TypeError:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode()
+    """orjson with a Decimal hook: about 5x the stdlib on our bodies (bench/README.md)."""
+    return orjson.dumps(value, default=_json_default)
 
 
 def _xml_text(value: Any) -> Any:

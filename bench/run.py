@@ -1,0 +1,163 @@
+"""Load benchmark, run by hand (`make bench`), never in CI: the gateway against a bare aiohttp
+server returning a fixed body of the same size, same machine, server and load generator on
+different cores (taskset), wrk as the load generator. Prints req/s, p50, p99 and gateway/bare.
+
+  python bench/run.py [--duration 10] [--connections 32] [--only NAME]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+
+GB = {"apikey": "bench-gb", "secretkey": "bench-gb-secret"}
+ALT_JSON = json.dumps({"token": "bench-altcraft", "loyalty_program_id": 123, "points_currency_eid": "starts",
+                       "matching": "email", "email": "bench@example.com"})
+ALT_XML = ("<xml><token>bench-altcraft</token><loyalty_program_id>123</loyalty_program_id>"
+           "<points_currency_eid>starts</points_currency_eid><matching>email</matching>"
+           "<email>bench@example.com</email></xml>")
+ACCRUE_JSON = json.dumps({"token": "bench-altcraft", "loyalty_program_id": 123, "matching": "email",
+                          "email": "bench@example.com", "amount": "10.50"})
+ACCRUE_XML = ("<xml><token>bench-altcraft</token><loyalty_program_id>123</loyalty_program_id><matching>email</matching>"
+              "<email>bench@example.com</email><amount>10.50</amount></xml>")
+
+# name, method, path, headers, body, per-request unique field (wrk lua counter), kind
+SCENARIOS = [
+    ("gameball balance read", "GET", "/api/v4.0/integrations/customers/bench-1/balance", GB, None, None),
+    ("altcraft balance read (JSON)", "POST", "/api/v1.1/loyalty/account/balance",
+     {"Content-Type": "application/json"}, ALT_JSON, None),
+    ("altcraft balance read (XML)", "POST", "/api/v1.1/loyalty/account/balance",
+     {"Content-Type": "application/xml"}, ALT_XML, None),
+    ("altcraft accrue (JSON write)", "POST", "/api/v1.1/loyalty/accrue_points",
+     {"Content-Type": "application/json"}, ACCRUE_JSON, None),
+    ("altcraft accrue (XML write)", "POST", "/api/v1.1/loyalty/accrue_points",
+     {"Content-Type": "application/xml"}, ACCRUE_XML, None),
+    ("gameball redeem (JSON write)", "POST", "/api/v4.0/integrations/transactions/redeem",
+     {**GB, "Content-Type": "application/json"},
+     '{"customerId":"bench-1","transactionId":"TXID","transactionTime":"2026-01-01T00:00:00Z","points":5}', "TXID"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait(port: int) -> None:
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def lua(method: str, headers: dict, body: str | None, unique: str | None) -> str:
+    lines = [f'wrk.method = "{method}"']
+    for k, v in headers.items():
+        lines.append(f'wrk.headers["{k}"] = "{v}"')
+    if body is not None and unique is None:
+        lines.append(f"wrk.body = {json.dumps(body)}")
+    if unique:
+        lines += ["local counter = 0", "local thread_id = 0",
+                  "function setup(thread) thread_id = thread_id + 1; thread:set('tid', thread_id) end",
+                  "function request()", "  counter = counter + 1",
+                  f"  local b = string.gsub({json.dumps(body)}, '{unique}', 'bench-' .. tostring(tid) .. '-' .. counter)",
+                  f'  return wrk.format("{method}", nil, nil, b)', "end"]
+    return "\n".join(lines) + "\n"
+
+
+def wrk(url: str, script: str, duration: int, connections: int, core: str) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    out = subprocess.run(["taskset", "-c", core, "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
+                          "-s", f.name, url], capture_output=True, text=True, check=True).stdout
+    os.unlink(f.name)
+
+    def ms(label):
+        m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {"rps": rps, "p50": ms("50%"), "p99": ms("99%"), "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def sample_response(port: int, method: str, path: str, headers: dict, body: str | None) -> tuple[bytes, str]:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, headers=headers,
+                                 data=body.replace("TXID", "sample").encode() if body else None)
+    with urllib.request.urlopen(req) as r:
+        return r.read(), r.headers.get_content_type()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--only", default=None)
+    ap.add_argument("--server-core", default="0")
+    ap.add_argument("--load-core", default="1")
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+    rows = []
+    for name, method, path, headers, body, unique in SCENARIOS:
+        if args.only and args.only not in name:
+            continue
+        port = free_port()
+        gw = subprocess.Popen(["taskset", "-c", args.server_core, PY, "-m", "gateway", "serve", "--port", str(port),
+                               "--fixtures", str(HERE / "world.yaml")], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        try:
+            wait(port)
+            sample, ctype = sample_response(port, method, path, headers, body)
+            script = lua(method, headers, body, unique)
+            wrk(f"http://127.0.0.1:{port}{path}", script, 2, args.connections, args.load_core)   # warm-up
+            g = wrk(f"http://127.0.0.1:{port}{path}", script, args.duration, args.connections, args.load_core)
+        finally:
+            gw.terminate()
+            gw.wait()
+        bport = free_port()
+        with tempfile.NamedTemporaryFile("wb", delete=False) as f:
+            f.write(sample)
+        bare = subprocess.Popen(["taskset", "-c", args.server_core, PY, str(HERE / "bare_server.py"), str(bport),
+                                 f.name, ctype], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait(bport)
+            wrk(f"http://127.0.0.1:{bport}{path}", script, 2, args.connections, args.load_core)
+            b = wrk(f"http://127.0.0.1:{bport}{path}", script, args.duration, args.connections, args.load_core)
+        finally:
+            bare.terminate()
+            bare.wait()
+            os.unlink(f.name)
+        rows.append((name, len(sample), g, b))
+        print(f"{name}: gateway {g['rps']:.0f} req/s p50 {g['p50']:.2f} ms p99 {g['p99']:.2f} ms "
+              f"(non-2xx {g['errors']}); bare {b['rps']:.0f} req/s; ratio {g['rps'] / b['rps']:.2f}", flush=True)
+    print()
+    print(f"| scenario ({args.connections} connections, {args.duration}s) | body bytes | gateway req/s | p50 ms | p99 ms "
+          "| bare req/s | bare p99 ms | gateway/bare |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, size, g, b in rows:
+        print(f"| {name} | {size} | {g['rps']:.0f} | {g['p50']:.2f} | {g['p99']:.2f} | {b['rps']:.0f} | "
+              f"{b['p99']:.2f} | {g['rps'] / b['rps']:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
