@@ -81,7 +81,14 @@ def lua(method: str, headers: dict, body: str | None, unique: str | None) -> str
     return "\n".join(lines) + "\n"
 
 
-def wrk(url: str, script: str, duration: int, connections: int, core: str) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process: CPU per request stays meaningful on a busy machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, script: str, duration: int, connections: int, core: str, pid: int | None = None) -> dict:
+    cpu0 = cpu_seconds(pid) if pid else 0.0
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     out = subprocess.run(["taskset", "-c", core, "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
@@ -94,8 +101,11 @@ def wrk(url: str, script: str, duration: int, connections: int, core: str) -> di
             return float("nan")
         return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return {"rps": rps, "p50": ms("50%"), "p99": ms("99%"), "errors": int(non2xx.group(1)) if non2xx else 0}
+    cpu_us = (cpu_seconds(pid) - cpu0) / total * 1e6 if pid and total else float("nan")
+    return {"rps": rps, "p50": ms("50%"), "p99": ms("99%"), "errors": int(non2xx.group(1)) if non2xx else 0,
+            "cpu_us": cpu_us}
 
 
 def sample_response(port: int, method: str, path: str, headers: dict, body: str | None) -> tuple[bytes, str]:
@@ -129,7 +139,7 @@ def main() -> int:
             sample, ctype = sample_response(port, method, path, headers, body)
             script = lua(method, headers, body, unique)
             wrk(f"http://127.0.0.1:{port}{path}", script, 2, args.connections, args.load_core)   # warm-up
-            g = wrk(f"http://127.0.0.1:{port}{path}", script, args.duration, args.connections, args.load_core)
+            g = wrk(f"http://127.0.0.1:{port}{path}", script, args.duration, args.connections, args.load_core, gw.pid)
         finally:
             gw.terminate()
             gw.wait()
@@ -141,21 +151,24 @@ def main() -> int:
         try:
             wait(bport)
             wrk(f"http://127.0.0.1:{bport}{path}", script, 2, args.connections, args.load_core)
-            b = wrk(f"http://127.0.0.1:{bport}{path}", script, args.duration, args.connections, args.load_core)
+            b = wrk(f"http://127.0.0.1:{bport}{path}", script, args.duration, args.connections, args.load_core,
+                    bare.pid)
         finally:
             bare.terminate()
             bare.wait()
             os.unlink(f.name)
         rows.append((name, len(sample), g, b))
         print(f"{name}: gateway {g['rps']:.0f} req/s p50 {g['p50']:.2f} ms p99 {g['p99']:.2f} ms "
-              f"(non-2xx {g['errors']}); bare {b['rps']:.0f} req/s; ratio {g['rps'] / b['rps']:.2f}", flush=True)
+              f"{g['cpu_us']:.0f} us CPU/req (non-2xx {g['errors']}); bare {b['rps']:.0f} req/s "
+              f"{b['cpu_us']:.0f} us CPU/req; ratio {g['rps'] / b['rps']:.2f}", flush=True)
     print()
     print(f"| scenario ({args.connections} connections, {args.duration}s) | body bytes | gateway req/s | p50 ms | p99 ms "
-          "| bare req/s | bare p99 ms | gateway/bare |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| CPU us/req | bare req/s | bare p99 ms | bare CPU us/req | gateway/bare req/s | bare/gateway CPU |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, size, g, b in rows:
-        print(f"| {name} | {size} | {g['rps']:.0f} | {g['p50']:.2f} | {g['p99']:.2f} | {b['rps']:.0f} | "
-              f"{b['p99']:.2f} | {g['rps'] / b['rps']:.2f} |")
+        print(f"| {name} | {size} | {g['rps']:.0f} | {g['p50']:.2f} | {g['p99']:.2f} | {g['cpu_us']:.0f} | "
+              f"{b['rps']:.0f} | {b['p99']:.2f} | {b['cpu_us']:.0f} | {g['rps'] / b['rps']:.2f} | "
+              f"{b['cpu_us'] / g['cpu_us']:.2f} |")
     return 0
 
 

@@ -11,20 +11,27 @@ class Journal:
         self._items: deque[dict] = deque(maxlen=size)
         self._ids = itertools.count(1)
 
-    def record(self, *, request_violations, response_violations, at, **fields: Any) -> None:
-        self._items.append({
-            "id": next(self._ids), "at": at.isoformat().replace("+00:00", "Z"), **fields,
-            "duration_ms": round(fields.get("duration_ms", 0.0), 3),
-            "request_violations": [v.as_dict() for v in request_violations],
-            "response_violations": [v.as_dict() for v in response_violations],
-        })
+    def record(self, **fields: Any) -> None:
+        """Kept raw (formatting happens on read, off the request path)."""
+        fields["id"] = next(self._ids)
+        self._items.append(fields)
+
+    @staticmethod
+    def _view(e: dict) -> dict:
+        return {**e, "at": e["at"].isoformat().replace("+00:00", "Z"), "duration_ms": round(e["duration_ms"], 3),
+                "request_violations": [v.as_dict() for v in e["request_violations"]],
+                "response_violations": [v.as_dict() for v in e["response_violations"]]}
 
     def list(self, *, vendor: str | None = None, operation: str | None = None, status: int | None = None,
              limit: int = 100) -> list[dict]:
-        out = [e for e in reversed(self._items)
-               if (vendor is None or e["vendor"] == vendor) and (operation is None or e["operation"] == operation)
-               and (status is None or e["status"] == status)]
-        return out[:limit]
+        out = []
+        for e in reversed(self._items):
+            if (vendor is None or e["vendor"] == vendor) and (operation is None or e["operation"] == operation) \
+                    and (status is None or e["status"] == status):
+                out.append(self._view(e))
+                if len(out) >= limit:
+                    break
+        return out
 
     def clear(self) -> None:
         self._items.clear()

@@ -24,6 +24,7 @@ ENGINE = [
     (E.MemberInactive, 3009, "Customer is inactive."),
     (E.HoldNotFound, 9006, "Hold reference not found."),
     (E.TransactionNotFound, 9002, "Transaction not found."),
+    (E.DefinitionNotFound, 4004, "Redemption rule not found."),
     (E.NotFound, 4004, "Resource not found."),
     (E.InsufficientPoints, 9008, "Insufficient balance points."),
     (E.DuplicateKey, 9004, "Transaction ID already exists."),
@@ -34,6 +35,12 @@ ENGINE = [
     (E.InvalidState, 9000, "Transaction type cannot be reversed."),
     (E.EngineError, 3003, "Invalid value."),
 ]
+
+# operation -> mappings that come before ENGINE for that operation
+OPERATION = {
+    "refund": [(E.TransactionNotFound, 9005, "Reversed transaction not found.")],
+    "activate_transaction": [(E.InvalidState, 9000, "Only a reward transaction can be activated.")],
+}
 
 FAULTS = {"rate_limit": 4029, "server_error": 5000, "unavailable": 5003, "unauthorized": 1000,
           "forbidden": 1002, "concurrent_request": 2001}
@@ -69,7 +76,7 @@ class GameballVendor(Vendor):
         return self.error(3003, f"Invalid value for {name}: {v.message}")
 
     def engine_error(self, op, exc: E.EngineError) -> Reply:
-        for cls, code, text in ENGINE:
+        for cls, code, text in OPERATION.get(op.operation_id, []) + ENGINE:
             if isinstance(exc, cls):
                 detail = exc.message and not isinstance(exc, E.NotFound)
                 return self.error(code, f"{text} ({exc.message})" if detail else text)

@@ -2,7 +2,11 @@
 timestamps as offset-less UTC."""
 from __future__ import annotations
 
+from decimal import Decimal
+
+from ...engine.amounts import points_value
 from ...engine.ledger import Balance
+from ...engine.model import Entry, Hold, PointCurrency
 from ...engine.tiers import TierProgress
 from ..format import money, naive_iso
 
@@ -33,3 +37,74 @@ def tier(progress: TierProgress, tiers) -> dict:
     return {"current": tier_level(progress.current, order[progress.current.id]),
             "next": tier_level(progress.next, order[progress.next.id]) if progress.next else None,
             "progress": progress.next_progress}
+
+
+# --- writes ----------------------------------------------------------------------------------------
+# Every figure comes from the engine's records (entries, holds); money values are points x the
+# redemption factor (the point currency's value), rounded to cents for display.
+
+def points_money(currency: PointCurrency, points: Decimal) -> Decimal:
+    return money(points_value(currency, points))
+
+
+def order(customer_id: str, rewarded: Decimal, redeemed: Decimal, lines: list) -> dict:
+    return {"customerId": customer_id, "redeemedPoints": redeemed, "rewardedPoints": rewarded,
+            "lineItems": lines}
+
+
+def order_lines(items: list | None) -> list:
+    """The request's line items. Per-line points are not computed by the engine yet, so 0 is reported
+    for each line (the order's total is `rewardedPoints`)."""
+    return [{"productId": item.get("productId"), "quantity": item.get("quantity", 1),
+             "decimalPoints": 0, "points": 0, "score": 0} for item in items or ()]
+
+
+def cashback(customer_id: str, entry: Entry | None, currency: PointCurrency) -> dict:
+    points = entry.amount if entry is not None else Decimal(0)
+    return {"customerId": customer_id, "gameballTransactionId": entry.seq if entry is not None else 0,
+            "rewardAmount": points_money(currency, points), "rewardEquivalentPoints": points}
+
+
+def manual(customer_id: str, transaction_id: str, entry: Entry, currency: PointCurrency) -> dict:
+    sign = -1 if entry.kind == "debit" else 1
+    value = entry.money if entry.money is not None else points_money(currency, entry.amount)
+    return {"customerId": customer_id, "gameballTransactionId": entry.seq, "transactionId": transaction_id,
+            "points": sign * entry.amount, "amount": sign * value}
+
+
+def activated(points: Decimal, entry: Entry, transaction_id: str) -> dict:
+    return {"pointsActivated": points, "gameballTransactionId": entry.seq, "clientTransactionId": transaction_id}
+
+
+def hold(customer_id: str, h: Hold, currency: PointCurrency) -> dict:
+    return {"customerId": customer_id, "holdAmount": points_money(currency, h.amount),
+            "holdEquivalentPoints": h.amount, "holdReference": h.id}
+
+
+HOLD_STATE = {"active": "active", "used": "used", "expired": "expired", "released": "expired"}
+
+
+def hold_detail(customer_id: str, h: Hold, currency: PointCurrency) -> dict:
+    return {"customerId": customer_id, "holdAmount": points_money(currency, h.amount),
+            "holdEquivalentPoints": h.amount, "state": HOLD_STATE[h.state], "dateToExpire": naive_iso(h.expires_at)}
+
+
+def released() -> dict:
+    return {"success": True, "message": "Hold released successfully"}
+
+
+def redeem(customer_id: str, transaction_id: str, entry: Entry, currency: PointCurrency, reason) -> dict:
+    return {"customerId": customer_id, "gameballTransactionId": str(entry.seq), "transactionId": transaction_id,
+            "redeemAmount": points_money(currency, entry.amount), "redeemEquivalentPoints": entry.amount,
+            "reason": reason}
+
+
+def refund(refund_id: str, rev: Entry, currency: PointCurrency) -> dict:
+    value = money(rev.money) if rev.money is not None else points_money(currency, rev.amount)
+    return {"gameballTransactionId": str(rev.seq), "refundTransactionId": refund_id, "refundAmount": value,
+            "refundEquivalentPoints": rev.amount}
+
+
+def simple_error(message: str) -> dict:
+    """The {error, message} body of the manual transaction's documented 400 refusals."""
+    return {"error": 400, "message": message}

@@ -1,15 +1,66 @@
-"""Gameball handlers, one per operationId: request -> one engine call -> Gameball body."""
+"""Gameball handlers, one per operationId: request -> one engine call -> Gameball body.
+
+Business ids (`transactionId`, `orderId`, `refundTransactionId`) share one scope per account
+("gameball.tx"): a reused id is 422/9004. With the tenant setting `gameball.replay_identical`, an
+identical replay (same operation, same body) answers the first response again, rendered from the
+stored entry, and changes nothing; a different body keeps 9004."""
 from __future__ import annotations
 
-from ..base import Call, Reply
+from datetime import timedelta
+from typing import Any
+
+from ...engine.errors import DefinitionNotFound, DuplicateKey, InvalidState, MemberNotFound, TransactionNotFound
+from ...engine.model import Entry, Member, PointCurrency, Program
+from ..base import Call, Reply, fingerprint
 from . import render
 
 CUSTOMER = "gameball.customer"
+TX = "gameball.tx"
 
 
 def _customer(call: Call, customer_id: str):
     return call.tenant.member(CUSTOMER, customer_id)
 
+
+def _customer_id(member: Member) -> str:
+    return member.identities.get(CUSTOMER, member.id)
+
+
+def _currency(call: Call, member: Member) -> PointCurrency:
+    return call.tenant.program(member.program_id).default_currency
+
+
+def _entry_currency(call: Call, entry: Entry) -> PointCurrency:
+    member = call.tenant.member_by_id(entry.member_id)
+    return call.tenant.currency(call.tenant.program(member.program_id), entry.currency_id)
+
+
+def _key(business_id: str) -> tuple[str, str]:
+    return (TX, str(business_id))
+
+
+def _fingerprint(call: Call) -> str:
+    return fingerprint({"operation": call.op.operation_id, "body": call.body})
+
+
+def _prior(call: Call, key: tuple[str, str], fp: str) -> Entry | None:
+    """The entry an identical earlier request made, when the tenant answers replays; 9004 otherwise.
+
+    `lookup` itself refuses a reused id with another body (DuplicateKey)."""
+    prior = call.tenant.lookup(key, fp)
+    if prior is None:
+        return None
+    if not call.setting("replay_identical", False):
+        raise DuplicateKey("this id was already used", scope=key[0], key=key[1])
+    return call.tenant.entry(prior)
+
+
+def _pending_days(config: dict | None) -> int | None:
+    """The request's return window, or None for the points currency's own pending window."""
+    return (config or {}).get("returnWindow")
+
+
+# --- customers ---------------------------------------------------------------------------------------
 
 def get_customer_balance(call: Call) -> Reply:
     member = _customer(call, call.path["customerId"])
@@ -23,3 +74,201 @@ def get_customer_balance(call: Call) -> Reply:
     if "referrals" in expand:
         body["referrals"] = {"count": 0, "totalPending": 0, "totalActive": 0}
     return Reply(200, body)
+
+
+ATTRIBUTES = {"email": "email", "mobile": "mobile", "firstName": "first_name", "lastName": "last_name",
+              "displayName": "display_name"}
+
+
+def _attributes(body: dict) -> dict[str, Any]:
+    """Profile fields under the engine's neutral names, plus Gameball's own attributes as sent."""
+    attrs = body.get("customerAttributes") or {}
+    out: dict[str, Any] = {name: attrs[field] for field, name in ATTRIBUTES.items() if attrs.get(field) is not None}
+    for field in ("email", "mobile"):
+        if body.get(field) is not None:
+            out[field] = body[field]
+    if attrs:
+        out["gameball.customerAttributes"] = attrs
+    return out
+
+
+def _program(call: Call) -> Program:
+    return call.tenant.only_program()
+
+
+def upsert_customer(call: Call) -> Reply:
+    member, _ = call.tenant.upsert_member(_program(call), CUSTOMER, call.body["customerId"],
+                                          attributes=_attributes(call.body))
+    return Reply(200, {"gameballId": member.seq})
+
+
+# --- orders --------------------------------------------------------------------------------------------
+
+def _order_reply(call: Call, entry: Entry) -> Reply:
+    hold_ref = entry.refs.get("hold")
+    redeemed = call.tenant.get_hold(hold_ref).amount if hold_ref else 0
+    return Reply(200, render.order(call.body["customerId"], entry.amount, redeemed,
+                                   render.order_lines(call.body.get("lineItems"))))
+
+
+def track_order(call: Call) -> Reply:
+    body = call.body
+    key, fp = _key(body["orderId"]), _fingerprint(call)
+    hold_ref = (body.get("redemption") or {}).get("pointsHoldReference")
+    with call.tenant.atomic():     # the customer, the earning and the burn happen together or not at all
+        try:
+            member = _customer(call, body["customerId"])
+        except MemberNotFound:
+            member, _ = call.tenant.upsert_member(_program(call), CUSTOMER, body["customerId"],
+                                                  attributes=_attributes(body))
+        currency = _currency(call, member)
+        prior = _prior(call, key, fp)
+        if prior is not None:
+            return _order_reply(call, prior)
+        refs = {"orderId": body["orderId"], **({"hold": hold_ref} if hold_ref else {})}
+        earned = call.tenant.earn(member, currency, body["totalPaid"], key=key, fingerprint=fp, origin="order",
+                                  refs=refs, pending_days=_pending_days(body.get("cashbackConfigurations")))
+        burned = None
+        if hold_ref:
+            burned = call.tenant.redeem_hold(hold_ref, member=member, origin="order",
+                                             refs={"orderId": body["orderId"]})
+    return Reply(200, render.order(body["customerId"], earned.amount if earned is not None else 0,
+                                   burned.amount if burned is not None else 0,
+                                   render.order_lines(body.get("lineItems"))))
+
+
+# --- transactions ----------------------------------------------------------------------------------------
+
+def cashback(call: Call) -> Reply:
+    body = call.body
+    member = _customer(call, body["customerId"])
+    currency = _currency(call, member)
+    key, fp = _key(body["transactionId"]), _fingerprint(call)
+    entry = _prior(call, key, fp)
+    if entry is None:
+        entry = call.tenant.earn(member, currency, body["amount"], key=key, fingerprint=fp, origin="cashback",
+                                 refs={"transactionId": body["transactionId"]},
+                                 pending_days=_pending_days(body.get("configurations")))
+    return Reply(200, render.cashback(body["customerId"], entry, currency))
+
+
+def _manual_refusal(body: dict) -> str | None:
+    """The four documented 400 refusals, in the order a request is read."""
+    points, amount, expiry = body.get("points"), body.get("amount"), body.get("expiryAfter")
+    if points is not None and amount is not None:
+        return "Only one rewarding method may be specified"
+    if points is None and amount is None:
+        return "A rewarding criteria is required"
+    if expiry is not None and expiry < 0:
+        return "Expiry cannot be negative"
+    if expiry and (points if points is not None else amount) < 0:
+        return "Deduction cannot have expiry"
+    return None
+
+
+def manual_transaction(call: Call) -> Reply:
+    body = call.body
+    refusal = _manual_refusal(body)
+    if refusal:
+        return Reply(400, render.simple_error(refusal))
+    member = _customer(call, body["customerId"])
+    currency = _currency(call, member)
+    key, fp = _key(body["transactionId"]), _fingerprint(call)
+    entry = _prior(call, key, fp)
+    if entry is None:
+        signed = body["points"] if body.get("points") is not None else body["amount"]
+        size = abs(signed)
+        paid = None
+        if body.get("points") is None:       # money -> whole points at the redemption factor
+            paid, size = size, call.tenant.points_for_money(currency, size)
+        refs = {"transactionId": body["transactionId"], "username": body["username"], "reason": body["reason"]}
+        if signed < 0:
+            entry = call.tenant.debit(member, currency, size, key=key, fingerprint=fp, money=paid,
+                                      origin="manual", refs=refs)
+        else:
+            expiry = body.get("expiryAfter")
+            entry = call.tenant.credit(member, currency, size, key=key, fingerprint=fp, money=paid,
+                                       origin="manual", refs=refs, pending_days=0,
+                                       expires_at=call.now() + timedelta(days=expiry) if expiry else None)
+    return Reply(200, render.manual(body["customerId"], body["transactionId"], entry, currency))
+
+
+def activate_transaction(call: Call) -> Reply:
+    transaction_id = call.path["transactionId"]
+    entry = call.tenant.entry_by(_key(transaction_id))
+    points = call.tenant.activate(entry.id)
+    return Reply(200, render.activated(points, entry, transaction_id))
+
+
+# --- holds ------------------------------------------------------------------------------------------------
+
+def hold_points(call: Call) -> Reply:
+    body = call.body
+    member = _customer(call, body["customerId"])
+    currency = _currency(call, member)
+    if body.get("ruleId") is not None:
+        raise DefinitionNotFound("redemption rule not found", ruleId=body["ruleId"])
+    points = body.get("pointsToHold")
+    if points is None:
+        points = call.tenant.points_for_money(currency, body["amountToHold"])
+    h = call.tenant.hold(member, currency, points)
+    return Reply(200, render.hold(body["customerId"], h, currency))
+
+
+def get_hold(call: Call) -> Reply:
+    h = call.tenant.get_hold(call.path["holdReferenceId"])
+    member = call.tenant.member_by_id(h.member_id)
+    currency = call.tenant.currency(call.tenant.program(member.program_id), h.currency_id)
+    return Reply(200, render.hold_detail(_customer_id(member), h, currency))
+
+
+def release_hold(call: Call) -> Reply:
+    call.tenant.release_hold(call.path["holdReferenceId"])
+    return Reply(200, render.released())
+
+
+# --- redeem / refund ----------------------------------------------------------------------------------------
+
+def redeem_points(call: Call) -> Reply:
+    body = call.body
+    member = _customer(call, body["customerId"])
+    currency = _currency(call, member)
+    key, fp = _key(body["transactionId"]), _fingerprint(call)
+    entry = _prior(call, key, fp)
+    if entry is None:
+        refs = {"transactionId": body["transactionId"], **({"reason": body["reason"]} if body.get("reason") else {})}
+        if body.get("holdReference") is not None:
+            entry = call.tenant.redeem_hold(body["holdReference"], member=member, key=key, fingerprint=fp,
+                                            origin="redeem", refs=refs)
+        else:
+            points = body.get("points")
+            if points is None:
+                points = call.tenant.points_for_money(currency, body["amount"])
+            entry = call.tenant.debit(member, currency, points, key=key, fingerprint=fp, origin="redeem", refs=refs)
+    return Reply(200, render.redeem(body["customerId"], body["transactionId"], entry, currency, body.get("reason")))
+
+
+NOT_REVERSIBLE = ("manual",)   # origins Gameball refuses to refund (9000) [gateway choice]
+
+
+def refund(call: Call) -> Reply:
+    body = call.body
+    member = _customer(call, body["customerId"])
+    key, fp = _key(body["refundTransactionId"]), _fingerprint(call)
+    rev = _prior(call, key, fp)
+    if rev is None:
+        original = call.tenant.entry_by(_key(body["reverseTransactionId"]))
+        if original.member_id != member.id:
+            raise TransactionNotFound("transaction not found for this customer",
+                                      reverseTransactionId=body["reverseTransactionId"])
+        if original.origin in NOT_REVERSIBLE:
+            raise InvalidState(f"a {original.origin} transaction cannot be reversed", transaction=original.id)
+        amount = body.get("refundAmount")
+        if amount is not None and original.money is not None and amount == original.money:
+            amount = None                       # the original amount: a full refund [D]
+        if amount is None and original.money is not None:
+            # a full refund gives back all the money not refunded yet, recorded on the reversal entry
+            amount = original.money - original.refs.get("refunded_money", 0)
+        rev = call.tenant.refund(original.id, amount, key=key, fingerprint=fp,
+                                 refs={"refundTransactionId": body["refundTransactionId"]})
+    return Reply(200, render.refund(body["refundTransactionId"], rev, _entry_currency(call, rev)))
