@@ -102,7 +102,11 @@ def setup(app: web.Application, gw) -> None:
             return _json({"error": exc.code, "message": exc.message, "errors": exc.errors}, exc.status)
         except EngineError as exc:
             status = 404 if isinstance(exc, NotFound) else 409
-            return _json({"error": exc.code, "message": exc.message, "errors": [_plain(exc.detail)]}, status)
+            pointer = "/now" if "earliest" in exc.detail else ""
+            errors = [{"pointer": pointer, "message": f"{k}: {_plain(v)}"} for k, v in exc.detail.items()]
+            if "earliest" in exc.detail:
+                errors = [{"pointer": pointer, "message": f"earliest allowed is {_plain(exc.detail['earliest'])}"}]
+            return _json({"error": exc.code, "message": exc.message, "errors": errors}, status)
 
     app.middlewares.append(errors)
 
@@ -123,7 +127,9 @@ def setup(app: web.Application, gw) -> None:
 
     @routes.post("/__admin/tenants")
     async def create_tenant(request):
-        doc = await _body(request, required=False) or fixtures.demo_document()
+        doc = await _body(request, required=False)
+        if doc is None:
+            doc = fixtures.demo_document()
         if not isinstance(doc, dict):
             raise AdminError(422, "invalid_fixtures", "the body must be a fixtures document (an object)")
         tid = f"t-{secrets.token_hex(6)}"
@@ -254,7 +260,10 @@ def setup(app: web.Application, gw) -> None:
         try:
             target = durations.apply(tenant.now(), body["by"])
         except durations.DurationError as exc:
-            raise AdminError(422, "invalid_duration", str(exc)) from None
+            raise AdminError(422, "invalid_duration", str(exc), [{"pointer": "/by", "message": str(exc)}]) from None
+        except (ValueError, OverflowError):
+            raise AdminError(422, "invalid_duration", f"duration out of range: {body['by']!r}",
+                             [{"pointer": "/by", "message": "out of range"}]) from None
         tenant.set_clock(target)
         return _json(clock_view(tenant))
 
@@ -270,15 +279,22 @@ def setup(app: web.Application, gw) -> None:
         problems = []
         if not isinstance(body, dict):
             raise AdminError(422, "invalid_fault", "expected a JSON object")
+        mistyped = {n for n in ("vendor", "operation", "case", "kind")
+                    if body.get(n) is not None and not isinstance(body[n], str)}
+        problems += [{"pointer": f"/{n}", "message": "must be a string"} for n in sorted(mistyped)]
+        body = {k: v for k, v in body.items() if k not in mistyped}
+        seed = body.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))):
+            problems.append({"pointer": "/seed", "message": "an integer or a string"})
         vendor = gw.vendors.get(body.get("vendor"))
-        if vendor is None:
+        if vendor is None and "vendor" not in mistyped:
             problems.append({"pointer": "/vendor", "message": f"unknown vendor; one of {sorted(gw.vendors)}"})
         op = body.get("operation")
         if vendor is not None and op is not None and op not in gw.specs[vendor.name].operations:
             problems.append({"pointer": "/operation",
                              "message": f"unknown operation; one of {sorted(gw.specs[vendor.name].operations)}"})
         kind = body.get("kind")
-        if kind not in KINDS:
+        if kind not in KINDS and "kind" not in mistyped:
             problems.append({"pointer": "/kind", "message": f"one of {list(KINDS)}"})
         latency = (0, 0)
         if kind == "latency":
@@ -291,7 +307,7 @@ def setup(app: web.Application, gw) -> None:
             else:
                 problems.append({"pointer": "/latency_ms", "message": "milliseconds (0..60000) or [min, max]"})
         case = body.get("case")
-        if kind == "error" and vendor is not None and case not in vendor.fault_cases:
+        if kind == "error" and vendor is not None and case not in vendor.fault_cases and "case" not in mistyped:
             problems.append({"pointer": "/case", "message": f"one of {sorted(vendor.fault_cases)}"})
         times, prob = body.get("times"), body.get("probability")
         if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
@@ -302,8 +318,8 @@ def setup(app: web.Application, gw) -> None:
             raise AdminError(422, "invalid_fault", "the fault cannot be armed", problems)
         f = gw.faults.arm(tenant=tenant.id, vendor=vendor.name, operation=op, kind=kind, latency_ms=latency,
                           case=case, times=times, probability=prob)
-        if body.get("seed") is not None:
-            f.rng.seed(body["seed"])
+        if seed is not None:
+            f.rng.seed(seed)
         return _json(f.as_dict(), 201)
 
     @routes.delete("/__admin/tenants/{tenant}/faults")

@@ -139,13 +139,17 @@ def build(doc: dict, *, tenant_id: str | None = None, credentials: dict | None =
                     clock=Clock(now, frozen=True), credentials=credentials or doc.get("credentials", {}),
                     settings=doc.get("settings", {}), source=doc)
     if "state" in doc:       # a snapshot: the exact state, no history to replay
+        bad = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError)
         try:
             tenant.store = MemoryTenantStore.restore(doc["state"]["store"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise FixtureError([("/state/store", f"not a snapshot of this gateway: {exc}")]) from None
+        except bad as exc:
+            raise FixtureError([("/state/store", f"not a snapshot of this gateway: {exc!r}")]) from None
+        try:
+            hw = doc["state"].get("high_water")
+            tenant.high_water = datetime.fromisoformat(hw) if hw else None
+        except bad:
+            raise FixtureError([("/state/high_water", "not a date")]) from None
         tenant.clock = Clock(now, frozen=bool(clock_doc.get("frozen", False)))
-        hw = doc["state"].get("high_water")
-        tenant.high_water = datetime.fromisoformat(hw) if hw else None
         return tenant
     events = []
     for i, m in enumerate(doc.get("members", [])):

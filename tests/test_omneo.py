@@ -267,15 +267,6 @@ async def test_unknown_route_under_the_prefix(client):
     assert await r.json() == {"message": "The route api/v3/profiles/x/nothing-here could not be found."}
 
 
-async def test_operations_not_served_yet_answer_in_laravel_shape(client):
-    body = {"profile_id": ALICE["omneo"], "point_definition_id": 1, "value_initial": 10, "issued_at": None}
-    r = await client._client.post("/api/v3/points", headers=OMNEO, json=body)   # 501 is in no spec: raw client
-    assert r.status == 501
-    assert await r.json() == {"message": "create_point is not served by this gateway yet."}
-
-
-# --- faults ----------------------------------------------------------------------------------------
-
 @pytest.mark.parametrize("case, status, body, retry_after", [
     ("rate_limit", 429, {"message": "Too Many Attempts."}, "60"),
     ("server_error", 500, {"message": "Server Error."}, None),

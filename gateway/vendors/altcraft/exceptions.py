@@ -3,11 +3,11 @@ validation failures and armed faults map onto its codes.
 
 HTTP status: by default every answer is HTTP 200 and the outcome is in `error` (the vendor: "HTTP 200
 only means transport success"). With the tenant setting altcraft.error_http_status = true the HTTP
-status equals `error` (4xx/5xx). Where the tenant is not known yet (malformed body, missing or unknown
-token) the answer stays HTTP 200."""
+status equals `error` (4xx/5xx): finalize() applies it to every reply of a request whose tenant is
+known. Where the tenant is not known yet (malformed body, missing or unknown token) the answer stays
+HTTP 200."""
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import Any
 
 from ...engine import errors as E
@@ -18,35 +18,40 @@ from . import auth, render, responses
 
 FORMATS = ("json", "xml")
 INCORRECT = "Incorrect request"
+NOT_TEMPORARY = "Transaction is not temporary"
+TRANSACTION_OPS = ("commit_transaction", "rollback_transaction", "cancel_transaction")
 
-# engine error -> (code, text); the first match wins (subclasses before their bases)
+# engine error -> (code, text, with the engine's detail); the first match wins (subclasses first)
 ENGINE = [
-    (E.ProgramNotFound, 404, "Loyalty program not found"),
-    (E.CurrencyNotFound, 404, "Points currency not found"),
-    (E.MemberNotFound, 404, "Profile not found"),
-    (E.MemberInactive, 404, "Profile is not a member of the loyalty program"),
-    (E.TransactionNotFound, 404, "Transaction not found"),
-    (E.HoldNotFound, 404, "Transaction not found"),
-    (E.NotFound, 404, "Not found"),
-    (E.DuplicateKey, 409, "transaction_eid was already used with a different request"),
-    (E.InsufficientPoints, 400, "Insufficient points"),
-    (E.InvalidAmount, 400, "Incorrect amount"),
-    (E.LimitExceeded, 400, "Points currency limit exceeded"),
-    (E.InvalidState, 400, "Transaction state does not allow this operation"),
-    (E.InvalidTime, 400, "Incorrect date"),
-    (E.InvalidRequest, 400, INCORRECT),
-    (E.EngineError, 400, INCORRECT),
+    (E.ProgramNotFound, 404, "Loyalty program not found", False),
+    (E.CurrencyNotFound, 404, "Points currency not found", False),
+    (E.MemberNotFound, 404, "Profile not found", False),
+    (E.MemberInactive, 404, "Profile is not a member of the loyalty program", False),
+    (E.TransactionNotFound, 404, "Transaction not found", False),
+    (E.HoldNotFound, 404, "Transaction not found", False),
+    (E.NotFound, 404, "Not found", False),
+    (E.DuplicateKey, 409, "transaction_eid was already used with a different request", False),
+    (E.InsufficientPoints, 400, "Insufficient points", False),
+    (E.InvalidAmount, 400, "Incorrect amount", True),
+    (E.LimitExceeded, 400, "Points currency limit exceeded", True),
+    (E.AlreadyCancelled, 400, "Transaction is already cancelled or rolled back", False),
+    (E.InvalidState, 400, "Transaction state does not allow this operation", False),
+    (E.InvalidTime, 400, "Incorrect date", True),
+    (E.InvalidRequest, 400, INCORRECT, True),
+    (E.EngineError, 400, INCORRECT, True),
 ]
+
+# (operation, matched engine error class of ENGINE) -> text, where an operation words a refusal more precisely
+BY_OPERATION = {
+    ("commit_transaction", E.InvalidState): NOT_TEMPORARY,
+    ("rollback_transaction", E.InvalidState): NOT_TEMPORARY,
+    ("cancel_transaction", E.InsufficientPoints): "Insufficient points: the accrued points were already spent",
+}
 
 FAULTS = {"tariff_limit": (402, "Tariff limit reached"),
           "server_error": (500, "Internal error"),
           "forbidden": (403, "Access denied"),
           "unauthorized": (401, auth.TOKEN_REQUIRED)}
-
-# The tenant of the request being served, for the error_http_status setting. The dispatcher does not
-# hand the tenant to invalid()/engine_error()/fault()/internal(), so authenticate() records it here
-# (aiohttp serves each request in its own task, so the value never outlives its request).
-_TENANT: ContextVar[Tenant | None] = ContextVar("altcraft_tenant", default=None)
 
 
 def _truthy(value: Any) -> bool:
@@ -92,23 +97,31 @@ class AltcraftVendor(Vendor):
     fault_cases = {k: f"error {code} ({text})" for k, (code, text) in FAULTS.items()}
 
     # --- envelope ---------------------------------------------------------------------------------
-    def error(self, code: int, text: str, tenant: Tenant | None = None) -> Reply:
-        mirror = tenant is not None and _truthy(tenant.setting(self.name, "error_http_status", False))
-        return Reply(code if mirror and 400 <= code <= 599 else 200, render.error(code, text))
+    def error(self, code: int, text: str) -> Reply:
+        """An error envelope, HTTP 200 (finalize() mirrors the code into the status when the tenant asks)."""
+        return Reply(200, render.error(code, text if len(text) <= 300 else text[:297] + "..."))
 
-    def _error(self, code: int, text: str) -> Reply:
-        """An error of the request being served, once its tenant is known."""
-        return self.error(code, text, _TENANT.get())
+    def finalize(self, reply: Reply, tenant: Tenant | None) -> Reply:
+        if tenant is None or not _truthy(tenant.setting(self.name, "error_http_status", False)):
+            return reply
+        code = reply.body.get("error") if isinstance(reply.body, dict) else None
+        if reply.status == 200 and isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599:
+            return Reply(code, reply.body, reply.headers)
+        return reply
+
+    def member_view(self, tenant: Tenant, member) -> Any:
+        """`data` of get_account_balance for the member in the program's default points currency
+        (a removed member gets the same refusal as on the wire)."""
+        if not member.active:
+            raise E.MemberInactive("member is not registered in the program", member=member.id)
+        program = tenant.program(member.program_id)
+        return render.balance(tenant.balance(member, program.default_currency))
 
     # --- credentials and formats --------------------------------------------------------------------
     def authenticate(self, request, op, engine, body):
-        _TENANT.set(None)
-        tenant = auth.authenticate(self, request, engine, body)
-        _TENANT.set(tenant)
-        return tenant
+        return auth.authenticate(self, request, engine, body)
 
     def response_format(self, request, body, request_format):
-        _TENANT.set(None)
         return (_format_value(request.query.get("format"))
                 or (_format_value(body.get("format")) if isinstance(body, dict) else None)
                 or _accept_format(request.headers.get("Accept") or "")
@@ -121,27 +134,31 @@ class AltcraftVendor(Vendor):
     def invalid(self, op: Operation, violations: list[Violation]) -> Reply:
         v = violations[0]
         name = v.field
-        if v.keyword == "required" and name:
+        if v.keyword == "required" and name == "transaction_id" and op.operation_id in TRANSACTION_OPS:
+            text = f"{INCORRECT}: transaction_id or transaction_eid is required"
+        elif v.keyword == "required" and name:
             text = f"{INCORRECT}: {name} is required"
         elif name:
             text = f"{INCORRECT}: {name}: {v.message}"
         else:
             text = f"{INCORRECT}: {v.message}"
-        return self._error(400, text if len(text) <= 300 else text[:297] + "...")
+        return self.error(400, text)
 
     def engine_error(self, op, exc: E.EngineError) -> Reply:
-        for cls, code, text in ENGINE:
+        for cls, code, text, detail in ENGINE:
             if isinstance(exc, cls):
-                detail = exc.message if cls in (E.InvalidRequest, E.EngineError) else None
-                return self._error(code, f"{text}: {detail}" if detail else text)
-        return self._error(400, INCORRECT)
+                special = BY_OPERATION.get((op.handler if op is not None else None, cls))
+                if special is not None:
+                    return self.error(code, special)
+                return self.error(code, f"{text}: {exc.message}" if detail and exc.message else text)
+        return self.error(400, INCORRECT)
 
     def fault(self, case, op):
         code, text = FAULTS.get(case, FAULTS["server_error"])
-        return self._error(code, text)
+        return self.error(code, text)
 
     def internal(self, op):
-        return self._error(500, "Internal error")
+        return self.error(500, "Internal error")
 
     def not_found_route(self, path):
         return Reply(404, render.error(404, f"Unknown API method: {path}"))

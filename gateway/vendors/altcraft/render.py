@@ -3,10 +3,14 @@ with exactly two decimals ("800.50"). The dispatcher turns these dicts into XML 
 response format is xml."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from ...engine.ledger import Balance
+from ...engine.model import Entry, Member
 from ..format import fixed2
 
 SUCCESS = "Successful operation"
+PROFILE_ID = "altcraft.profile_id"
 
 
 def success(data: dict) -> dict:
@@ -19,3 +23,35 @@ def error(code: int, text: str) -> dict:
 
 def balance(b: Balance) -> dict:
     return {"total_balance": fixed2(b.total), "active_balance": fixed2(b.available)}
+
+
+# --- writes ------------------------------------------------------------------------------------------
+
+def profile_id(member: Member) -> str:
+    """The member's Altcraft profile id; a member known to Altcraft by other identities only is named by
+    its engine id."""
+    return str(member.identities.get(PROFILE_ID) or member.id)
+
+
+def member(m: Member) -> dict:
+    """register_member / delete_member: `profile_id` at the top level, no `data`."""
+    return {"error": 0, "error_text": SUCCESS, "profile_id": profile_id(m)}
+
+
+def transaction(entry: Entry, eid: str | None, is_temp: bool, total: Decimal) -> dict:
+    """accrue / redeem: the transaction as created (`balance` is the active balance the engine recorded
+    after it) and the member's total balance."""
+    return success({
+        "transaction_id": entry.id,
+        "transaction_eid": eid,
+        "amount": fixed2(entry.amount),
+        "is_temp": is_temp,
+        "status": "temporary" if is_temp else "committed",
+        "balance": fixed2(entry.balance_after),
+        "total_balance": fixed2(total),
+    })
+
+
+def transaction_state(entry: Entry, available: Decimal) -> dict:
+    """commit / rollback / cancel: the transaction named and the active balance after the operation."""
+    return success({"transaction_id": entry.id, "balance": fixed2(available)})

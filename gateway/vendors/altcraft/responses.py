@@ -2,20 +2,24 @@
 
 Identifiers travel in the body: the program by `loyalty_program_id`, the points currency by
 `points_currency_iid` / `points_currency_eid` (default: the program's default currency), the profile
-by `matching` + the field it names."""
+by `matching` + the field it names, a transaction by `transaction_id` (the engine's entry id) and/or
+`transaction_eid` (the caller's id, unique per loyalty program)."""
 from __future__ import annotations
 
 from typing import Any
 
-from ...engine.errors import InvalidRequest
-from ...engine.model import Member, PointCurrency, Program
+from ...engine.errors import InvalidRequest, TransactionNotFound
+from ...engine.model import Entry, Member, PointCurrency, Program
 from ...engine.tenant import Tenant
-from ..base import Call, Reply
+from ..base import Call, Reply, fingerprint
+from ..format import parse_datetime
 from . import render
 
 PROGRAM = "altcraft.program_id"
 IID = "altcraft.iid"
 EID = "altcraft.eid"
+TRANSACTION_EID = "altcraft.eid"      # business-id scope: "altcraft.eid:<program id>"
+NOT_FINGERPRINTED = ("token", "format")   # credentials and response format do not make another request
 # matching mode -> (identity kind, body field holding the value)
 MATCHING = {"email": ("altcraft.email", "email"),
             "phone": ("altcraft.phone", "phone"),
@@ -44,13 +48,150 @@ def _identity(body: dict) -> tuple[str, Any]:
     return kind, body[name]
 
 
-def _member(call: Call, program: Program) -> Member:
+def _member(call: Call, program: Program, *, active: bool = True) -> Member:
     kind, value = _identity(call.body)
-    return call.tenant.member(kind, value, program=program)
+    return call.tenant.member(kind, value, program=program, active=active)
 
+
+def _date(call: Call, name: str):
+    value = call.body.get(name)
+    return parse_datetime(value) if value is not None else None
+
+
+def _eid_key(program: Program, eid: Any) -> tuple[str, str]:
+    return f"{TRANSACTION_EID}:{program.id}", str(eid)
+
+
+def _owner(call: Call, entry: Entry) -> tuple[Member, PointCurrency]:
+    member = call.tenant.member_by_id(entry.member_id)
+    return member, call.tenant.currency(call.tenant.program(member.program_id), entry.currency_id)
+
+
+# --- balance ---------------------------------------------------------------------------------------
 
 def get_account_balance(call: Call) -> Reply:
     program = _program(call)
     currency = _currency(call, program)
     member = _member(call, program)
     return Reply(200, render.success(render.balance(call.tenant.balance(member, currency))))
+
+
+# --- membership --------------------------------------------------------------------------------------
+
+def register_member(call: Call) -> Reply:
+    """The profile must exist; a removed member becomes a member again, a member stays as it is."""
+    program = _program(call)
+    member = call.tenant.set_active(_member(call, program, active=False), True)
+    return Reply(200, render.member(member))
+
+
+def delete_member(call: Call) -> Reply:
+    program = _program(call)
+    member = call.tenant.set_active(_member(call, program), False)
+    return Reply(200, render.member(member))
+
+
+# --- points --------------------------------------------------------------------------------------------
+
+def _transaction_reply(call: Call, entry: Entry, eid: Any, is_temp: bool) -> Reply:
+    member, currency = _owner(call, entry)
+    total = call.tenant.balance(member, currency).total
+    return Reply(200, render.transaction(entry, None if eid is None else str(eid), is_temp, total))
+
+
+def _points(call: Call, direction: str) -> Reply:
+    body = call.body
+    tenant = call.tenant
+    program = _program(call)
+    eid = body.get("transaction_eid")
+    is_temp = bool(body.get("is_temp", False))
+    key = _eid_key(program, eid) if eid is not None else None
+    # the operation is part of the request: an accrual and a redemption with the same body are two requests
+    fp = f"{direction}:{fingerprint(body, ignore=NOT_FINGERPRINTED)}" if key is not None else None
+    prior = tenant.lookup(key, fp)
+    if prior is not None:     # the same request again: the first answer, nothing changes
+        return _transaction_reply(call, tenant.entry(prior), eid, is_temp)
+    currency = _currency(call, program)
+    member = _member(call, program)
+    refs = {k: body[k] for k in ("transaction_eid", "promotion_id", "external_data", "created_at") if k in body}
+    dates = {}
+    if direction == "credit":
+        dates = {"earned_at": _date(call, "created_at"),
+                 "available_at": _date(call, "activation_date") or call.now(),
+                 "expires_at": _date(call, "expiration_date")}
+    origin = "accrue" if direction == "credit" else "redeem"
+    common = {"key": key, "fingerprint": fp, "origin": origin, "refs": refs}
+    if is_temp:
+        entry = tenant.temporary(member, currency, direction, body["amount"],
+                                 timeout_sec=body.get("temp_timeout_sec"), **common, **dates)
+    elif direction == "credit":
+        entry = tenant.credit(member, currency, body["amount"], **common, **dates)
+    else:
+        entry = tenant.debit(member, currency, body["amount"], **common)
+    return _transaction_reply(call, entry, eid, is_temp)
+
+
+def accrue_points(call: Call) -> Reply:
+    return _points(call, "credit")
+
+
+def redeem_points(call: Call) -> Reply:
+    return _points(call, "debit")
+
+
+# --- transactions ------------------------------------------------------------------------------------
+
+def _by_eid(call: Call, program: Program | None, eid: Any) -> Entry:
+    programs = [program] if program is not None else list(call.tenant.programs.values())
+    found = []
+    for p in programs:
+        try:
+            found.append(call.tenant.entry_by(_eid_key(p, eid)))
+        except TransactionNotFound:
+            pass
+    if not found:
+        raise TransactionNotFound("transaction not found", transaction_eid=eid)
+    if len(found) > 1:
+        raise InvalidRequest("transaction_eid is used in several loyalty programs: send loyalty_program_id",
+                             transaction_eid=eid)
+    return found[0]
+
+
+def _transaction(call: Call) -> Entry:
+    """The transaction named by transaction_id and/or transaction_eid (both: the same one), within
+    loyalty_program_id when sent."""
+    body = call.body
+    program = _program(call) if body.get("loyalty_program_id") is not None else None
+    tid, eid = body.get("transaction_id"), body.get("transaction_eid")
+    by_id = call.tenant.entry(str(tid)) if tid is not None else None
+    by_eid = _by_eid(call, program, eid) if eid is not None else None
+    if by_id is not None and by_eid is not None and by_id.id != by_eid.id:
+        raise InvalidRequest("transaction_id and transaction_eid name different transactions",
+                             transaction_id=tid, transaction_eid=eid)
+    entry = by_id or by_eid
+    if program is not None and _owner(call, entry)[0].program_id != program.id:
+        raise TransactionNotFound("transaction not found", transaction=entry.id)
+    return entry
+
+
+def _state_reply(call: Call, entry: Entry) -> Reply:
+    member, currency = _owner(call, entry)
+    return Reply(200, render.transaction_state(entry, call.tenant.balance(member, currency).available))
+
+
+def commit_transaction(call: Call) -> Reply:
+    entry = _transaction(call)
+    call.tenant.commit(entry.id)
+    return _state_reply(call, entry)
+
+
+def rollback_transaction(call: Call) -> Reply:
+    entry = _transaction(call)
+    call.tenant.rollback(entry.id)
+    return _state_reply(call, entry)
+
+
+def cancel_transaction(call: Call) -> Reply:
+    entry = _transaction(call)
+    call.tenant.cancel(entry.id)
+    return _state_reply(call, entry)

@@ -4,8 +4,10 @@ failures and armed faults map onto its codes and HTTP statuses (spec info.descri
 not JSON, 401/403/429/500 as Brevo declares them."""
 from __future__ import annotations
 
+from ...codecs import jsonable
 from ...engine import errors as E
 from ...specs import Operation, Violation
+from ...specs import get as get_spec
 from ..base import Reply, Vendor
 from . import auth, render, responses
 
@@ -21,6 +23,19 @@ NOT_FOUND = [
 NOT_FOUND_BY_OPERATION = {
     "get_balance_definition": {E.CurrencyNotFound: "not found"},
     "get_subscription_balances": {E.MemberNotFound: "not found", E.MemberInactive: "not found"},
+    # "404 'transaction not found' for an unknown transaction or program"
+    "complete_transaction": {E.ProgramNotFound: "transaction not found"},
+    "cancel_transaction": {E.ProgramNotFound: "transaction not found"},
+}
+
+# A write for a contact that is not (or no longer) a member of the program is a 422 [D], not a 404.
+NOT_SUBSCRIBED = "contact is not subscribed to the loyalty program"
+NOT_SUBSCRIBED_OPERATIONS = {"create_transaction", "create_order"}
+
+# refusals whose Brevo text is fixed whatever the engine's detail
+REFUSED_BY_OPERATION = {
+    "complete_transaction": {E.InvalidState: "transaction is not in draft status"},
+    "cancel_transaction": {E.InvalidState: "transaction is not in draft status"},
 }
 
 # engine refusals (not "not found") -> 422 code
@@ -111,6 +126,11 @@ class BrevoVendor(Vendor):
         return render.error(422, "invalid_parameter", f"{name} is invalid: {v.message}")
 
     def engine_error(self, op, exc: E.EngineError) -> Reply:
+        if op.operation_id in NOT_SUBSCRIBED_OPERATIONS and isinstance(exc, (E.MemberNotFound, E.MemberInactive)):
+            return render.error(422, "unprocessable_entity", NOT_SUBSCRIBED)
+        for cls, text in REFUSED_BY_OPERATION.get(op.operation_id, {}).items():
+            if isinstance(exc, cls):
+                return render.error(422, "unprocessable_entity", text)
         if isinstance(exc, (E.NotFound, E.MemberInactive)):
             override = NOT_FOUND_BY_OPERATION.get(op.operation_id, {})
             for cls, text in NOT_FOUND:
@@ -120,6 +140,20 @@ class BrevoVendor(Vendor):
             if isinstance(exc, cls):
                 return render.error(422, code, exc.message)
         return render.error(422, "unprocessable_entity", exc.message)
+
+    def member_view(self, tenant, member):
+        """Exactly the body get_subscription_balances answers for the member (its error body when it
+        would answer one), with JSON numbers as on the wire; None when the member cannot be addressed
+        in Brevo (no contact id, or a program without a Brevo id)."""
+        program = tenant.program(member.program_id)
+        cid = responses.contact_id(member)
+        if cid is None or program.external.get(responses.PROGRAM) is None:
+            return None
+        try:
+            body = responses.subscription_balances(tenant, program, cid)
+        except E.EngineError as exc:
+            body = self.engine_error(get_spec("brevo").operations["get_subscription_balances"], exc).body
+        return jsonable(body)
 
     def not_found_route(self, path):
         return render.error(404, "document_not_found", "not found")

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from ...engine.ledger import Balance
-from ...engine.model import Lot, PointCurrency
+from ...engine.model import Draft, Entry, Lot, PointCurrency
 from ..base import Reply
 from ..format import parse_datetime, rfc3339
 
@@ -83,3 +83,67 @@ def active_balance(lot: Lot) -> dict:
 def active_balances(program_id: str, contact_id: int, bdid: str, count: int, lots: Iterable[Lot]) -> dict:
     return {"count": count, "loyaltyProgramId": program_id, "contactId": contact_id,
             "balanceDefinitionId": bdid, "activeBalances": [active_balance(l) for l in lots]}
+
+
+# --- transactions, history, orders, balance records ------------------------------------------------
+
+def signed(amount, negative: bool):
+    """A positive engine amount with the sign the client used (debits are negative by default)."""
+    return -amount if negative else amount
+
+
+def transaction(d: Draft, *, program_id: str, bdid: str, contact_id: int, negative: bool,
+                lot_expires_at: datetime | None) -> dict:
+    """A draft as a Brevo Transaction. `balance` (the balance after it) only when it changed the
+    balance, i.e. once completed; `expirationDate` is the expiry of the balance a completed credit
+    created."""
+    body: dict[str, Any] = {"id": d.id, "amount": signed(d.amount, negative)}
+    if d.status == "completed" and d.balance_after is not None:
+        body["balance"] = d.balance_after
+    body.update({
+        "transactionType": d.direction, "status": d.status, "meta": dict(d.meta or {}),
+        "loyaltyProgramId": program_id, "balanceDefinitionId": bdid, "contactId": contact_id,
+        "eventTime": rfc3339(d.event_time or d.created_at),
+        "rejectReason": d.reject_reason, "rejectedAt": rfc3339(d.rejected_at),
+        "expirationDate": rfc3339(lot_expires_at), "completedAt": rfc3339(d.completed_at),
+        "cancelledAt": rfc3339(d.cancelled_at), "createdAt": rfc3339(d.created_at),
+        "updatedAt": rfc3339(d.updated_at or d.created_at),
+    })
+    return body
+
+
+def history_draft(d: Draft, negative: bool, lot_expires_at: datetime | None) -> dict:
+    return {"id": d.id, "amount": signed(d.amount, negative), "transactionType": d.direction, "status": d.status,
+            "meta": dict(d.meta or {}), "balanceExpirationDate": rfc3339(lot_expires_at),
+            "createdAt": rfc3339(d.created_at), "completedAt": rfc3339(d.completed_at),
+            "cancelledAt": rfc3339(d.cancelled_at), "rejectedAt": rfc3339(d.rejected_at),
+            "rejectReason": d.reject_reason}
+
+
+def history_entry(e: Entry, direction: str, lot_expires_at: datetime | None) -> dict:
+    """A ledger movement made outside Brevo's drafts (fixtures, other dialects, a reversal): a
+    completed transaction, a debit as a negative amount."""
+    return {"id": e.id, "amount": signed(e.amount, direction == "debit"), "transactionType": direction,
+            "status": "completed", "meta": {}, "balanceExpirationDate": rfc3339(lot_expires_at),
+            "createdAt": rfc3339(e.at), "completedAt": rfc3339(e.at), "cancelledAt": None, "rejectedAt": None,
+            "rejectReason": None}
+
+
+def history(program_id: str, contact_id: int, bdid: str, count: int, items: Iterable[dict]) -> dict:
+    return {"loyaltyProgramId": program_id, "contactId": contact_id, "balanceDefinitionId": bdid, "count": count,
+            "transactionHistory": list(items)}
+
+
+def order(rec: dict) -> dict:
+    return {"id": rec["id"], "amount": rec["amount"], "balanceDefinitionId": rec["balance_definition_id"],
+            "contactId": rec["contact_id"], "loyaltyProgramId": rec["program_id"], "dueAt": rfc3339(rec["due_at"]),
+            "expiresAt": rfc3339(rec["expires_at"]), "meta": dict(rec["meta"]),
+            "processedAt": rfc3339(rec["processed_at"]), "transactionid": rec["transaction_id"],
+            "createdAt": rfc3339(rec["created_at"]), "updatedAt": rfc3339(rec["updated_at"])}
+
+
+def balance_record(rec: dict) -> dict:
+    return {"id": rec["id"], "amount": rec["amount"], "loyaltyProgramId": rec["program_id"],
+            "organizationId": rec["organization_id"], "contactId": rec["contact_id"],
+            "balanceDefinitionId": rec["balance_definition_id"], "createdAt": rfc3339(rec["created_at"]),
+            "expiresAt": rfc3339(rec["expires_at"]), "consumedAt": rfc3339(rec["consumed_at"])}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ...codecs import jsonable
 from ...engine import errors as E
 from ...specs import Operation, Violation
 from ..base import Reply, Vendor
@@ -62,12 +63,22 @@ def _schema_at(op: Operation, v: Violation) -> dict:
     return node if isinstance(node, dict) else {}
 
 
+# Laravel `required_without`: the reward definition is named by id or by handle
+REQUIRED_WITHOUT = {("create_reward", "reward_definition_id"): "reward definition handle"}
+
+
 def _message(op: Operation, v: Violation) -> str:
-    a = _attribute(v.field)
+    a = _attribute(v.field) if v.field else "body"
     if v.keyword == "required":
+        other = REQUIRED_WITHOUT.get((op.handler, v.field))
+        if other:
+            return f"The {a} field is required when {other} is not present."
         return f"The {a} field is required."
     if v.field in FIELD_TEXT:
         return FIELD_TEXT[v.field]
+    if v.keyword == "type" and v.value is None and v.location == "body" \
+            and v.field in (op.body_schema or {}).get("required", ()):
+        return f"The {a} field is required."      # Laravel's `required` refuses null too
     s = _schema_at(op, v)
     if v.keyword == "type":
         types = s.get("type", "string")
@@ -77,6 +88,10 @@ def _message(op: Operation, v: Violation) -> str:
         return FORMAT_TEXT.get(s.get("format", ""), "The {a} format is invalid.").format(a=a)
     if v.keyword == "pattern":
         return f"The {a} format is invalid."
+    if v.keyword == "anyOf" and v.field.endswith("_at"):     # InputTimestamp: neither accepted form
+        return f"The {a} is not a valid date."
+    if v.keyword == "uniqueItems":
+        return f"The {a} field has a duplicate value."
     if v.keyword in ("enum", "const"):
         return f"The selected {a} is invalid."
     if v.keyword == "minimum" and "minimum" in s:
@@ -111,7 +126,11 @@ class OmneoVendor(Vendor):
         if "too large" in message:
             return render.error(413, "The request body is too large.")
         # Laravel reads a malformed JSON body as an empty one; the dispatcher refuses it before the handler,
-        # so the gateway answers with the validation error an empty body would get.
+        # so the gateway answers with the validation errors an empty body gets (or, when an empty body would
+        # be valid, says the body is not JSON).
+        violations = op.validate_body({}) if op is not None and op.body_schema is not None else []
+        if violations:
+            return self.invalid(op, violations)
         return render.validation({"body": ["The request body must be valid JSON."]})
 
     def invalid(self, op: Operation, violations: list[Violation]) -> Reply:
@@ -119,6 +138,12 @@ class OmneoVendor(Vendor):
         if path:   # route model binding runs before validation: an unusable id is simply not found
             return render.not_found(PROFILE_MODEL if path[0].field == "profile" else _model(path[0].field),
                                     getattr(path[0], "value", None))
+        if any(v.location == "body" and v.pointer == "/body" and v.keyword == "required" for v in violations):
+            # no body at all: Laravel validates an empty input
+            violations = [v for v in violations if v.pointer != "/body"] + op.validate_body({})
+        # Laravel lists errors in the order of its rules: the body's fields in their declared order
+        order = {name: i for i, name in enumerate((op.body_schema or {}).get("properties", {}))}
+        violations = sorted(violations, key=lambda v: order.get(v.field.split(".")[0], len(order)))
         errors: dict[str, list[str]] = {}
         for v in violations:
             msg = _message(op, v)
@@ -134,10 +159,11 @@ class OmneoVendor(Vendor):
             return render.not_found("App\\Models\\Redemption", next(iter(exc.detail.values()), None))
         if isinstance(exc, E.NotFound):
             return render.not_found(_model(exc.code.removesuffix("_not_found")), next(iter(exc.detail.values()), None))
+        field = responses.AMOUNT_FIELD.get(op.handler, "amount") if op is not None else "amount"
         if isinstance(exc, E.InsufficientPoints):
-            return render.validation({"amount": ["The amount exceeds the available balance."]})
+            return render.validation({field: [f"The {_attribute(field)} exceeds the available balance."]})
         if isinstance(exc, (E.InvalidAmount, E.LimitExceeded)):
-            return render.validation({"amount": [_sentence(exc.message)]})
+            return render.validation({field: [_amount_text(field, exc.message)]})
         return render.validation({next(iter(exc.detail), "request"): [_sentence(exc.message)]})
 
     def not_found_route(self, path):
@@ -153,6 +179,10 @@ class OmneoVendor(Vendor):
     def not_implemented(self, op):
         return render.error(501, f"{op.operation_id} is not served by this gateway yet.")
 
+    def member_view(self, tenant, member):
+        """Exactly the `data` of GET /api/v3/profiles/{profile}/balances (no ?currency=), as JSON values."""
+        return jsonable(responses.profile_balances(tenant, member))
+
 
 def _model(name: str) -> str:
     return "App\\Models\\" + "".join(p.capitalize() for p in name.replace(".", "_").split("_"))
@@ -161,3 +191,11 @@ def _model(name: str) -> str:
 def _sentence(text: str) -> str:
     text = text.strip() or "The given data was invalid"
     return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _amount_text(field: str, text: str) -> str:
+    """The engine's amount refusal ("amount must be greater than 0") worded for the request field."""
+    text = text.strip()
+    if text.startswith("amount "):
+        return _sentence(f"The {_attribute(field)} {text[len('amount '):]}")
+    return _sentence(text)

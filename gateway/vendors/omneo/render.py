@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from ...engine.ledger import Balance
-from ...engine.model import Member, Program, Tier
+from ...engine.model import Entry, Lot, Member, PointCurrency, Program, Redemption, Reward, RewardDefinition, Tier
 from ...engine.tiers import TierProgress
 from ..base import Reply
-from ..format import laravel, money, parse_datetime
+from ..format import UTC, laravel, money, parse_datetime
 
 PROFILE_MODEL = "App\\Models\\Profile"
 EPOCH = "1970-01-01 00:00:00"
@@ -148,4 +150,181 @@ def profile_tier(p: TierProgress, member: Member, profile_id: str, program: Prog
         "achieved_at": laravel(p.achieved_at),
         "created_at": laravel(member.joined_at),
         "updated_at": laravel(member.updated_at or member.joined_at),
+    }}
+
+
+# --- points ------------------------------------------------------------------------------------------
+# A point record is one credit of the engine: its entry (id = the entry's integer `seq`) and the lot it
+# created (value_remaining = what is left of the lot).
+
+def point_definition_id(currency: PointCurrency, program: Program) -> int:
+    ext = currency.external.get("omneo.point_definition_id")
+    if ext is not None:
+        return int(ext[0] if isinstance(ext, (list, tuple)) else ext)
+    return program.currencies.index(currency) + 1
+
+
+def point_definition(currency: PointCurrency, program: Program) -> dict:
+    """The point currency as Omneo's point definition; its expiry rule is the definition's issue period."""
+    info = currency.info
+    if currency.expiry_days is not None:
+        period, period_type = currency.expiry_days, "days"
+    elif currency.fixed_expiry:
+        period, period_type = None, "absolute_date"
+    else:
+        period, period_type = None, None
+    return {
+        "id": point_definition_id(currency, program),
+        "name": currency.name,
+        "handle": info.get("handle") or currency.id,
+        "description": info.get("description"),
+        "notes": info.get("notes"),
+        "is_reassignable": bool(info.get("is_reassignable", False)),
+        "tags": list(info.get("tags") or []),
+        "currency": program.money_currency,
+        "region_id": None,
+        "region": None,
+        "issue_period": period,
+        "issue_period_type": period_type,
+        "issue_absolute_expiry": None,
+        "created_at": stamp(info.get("created_at"), program_stamp(program, "created_at")),
+        "updated_at": stamp(info.get("updated_at"), program_stamp(program, "updated_at")),
+    }
+
+
+def point(credit: Entry, lot: Lot, profile_id: str, currency: PointCurrency, program: Program,
+          updated_at: datetime | None = None) -> dict:
+    refs = credit.refs or {}
+    created = stamp(refs.get("omneo.created_at"), laravel(credit.at))
+    return {
+        "id": credit.seq,
+        "profile_id": profile_id,
+        "linked_profile_id": None,
+        "value_initial": lot.amount,
+        "value_remaining": lot.remaining,
+        "value_initial_currency": money(lot.amount * currency.value),
+        "value_remaining_currency": money(lot.remaining * currency.value),
+        "issued_at": laravel(lot.available_at),
+        "accrued_at": laravel(lot.earned_at),
+        "expires_at": laravel(lot.expires_at),
+        "status": None,
+        "description": refs.get("omneo.description"),
+        "meta": refs.get("omneo.meta"),
+        "definition": point_definition(currency, program),
+        "rate": None,
+        "source_type": None,
+        "source": None,
+        "created_at": created,
+        "updated_at": laravel(updated_at) if updated_at is not None else created,
+    }
+
+
+# --- rewards -------------------------------------------------------------------------------------------
+
+def local(at: datetime | None, tz: str | None) -> str | None:
+    """A UTC instant as wall time in the reward's IANA zone, Omneo-formatted."""
+    if at is None:
+        return None
+    try:
+        zone = ZoneInfo(tz) if tz else UTC
+    except (ValueError, KeyError, OSError):
+        zone = UTC
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def reward_definition(d: RewardDefinition | None, definition_id: int, program: Program) -> dict:
+    info = d.info if d is not None else {}
+    created = stamp(info.get("created_at"), program_stamp(program, "created_at"))
+    updated = stamp(info.get("updated_at"), program_stamp(program, "updated_at"))
+    period = d.period_days if d is not None else None
+    body: dict[str, Any] = {
+        "id": d.id if d is not None else definition_id,
+        "name": d.name if d is not None else None,
+        "handle": d.handle if d is not None else None,
+        "type": info.get("type") or "other",
+        "period": period,
+        "period_type": "days" if period is not None else None,
+        "absolute_expiry": None,
+        "value": money(d.value) if d is not None else None,
+        "max_value": info.get("max_value"),
+        "currency": info.get("currency"),
+        "is_extendable": bool(info.get("is_extendable", False)),
+        "is_assignable": bool(info.get("is_assignable", True)),
+        "is_reassignable": bool(info.get("is_reassignable", False)),
+        "is_published": bool(info.get("is_published", True)),
+    }
+    for key in ("description", "short_description", "long_description", "terms_conditions", "icon", "image_url",
+                "internal_notes", "earn_instructions"):
+        body[key] = info.get(key)
+    body["tags"] = list(info.get("tags") or [])
+    body["region_id"] = None
+    body["region"] = None
+    for key in ("issue_target_id", "expiry_target_id", "extend_target_id", "extend_days", "notify_issue_offset",
+                "notify_expiry_offset", "notify_schedule_offset", "notify_issue_offset_days",
+                "notify_issue_offset_hour", "notify_remind_offset_days", "notify_remind_offset_hour",
+                "notify_extend_offset_days", "notify_extend_offset_hour"):
+        body[key] = info.get(key)
+    body["created_at"] = created
+    body["updated_at"] = updated
+    return body
+
+
+def reward(r: Reward, profile_id: str, program: Program, now: datetime) -> dict:
+    d = next((x for x in program.reward_definitions if x.id == r.definition_id), None)
+    created = laravel(r.created_at or r.issued_at)
+    return {
+        "id": r.id,
+        "profile_id": profile_id,
+        "timezone": r.timezone,
+        "value_initial": money(r.value_initial),
+        "value_remaining": money(r.value_remaining),
+        "issued_at": laravel(r.issued_at),
+        "expires_at": laravel(r.expires_at),
+        "issued_local_at": local(r.issued_at, r.timezone),
+        "expires_local_at": local(r.expires_at, r.timezone),
+        "is_expired": r.expires_at is not None and r.expires_at <= now,
+        # false once nothing is left (documented), or before it is issued
+        "is_active": r.value_remaining > 0 and r.issued_at <= now,
+        "notify_issue_at": None,
+        "notify_expiry_at": None,
+        "extended_at": None,
+        "has_notified_issue": False,
+        "has_notified_expiry": False,
+        "has_notified_extend": False,
+        "source_id": None,
+        "source_type": None,
+        "meta": r.meta,
+        "definition": reward_definition(d, r.definition_id, program),
+        "created_at": created,
+        "updated_at": laravel(r.updated_at) if r.updated_at else created,
+    }
+
+
+# --- redemptions ---------------------------------------------------------------------------------------
+
+def redemption_item(item_id: int, kind: str, value: Decimal, attributes: dict, at: datetime) -> dict:
+    """One record touched: `value` in the record's own unit (dollars for a reward, points for a point)."""
+    return {"id": item_id, "type": kind, "value": money(value) if kind == "reward" else value, "count": 1,
+            "type_attributes": attributes, "created_at": laravel(at), "updated_at": laravel(at)}
+
+
+def redemption(red: Redemption, profile_id: str, items: list[dict], balance_data: dict, refs: dict,
+               currency_record: dict | None, rate: Decimal | None) -> dict:
+    total = money(red.total)
+    return {"data": {
+        "id": red.id,
+        "profile_id": profile_id,
+        "type": red.kind,
+        "total": total,
+        "total_localised": total if rate is None else money(red.total * rate),
+        "location_id": refs.get("location_id"),
+        "location": None,
+        "currency": currency_record,
+        "balances": balance_data,
+        "items": items,
+        "meta": red.meta,
+        "transaction_external_id": refs.get("transaction_external_id"),
+        "transaction_receipt_ref": refs.get("transaction_receipt_ref"),
+        "created_at": laravel(red.created_at),
+        "updated_at": laravel(red.created_at),
     }}

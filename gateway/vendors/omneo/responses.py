@@ -1,15 +1,44 @@
 """Omneo handlers, one per operationId: request -> one engine call -> Omneo body."""
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from ...engine import errors as E
+from ...engine.amounts import check_money
+from ...engine.model import Member, Program, RewardDefinition
+from ...engine.tenant import Tenant
 from ..base import Call, Reply, VendorError
+from ..format import UTC
 from . import render
 
 PROFILE = "omneo.profile"
+POINT_DEFINITION = "omneo.point_definition_id"
+POINT_ORIGIN = "omneo.point"
 CURRENCY_INVALID = "The selected currency is invalid."
+DEFAULT_STRATEGIES = ["rewards", "points"]
+ITEM_SEQ = "omneo.redemption_item"        # integer ids of redemption items, per tenant
+ITEM_IDS = "omneo.redemption_items"       # redemption id -> its item ids (stable across renders)
+
+# which request field an engine amount refusal is about
+AMOUNT_FIELD = {"create_point": "value_initial", "create_reward": "value_initial"}
 
 
 def _profile(call: Call):
     return call.tenant.member(PROFILE, call.path["profile"])
+
+
+def _profile_id(member: Member, fallback: str = "") -> str:
+    return member.identities.get(PROFILE, fallback)
+
+
+def profile_balances(tenant: Tenant, member: Member, code: str | None = None,
+                     rate: Decimal | None = None) -> dict:
+    """The `data` of GET /profiles/{profile}/balances (also a redemption's `balances`, and the admin view)."""
+    program = tenant.program(member.program_id)
+    balance = tenant.balance(member, program.default_currency)
+    return render.balances(balance, tenant.reward_balance(member), program, code, rate)["data"]
 
 
 def get_profile_balances(call: Call) -> Reply:
@@ -21,9 +50,7 @@ def get_profile_balances(call: Call) -> Reply:
         rate = program.currency_rates.get(code)
         if rate is None:
             raise VendorError(render.validation({"currency": [CURRENCY_INVALID]}))
-    balance = call.tenant.balance(member, program.default_currency)
-    rewards = call.tenant.reward_balance(member)
-    return Reply(200, render.balances(balance, rewards, program, code, rate))
+    return Reply(200, {"data": profile_balances(call.tenant, member, code, rate)})
 
 
 def get_profile_tiers(call: Call) -> Reply:
@@ -34,3 +61,210 @@ def get_profile_tiers(call: Call) -> Reply:
     if progress is None:   # a program without tier definitions: no profile tier record
         return render.not_found("App\\Models\\ProfileTier", profile_id)
     return Reply(200, render.profile_tier(progress, member, profile_id, program))
+
+
+# --- request helpers ---------------------------------------------------------------------------
+
+def _attribute(field: str) -> str:
+    return field.replace("_", " ")
+
+
+def _member_or_none(tenant: Tenant, profile_id) -> Member | None:
+    """Laravel's `exists` rule on profile_id: an unknown or deleted profile is not a valid value."""
+    try:
+        return tenant.member(PROFILE, profile_id)
+    except (E.MemberNotFound, E.MemberInactive):
+        return None
+
+
+def _programs(tenant: Tenant, member: Member | None) -> list[Program]:
+    return [tenant.program(member.program_id)] if member is not None else list(tenant.programs.values())
+
+
+def _time(body: dict, field: str, errors: dict, zone=UTC) -> datetime | None:
+    """An input timestamp (`Y-m-d H:i:s` or RFC 3339); one without an offset is read in `zone`."""
+    value = body.get(field)
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except (ValueError, AttributeError):
+        errors.setdefault(field, []).append(f"The {_attribute(field)} is not a valid date.")
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=zone)
+
+
+def _same(body: dict, field: str, other: str, errors: dict) -> None:
+    """`value_remaining` may only repeat `value_initial`: the engine issues whole records (no partly spent
+    record can be created), so a different value is refused rather than silently ignored."""
+    value = body.get(field)
+    if value is not None and other in body and Decimal(str(value)) != Decimal(str(body[other])):
+        errors.setdefault(field, []).append(f"The {_attribute(field)} and {_attribute(other)} must match.")
+
+
+def _refuse(errors: dict) -> None:
+    if errors:
+        raise VendorError(render.validation(errors))
+
+
+# --- points --------------------------------------------------------------------------------------
+
+def create_point(call: Call) -> Reply:
+    body, tenant = call.body, call.tenant
+    errors: dict[str, list[str]] = {}
+    member = _member_or_none(tenant, body["profile_id"])
+    if member is None:
+        errors["profile_id"] = ["The selected profile id is invalid."]
+    currency = program = None
+    for p in _programs(tenant, member):
+        try:
+            currency, program = tenant.currency_by(p, POINT_DEFINITION, body["point_definition_id"]), p
+            break
+        except E.CurrencyNotFound:
+            continue
+    if currency is None:
+        errors["point_definition_id"] = ["The selected point definition id is invalid."]
+    _same(body, "value_remaining", "value_initial", errors)
+    issued = _time(body, "issued_at", errors)
+    accrued = _time(body, "accrued_at", errors)
+    expires = _time(body, "expires_at", errors)
+    _refuse(errors)
+
+    now = call.now()
+    available_at = issued or now                  # points count once issued_at is reached
+    refs = {"omneo.created_at": now.isoformat(), "omneo.description": body.get("description"),
+            "omneo.meta": body.get("meta")}
+    entry = tenant.credit(member, currency, body["value_initial"], earned_at=accrued or available_at,
+                          available_at=available_at, expires_at=expires, origin=POINT_ORIGIN, refs=refs)
+    lot = tenant.store.lot(entry.lots[0][0])
+    return Reply(201, {"data": render.point(entry, lot, _profile_id(member, body["profile_id"]), currency, program)})
+
+
+# --- rewards -------------------------------------------------------------------------------------
+
+def _definition(programs: list[Program], body: dict) -> tuple[RewardDefinition | None, Program | None]:
+    """By id, else by handle (the id wins when both are sent)."""
+    for p in programs:
+        for d in p.reward_definitions:
+            if ("reward_definition_id" in body and d.id == body["reward_definition_id"]) or \
+                    ("reward_definition_id" not in body and d.handle == body.get("reward_definition_handle")):
+                return d, p
+    return None, None
+
+
+def create_reward(call: Call) -> Reply:
+    body, tenant = call.body, call.tenant
+    errors: dict[str, list[str]] = {}
+    member = _member_or_none(tenant, body["profile_id"])
+    if member is None:
+        errors["profile_id"] = ["The selected profile id is invalid."]
+    definition, program = _definition(_programs(tenant, member), body)
+    if definition is None:
+        field = "reward_definition_id" if "reward_definition_id" in body else "reward_definition_handle"
+        errors[field] = [f"The selected {_attribute(field)} is invalid."]
+    zone = UTC
+    try:
+        zone = ZoneInfo(body["timezone"])
+    except (ValueError, KeyError, OSError):
+        errors["timezone"] = ["The timezone must be a valid timezone."]
+    _same(body, "value_remaining", "value_initial", errors)
+    if definition is not None and "value_initial" not in body and body.get("value_remaining") is not None \
+            and Decimal(str(body["value_remaining"])) != definition.value:
+        errors["value_remaining"] = ["The value remaining and value initial must match."]
+    issued = _time(body, "issued_at", errors, zone)
+    expires = _time(body, "expires_at", errors, zone)
+    _refuse(errors)
+
+    # the engine does not check a reward's value yet: its money rule is applied here (reported)
+    value = check_money(body["value_initial"]) if "value_initial" in body else definition.value
+    reward = tenant.issue_reward(member, definition.id, value, issued_at=issued, expires_at=expires,
+                                 timezone=body["timezone"], external_id=body.get("external_id"),
+                                 meta=body.get("meta"))
+    return Reply(201, {"data": render.reward(reward, _profile_id(member), program, call.now())})
+
+
+# --- redemptions -----------------------------------------------------------------------------------
+
+def _item_ids(tenant: Tenant, redemption_id: int, count: int) -> list[int]:
+    ids = tenant.store.record(ITEM_IDS, redemption_id)
+    if ids is None or len(ids) != count:
+        with tenant.atomic():
+            ids = [tenant.store.next_seq(ITEM_SEQ) for _ in range(count)]
+            tenant.store.put_record(ITEM_IDS, redemption_id, ids)
+    return list(ids)
+
+
+def _redemption_reply(call: Call, red, member: Member, refs: dict) -> Reply:
+    """One item per record touched (a point debit spans one or more point records), each record as it
+    is now, i.e. after the change; `balances` after the call."""
+    tenant = call.tenant
+    program = tenant.program(member.program_id)
+    currency = program.default_currency
+    profile_id = _profile_id(member)
+    touched = []
+    for instrument, record_id, money_value, _units in red.items:
+        if instrument == "reward":
+            r = tenant.store.reward(record_id)
+            touched.append(("reward", money_value, render.reward(r, profile_id, program, call.now())))
+        else:
+            debit = tenant.store.entry(record_id)
+            for lot_id, points in debit.lots:
+                lot = tenant.store.lot(lot_id)
+                credit = tenant.store.entry(lot.entry_id)
+                touched.append(("point", points, render.point(credit, lot, profile_id, currency, program,
+                                                              red.created_at)))
+    ids = _item_ids(tenant, red.id, len(touched))
+    items = [render.redemption_item(i, kind, value, attrs, red.created_at)
+             for i, (kind, value, attrs) in zip(ids, touched)]
+    code = refs.get("currency")
+    rate = program.currency_rates.get(code) if code else None
+    record = render.currency(program, code, rate) if code and rate is not None else None
+    balances = profile_balances(tenant, member, code if record else None, rate if record else None)
+    return Reply(201, render.redemption(red, profile_id, items, balances, refs, record,
+                                        rate if record else None))
+
+
+def redeem(call: Call) -> Reply:
+    member = _profile(call)
+    body, tenant = call.body, call.tenant
+    program = tenant.program(member.program_id)
+    errors: dict[str, list[str]] = {}
+    code = body.get("currency")
+    if code is not None:
+        rate = program.currency_rates.get(code)
+        if rate is None:
+            errors["currency"] = [CURRENCY_INVALID]
+        elif rate != 1:   # the engine redeems base-currency amounts only (reported)
+            errors["currency"] = [f"Redeeming in {code} is not supported; send the amount in "
+                                  f"{program.money_currency}."]
+    if body.get("benefits"):
+        errors["benefits"] = ["The benefits field is prohibited."]
+    _refuse(errors)
+    refs = {k: body[k] for k in ("location_id", "transaction_external_id", "transaction_receipt_ref", "currency")
+            if body.get(k) is not None}
+    red = tenant.redeem_value(member, body["amount"], list(body.get("strategies") or DEFAULT_STRATEGIES),
+                              strict=bool(body.get("strict", False)), meta=body.get("meta"), refs=refs)
+    return _redemption_reply(call, red, member, refs)
+
+
+def reverse_redemption(call: Call) -> Reply:
+    tenant = call.tenant
+    redemption_id = call.path["redemption"]
+    meta = call.body.get("meta") if isinstance(call.body, dict) else None
+    try:
+        rev = tenant.reverse_redemption(redemption_id, meta=meta)
+    except E.InvalidState:
+        raise VendorError(render.validation({"redemption": [_reversal_refusal(tenant, redemption_id)]})) from None
+    original = tenant.redemption(rev.reverses)
+    return _redemption_reply(call, rev, tenant.member_by_id(rev.member_id), dict(original.refs or {}))
+
+
+def _reversal_refusal(tenant: Tenant, redemption_id: int) -> str:
+    """Which of the engine's refusals this was, read from the redemption it refused."""
+    red = tenant.redemption(redemption_id)
+    if red.kind != "redeem":
+        return "Only redemptions of type redeem can be reversed."
+    if red.reversed_by is not None:
+        return "The redemption has already been reversed."
+    minutes = tenant.program(tenant.member_by_id(red.member_id).program_id).reversal_window_minutes
+    return f"The redemption can only be reversed within {minutes} minutes."
