@@ -59,3 +59,103 @@ async def test_they_keep_agreeing_as_time_moves(client, tenant, days, available,
     r = await read_all(client, ALICE)
     assert_agree(r)
     assert (r["gameball"]["availablePointsBalance"], r["gameball"]["totalPointsBalance"]) == (available, total)
+
+
+# --- issue 3: what one dialect writes, every other reads -------------------------------------------------------
+
+GBW = "/api/v4.0/integrations"
+BREVO_TX = f"/v3/loyalty/balance/programs/{BREVO_PID}/transactions"
+
+
+async def _ok(resp, status=200):
+    body = await resp.json()
+    assert resp.status == status, body
+    if isinstance(body, dict) and "error" in body and isinstance(body["error"], int):
+        assert body["error"] == 0, body
+    return body
+
+
+async def earn_and_spend(client, writer: str, earn: int, spend: int):
+    """Give bob `earn` spendable points and spend `spend` of them, through one dialect."""
+    if writer == "gameball":
+        await _ok(await client.post(f"{GBW}/transactions/manual", headers=GB, json={
+            "customerId": BOB["gameball"], "transactionId": "m-1", "username": "ops", "reason": "bonus",
+            "points": earn}))
+        await _ok(await client.post(f"{GBW}/transactions/redeem", headers=GB, json={
+            "customerId": BOB["gameball"], "transactionId": "r-1", "transactionTime": "2026-03-10T12:00:00Z",
+            "points": spend}))
+    elif writer == "altcraft":
+        base = {"token": ALTCRAFT_TOKEN, "loyalty_program_id": 123, "matching": "email", "email": BOB["email"]}
+        await _ok(await client.post("/api/v1.1/loyalty/accrue_points", json={**base, "amount": str(earn)}))
+        await _ok(await client.post(
+            "/api/v1.1/loyalty/redeeme_points?format=json", headers={"Content-Type": "application/xml"},
+            data=f"<xml><token>{ALTCRAFT_TOKEN}</token><loyalty_program_id>123</loyalty_program_id>"
+                 f"<matching>email</matching><email>{BOB['email']}</email><amount>{spend}</amount></xml>"))
+    elif writer == "brevo":
+        for amount in (earn, -spend):
+            await _ok(await client.post(BREVO_TX, headers=BREVO, json={
+                "amount": amount, "balanceDefinitionId": BREVO_BDID, "contactId": BOB["brevo"], "autoComplete": True}))
+    elif writer == "omneo":
+        await _ok(await client.post("/api/v3/points", headers=OMNEO, json={
+            "profile_id": BOB["omneo"], "point_definition_id": 1, "value_initial": earn, "issued_at": None}), 201)
+        money = Decimal(spend) * Decimal("0.05")
+        await _ok(await client.post(f"/api/v3/profiles/{BOB['omneo']}/redeem", headers=OMNEO, json={
+            "amount": float(money), "strategies": ["points"], "strict": True}), 201)
+
+
+@pytest.mark.parametrize("writer", ["gameball", "altcraft", "brevo", "omneo"])
+async def test_each_dialect_writes_every_dialect_reads(client, tenant, writer):
+    from invariants import check
+    await earn_and_spend(client, writer, 500, 120)
+    r = await read_all(client, BOB)
+    assert_agree(r)
+    assert r["altcraft"] == {"total_balance": "380.00", "active_balance": "380.00"}
+    assert (r["gameball"]["availablePointsValue"], r["omneo"]["point_balance_dollars"]) == (19, 19)
+    check(tenant)
+
+
+async def test_gameball_order_pending_until_return_window_then_available_everywhere(client, tenant):
+    await _ok(await client.post(f"{GBW}/orders", headers=GB, json={
+        "customerId": BOB["gameball"], "orderId": "o-1", "orderDate": "2026-03-10T12:00:00Z", "totalPaid": 250}))
+    r = await read_all(client, BOB)
+    assert_agree(r)
+    assert r["gameball"]["pendingPoints"] == 250
+    assert r["altcraft"] == {"total_balance": "250.00", "active_balance": "0.00"}
+    assert r["omneo"]["point_balance"] == 0
+    tenant.clock.advance(timedelta(days=14))
+    r = await read_all(client, BOB)
+    assert_agree(r)
+    assert r["altcraft"] == {"total_balance": "250.00", "active_balance": "250.00"}
+    assert (r["omneo"]["point_balance"], r["omneo"]["point_balance_dollars"]) == (250, 12.5)
+
+
+async def test_gameball_hold_reduces_available_in_brevo_and_altcraft(client, tenant):
+    body = await _ok(await client.post(f"{GBW}/transactions/hold", headers=GB, json={
+        "customerId": ALICE["gameball"], "transactionTime": "2026-03-10T12:00:00Z", "pointsToHold": 300}))
+    r = await read_all(client, ALICE)
+    assert_agree(r)
+    assert r["brevo"][BREVO_BDID] == 1100
+    assert r["altcraft"] == {"total_balance": "1500.00", "active_balance": "1100.00"}
+    tenant.clock.advance(timedelta(minutes=10))           # the hold lapses: the points come back everywhere
+    r = await read_all(client, ALICE)
+    assert_agree(r)
+    assert r["brevo"][BREVO_BDID] == 1400
+    hold = await (await client.get(f"{GBW}/transactions/hold/{body['holdReference']}", headers=GB)).json()
+    assert hold["state"] == "expired"
+
+
+async def test_altcraft_temporary_redemption_times_out(client, tenant):
+    base = {"token": ALTCRAFT_TOKEN, "loyalty_program_id": 123, "matching": "email", "email": ALICE["email"]}
+    body = await _ok(await client.post("/api/v1.1/loyalty/redeeme_points", json={
+        **base, "amount": "400", "is_temp": True, "temp_timeout_sec": 120}))
+    r = await read_all(client, ALICE)
+    assert_agree(r)
+    assert (r["gameball"]["availablePointsBalance"], r["omneo"]["point_balance"]) == (1000, 1000)
+    tenant.clock.advance(timedelta(seconds=120))
+    r = await read_all(client, ALICE)
+    assert_agree(r)
+    assert (r["gameball"]["availablePointsBalance"], r["brevo"][BREVO_BDID]) == (1400, 1400)
+    late = await (await client.post("/api/v1.1/loyalty/commit_transaction", json={
+        "token": ALTCRAFT_TOKEN, "transaction_id": body["data"]["transaction_id"]})).json()
+    assert late["error"] == 400
+    assert (await read_all(client, ALICE))["gameball"]["availablePointsBalance"] == 1400
