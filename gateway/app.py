@@ -78,8 +78,10 @@ def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:
         mark = None
         violations: list[Violation] = []
         try:
-            # 1. decode
+            # 1. who is calling (before the body, unless the credentials may be in it), 2. decode
             body = None
+            if not vendor.auth_reads_body:
+                tenant = vendor.authenticate(request, op, gw.engine, None)
             if body_expected and request.body_exists:
                 try:
                     raw = await request.read()
@@ -92,13 +94,20 @@ def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:
                     except codecs.DecodeError as exc:
                         raise VendorError(vendor.malformed(op, str(exc), fmt)) from None
             fmt = vendor.response_format(request, body, fmt)
-            # 2. who is calling
-            tenant = vendor.authenticate(request, op, gw.engine, body)
+            if vendor.auth_reads_body:
+                tenant = vendor.authenticate(request, op, gw.engine, body)
             fault = gw.faults.take(tenant.id, vendor.name, op.operation_id) if gw.faults else None
             if fault is not None:
                 outcome = await fault.apply(vendor, op)
-                if outcome is None:       # dropped connection
-                    return await _drop(request)
+                if outcome is None:       # drop the connection: no status line ever reaches the client
+                    if request.transport is not None:
+                        request.transport.close()
+                    reply = Reply(0, None)
+                    gw.journal(tenant.id).record(
+                        vendor=vendor.name, operation=op.operation_id, method=request.method, path=request.path,
+                        status=0, duration_ms=(time.perf_counter() - started) * 1000, request_violations=[],
+                        response_violations=[], entries=[], at=tenant.now(), fault="drop")
+                    return web.Response(status=499)   # never sent: the transport is closed
                 if outcome is not True:
                     raise VendorError(outcome)
             # 3. coerce and validate
@@ -146,12 +155,6 @@ def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:
 
     handle.__name__ = f"{vendor.name}_{op.operation_id}"
     return handle
-
-
-async def _drop(request: web.Request) -> web.StreamResponse:
-    if request.transport is not None:
-        request.transport.close()
-    raise web.HTTPException()   # never sent: the connection is gone
 
 
 def _vendor_for_path(gw: Gateway, path: str) -> Vendor | None:

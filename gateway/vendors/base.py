@@ -55,6 +55,7 @@ class Vendor:
     name: str = ""
     responses: ModuleType | None = None
     xml_root: str | None = None      # set for vendors that speak XML
+    auth_reads_body: bool = False    # credentials may sit in the body: decode before authenticating
 
     # --- credentials ----------------------------------------------------------------------------
     def authenticate(self, request: web.Request, op: Operation, engine, body: Any) -> Tenant:

@@ -7,7 +7,8 @@ import uuid
 from ...engine import errors as E
 from ...specs import Operation, Violation
 from ..base import Reply, Vendor
-from . import auth, responses
+from ...codecs import jsonable
+from . import auth, render, responses
 
 DOCS = "https://docs.gameball.co/api-reference/overview/status-error-codes"
 CATEGORY = {1: "AUTHENTICATION_ERROR", 2: "REQUEST_ERROR", 3: "PAYLOAD_ERROR", 4: "GENERAL_ERROR",
@@ -81,6 +82,10 @@ class GameballVendor(Vendor):
                 detail = exc.message and not isinstance(exc, E.NotFound)
                 return self.error(code, f"{text} ({exc.message})" if detail else text)
         return self.error(3003, exc.message)
+
+    def member_view(self, tenant, member):
+        program = tenant.program(member.program_id)
+        return jsonable(render.balance(tenant.balance(member, program.default_currency), program.money_currency))
 
     def not_found_route(self, path):
         return self.error(4004, f"Resource not found: {path}")

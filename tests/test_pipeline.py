@@ -1,0 +1,93 @@
+"""The request pipeline's promises, for every vendor: credentials checked before the body (except
+Altcraft, whose token may be in it), a bug answered in the vendor's own 500 envelope and never as a
+bare page, dropped connections journaled, and warn mode serving invalid requests with a flag."""
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from conftest import ALICE, ALTCRAFT_TOKEN, BREVO, BREVO_BDID, BREVO_PID, GB, OMNEO
+from gateway.app import Config, GATEWAY, build_app
+
+BAD_JSON = b'{"amount": 5,'
+
+
+async def test_header_vendors_check_credentials_before_the_body(client):
+    r = await client.post("/api/v4.0/integrations/transactions/redeem", data=BAD_JSON,
+                          headers={"apikey": "wrong", "Content-Type": "application/json"})
+    assert r.status == 401 and (await r.json())["code"] == 1000
+    r = await client.post("/api/v3/points", data=BAD_JSON,
+                          headers={"Authorization": "Bearer wrong", "Content-Type": "application/json"})
+    assert r.status == 401 and await r.json() == {"message": "Unauthenticated."}
+    r = await client.post(f"/v3/loyalty/balance/programs/{BREVO_PID}/transactions", data=BAD_JSON,
+                          headers={"api-key": "wrong", "Content-Type": "application/json"})
+    assert r.status == 401 and (await r.json())["code"] == "unauthorized"
+
+
+async def test_altcraft_malformed_body_is_a_bad_request(client):
+    r = await client.post("/api/v1.1/loyalty/account/balance", data=BAD_JSON,
+                          headers={"Content-Type": "application/json"})
+    body = await r.json()
+    assert r.status == 200 and body["error"] == 400
+
+
+CALLS = {
+    "gameball": ("GET", f"/api/v4.0/integrations/customers/{ALICE['gameball']}/balance", GB, None),
+    "omneo": ("GET", f"/api/v3/profiles/{ALICE['omneo']}/balances", OMNEO, None),
+    "brevo": ("GET", f"/v3/loyalty/balance/programs/{BREVO_PID}/balance-definitions/{BREVO_BDID}", BREVO, None),
+    "altcraft": ("POST", "/api/v1.1/loyalty/account/balance", {},
+                 {"token": ALTCRAFT_TOKEN, "loyalty_program_id": 123, "matching": "email", "email": ALICE["email"]}),
+}
+SERVER_ERRORS = {
+    "gameball": lambda r, b: r.status == 500 and b["code"] == 5000 and b["type"] == "SERVER_ERROR",
+    "omneo": lambda r, b: r.status == 500 and set(b) == {"message"},
+    "brevo": lambda r, b: r.status == 500 and "message" in b,
+    "altcraft": lambda r, b: r.status == 200 and b["error"] == 500 and set(b) == {"error", "error_text"},
+}
+
+
+@pytest.mark.parametrize("vendor", sorted(CALLS))
+async def test_a_bug_answers_in_the_vendor_envelope(client, monkeypatch, vendor):
+    gw = client.app[GATEWAY]
+    op_id = {"gameball": "get_customer_balance", "omneo": "get_profile_balances",
+             "brevo": "get_balance_definition", "altcraft": "get_account_balance"}[vendor]
+
+    def boom(call):
+        raise ZeroDivisionError("a bug")
+    monkeypatch.setattr(gw.vendors[vendor].responses, op_id, boom)
+    app = build_app(gw.engine, Config(validate_responses=True))   # routes bind handlers at build time
+    from aiohttp.test_utils import TestClient, TestServer
+    async with TestClient(TestServer(app)) as c:
+        method, path, headers, body = CALLS[vendor]
+        r = await c.request(method, path, headers=headers, json=body)
+        assert r.content_type == "application/json"
+        payload = await r.json()
+        assert SERVER_ERRORS[vendor](r, payload), payload
+        assert "Traceback" not in await r.text()
+        assert "X-Gateway-Violations" not in r.headers
+
+
+async def test_dropped_connection_is_journaled(client):
+    gw = client.app[GATEWAY]
+    gw.faults.arm(tenant="demo", vendor="gameball", kind="drop", times=1)
+    method, path, headers, _ = CALLS["gameball"]
+    with pytest.raises(aiohttp.ClientError):
+        await client._client.request(method, path, headers=headers)
+    entry = gw.journal("demo").list(limit=1)[0]
+    assert (entry["status"], entry["fault"], entry["operation"]) == (0, "drop", "get_customer_balance")
+    r = await client.request(method, path, headers=headers)   # only once
+    assert r.status == 200
+
+
+async def test_warn_mode_serves_and_flags(aiohttp_client, engine):
+    c = await aiohttp_client(build_app(engine, Config(validation="warn")))
+    r = await c.get(f"/api/v4.0/integrations/customers/{ALICE['gameball']}/balance?expand=wallet", headers=GB)
+    assert r.status == 200 and r.headers["X-Gateway-Violations"] == "1"
+    entry = c.app[GATEWAY].journal("demo").list(limit=1)[0]
+    assert entry["request_violations"][0]["pointer"] == "/query/expand"
+
+
+async def test_validation_off_skips_checks(aiohttp_client, engine):
+    c = await aiohttp_client(build_app(engine, Config(validation="off")))
+    r = await c.get(f"/api/v4.0/integrations/customers/{ALICE['gameball']}/balance?expand=wallet", headers=GB)
+    assert r.status == 200 and "X-Gateway-Violations" not in r.headers
