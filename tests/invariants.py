@@ -20,6 +20,10 @@ def check(tenant) -> None:
             lots = [l for l in store.open_lots(member.id, currency.id) if not l.provisional]
             in_lots = sum((l.remaining for l in lots), Decimal(0))
             assert totals.balance == in_lots, (member.id, currency.id, totals, in_lots)
+            assert store.open_sum(member.id, currency.id) == in_lots, "the running sum drifted from the lots"
+            by_expiry = list(store.lots_by_expiry(member.id, currency.id))
+            assert {l.id for l in by_expiry} == {l.id for l in store.open_lots(member.id, currency.id)}
+            assert [l.expires_at is None for l in by_expiry] == sorted(l.expires_at is None for l in by_expiry)
             assert all(l.remaining >= 0 for l in store.open_lots(member.id, currency.id)), member.id
             assert all(v >= 0 for v in (totals.earned, totals.spent, totals.expired, totals.cancelled)), totals
             b = ledger.balance(store, member.id, currency, now)

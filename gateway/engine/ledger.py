@@ -66,34 +66,47 @@ def settle(store: TenantStore, member_id: str, currency: PointCurrency, now: dat
     for h in store.active_holds(member_id, cid):
         if h.expires_at <= now:
             store.put_hold(replace(h, state="expired"))
-    for lot in store.open_lots(member_id, cid):
-        if lot.expires_at is not None and lot.expires_at <= now and lot.remaining > 0 and not lot.provisional:
-            entry = new_entry(store, member_id, cid, "expire", lot.remaining, lot.expires_at,
-                              origin="expiry", lots=((lot.id, lot.remaining),))
-            store.put_entry(entry)
-            _bump(store, member_id, cid, expired=lot.remaining)
-            store.put_lot(replace(lot, remaining=ZERO))
+    due = []
+    for lot in store.lots_by_expiry(member_id, cid):
+        if lot.expires_at is None or lot.expires_at > now:
+            break
+        if lot.remaining > 0 and not lot.provisional:
+            due.append(lot)
+    for lot in due:
+        entry = new_entry(store, member_id, cid, "expire", lot.remaining, lot.expires_at,
+                          origin="expiry", lots=((lot.id, lot.remaining),))
+        store.put_entry(entry)
+        _bump(store, member_id, cid, expired=lot.remaining)
+        store.put_lot(replace(lot, remaining=ZERO))
 
 
 def balance(store: TenantStore, member_id: str, currency: PointCurrency, now: datetime) -> Balance:
-    spendable = pending = ZERO
+    """From the running sum and what is live now: pending lots (bounded by the return window), the front of the
+    expiry index, active holds. Never a scan of the member's history."""
+    cid = currency.id
+    expired = pending = next_amount = ZERO
     next_at: datetime | None = None
-    next_amount = ZERO
-    for lot in store.open_lots(member_id, currency.id):
-        if lot.remaining <= 0 or (lot.expires_at is not None and lot.expires_at <= now):
+    for lot in store.lots_by_expiry(member_id, cid):     # stops at the first lot that expires later
+        if lot.provisional or lot.remaining <= 0:
             continue
-        if lot.provisional or lot.available_at > now:
+        if lot.expires_at is None:
+            break
+        if lot.expires_at <= now:
+            expired += lot.remaining                      # not settled yet: counts nowhere
+            continue
+        if next_at is None:
+            next_at = lot.expires_at
+        if lot.expires_at != next_at:
+            break
+        next_amount += lot.remaining
+    for lot in store.lots_available_after(member_id, cid, now):
+        if not lot.provisional and (lot.expires_at is None or lot.expires_at > now):
             pending += lot.remaining
-        else:
-            spendable += lot.remaining
-        if lot.expires_at is not None and not lot.provisional:
-            if next_at is None or lot.expires_at < next_at:
-                next_at, next_amount = lot.expires_at, lot.remaining
-            elif lot.expires_at == next_at:
-                next_amount += lot.remaining
-    held = sum((h.amount for h in store.active_holds(member_id, currency.id) if h.expires_at > now), ZERO)
-    totals = store.totals(member_id, currency.id)
-    return Balance(currency=currency, available=spendable - held, pending=pending, held=held,
+    provisional = sum((l.remaining for l in store.provisional_lots(member_id, cid)), ZERO)
+    spendable = store.open_sum(member_id, cid) - expired - pending
+    held = sum((h.amount for h in store.active_holds(member_id, cid) if h.expires_at > now), ZERO)
+    totals = store.totals(member_id, cid)
+    return Balance(currency=currency, available=spendable - held, pending=pending + provisional, held=held,
                    lifetime_earned=totals.earned - totals.cancelled, next_expiring_amount=next_amount,
                    next_expiring_at=next_at, as_of=now)
 
@@ -167,20 +180,21 @@ def activate(store: TenantStore, entry: Entry, now: datetime) -> Decimal:
 
 def _take(store: TenantStore, member_id: str, currency: PointCurrency, amount: Decimal, now: datetime):
     """Consume available lots soonest-expiring first; returns (lot id, amount) pairs."""
-    taken, left = [], amount
-    lots = sorted((l for l in store.open_lots(member_id, currency.id)
-                   if not l.provisional and l.available_at <= now and l.remaining > 0
-                   and (l.expires_at is None or l.expires_at > now)), key=expiry_order)
-    for lot in lots:
+    plan, left = [], amount
+    for lot in store.lots_by_expiry(member_id, currency.id):   # plan first: no writes while iterating
         if left <= 0:
             break
+        if lot.provisional or lot.available_at > now or lot.remaining <= 0 \
+                or (lot.expires_at is not None and lot.expires_at <= now):
+            continue
         part = min(lot.remaining, left)
-        store.put_lot(replace(lot, remaining=lot.remaining - part))
-        taken.append((lot.id, part))
+        plan.append((lot, part))
         left -= part
     if left > 0:   # the caller checked availability; reaching here is a bug, and atomic() undoes it
         raise InsufficientPoints("not enough points", requested=str(amount))
-    return tuple(taken)
+    for lot, part in plan:
+        store.put_lot(replace(lot, remaining=lot.remaining - part))
+    return tuple((lot.id, part) for lot, part in plan)
 
 
 def check_debit(store: TenantStore, member_id: str, currency: PointCurrency, amount: Decimal,

@@ -50,6 +50,22 @@ class TenantStore(ABC):
     def put_lot(self, lot: Lot) -> None: ...
 
     @abstractmethod
+    def lots_by_expiry(self, member_id: str, currency_id: str) -> Iterable[Lot]:
+        """Open lots, soonest-expiring first (never-expiring last), lazily: callers read as far as they need
+        and write nothing while iterating."""
+
+    @abstractmethod
+    def lots_available_after(self, member_id: str, currency_id: str, at: datetime) -> list[Lot]:
+        """Open lots that become available after `at` (the pending ones: bounded by the return window)."""
+
+    @abstractmethod
+    def provisional_lots(self, member_id: str, currency_id: str) -> list[Lot]: ...
+
+    @abstractmethod
+    def open_sum(self, member_id: str, currency_id: str) -> Decimal:
+        """Points left in open committed lots: a running sum, O(1)."""
+
+    @abstractmethod
     def hold(self, hold_id: str) -> Hold | None: ...
 
     @abstractmethod

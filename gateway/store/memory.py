@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterator
 
@@ -13,6 +13,15 @@ from . import serial
 from .base import TenantStore
 
 _MISSING = object()
+_FAR = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def _exp_key(lot: Lot):
+    return (lot.expires_at or _FAR, lot.earned_at, lot.id)
+
+
+def _avail_key(lot: Lot):
+    return (lot.available_at, lot.id)
 
 
 class MemoryTenantStore(TenantStore):
@@ -21,6 +30,11 @@ class MemoryTenantStore(TenantStore):
         self._index: dict[tuple[str, str], str] = {}
         self._lots: dict[str, Lot] = {}
         self._open: dict[tuple[str, str], dict[str, None]] = {}   # ordered set of lot ids
+        # indexes over open lots, so figures cost what is live now, not what history holds
+        self._by_exp: dict[tuple[str, str], list] = {}      # sorted (expires_at, earned_at, id)
+        self._by_avail: dict[tuple[str, str], list] = {}    # sorted (available_at, id)
+        self._open_sum: dict[tuple[str, str], Decimal] = {}  # remaining of open, committed lots
+        self._provisional: dict[tuple[str, str], dict[str, None]] = {}
         self._holds: dict[str, Hold] = {}
         self._active_holds: dict[tuple[str, str], dict[str, None]] = {}
         self._entries: dict[str, Entry] = {}
@@ -71,6 +85,18 @@ class MemoryTenantStore(TenantStore):
                 self._undo.append(lambda: d.__setitem__(key, old))
             del d[key]
 
+    def _insort(self, lst: list, item) -> None:
+        bisect.insort(lst, item)
+        if self._undo is not None:
+            self._undo.append(lambda: lst.pop(bisect.bisect_left(lst, item)))
+
+    def _unsort(self, lst: list, item) -> None:
+        i = bisect.bisect_left(lst, item)
+        if i < len(lst) and lst[i] == item:
+            del lst[i]
+            if self._undo is not None:
+                self._undo.append(lambda: bisect.insort(lst, item))
+
     def _append(self, lst: list, item) -> None:
         if self._undo is not None:
             self._undo.append(lambda: lst.remove(item))
@@ -111,16 +137,52 @@ class MemoryTenantStore(TenantStore):
         return [self._lots[i] for i in ids] if ids else []
 
     def put_lot(self, lot: Lot) -> None:
+        old = self._lots.get(lot.id)
         self._set(self._lots, lot.id, lot)
         key = (lot.member_id, lot.currency_id)
-        if key not in self._open:
-            self._set(self._open, key, {})
+        for d, factory in ((self._open, dict), (self._by_exp, list), (self._by_avail, list),
+                           (self._provisional, dict)):
+            if key not in d:
+                self._set(d, key, factory())
+        was_open = old is not None and (old.remaining > 0 or old.provisional)
+        is_open = lot.remaining > 0 or lot.provisional
+        if was_open and (not is_open or _exp_key(old) != _exp_key(lot) or _avail_key(old) != _avail_key(lot)):
+            self._unsort(self._by_exp[key], _exp_key(old))
+            self._unsort(self._by_avail[key], _avail_key(old))
+        if is_open and (not was_open or _exp_key(old) != _exp_key(lot) or _avail_key(old) != _avail_key(lot)):
+            self._insort(self._by_exp[key], _exp_key(lot))
+            self._insort(self._by_avail[key], _avail_key(lot))
         open_ids = self._open[key]
-        if lot.remaining > 0 or lot.provisional:
+        if is_open:
             if lot.id not in open_ids:
                 self._set(open_ids, lot.id, None)
         else:
             self._discard(open_ids, lot.id)
+        if lot.provisional:
+            if lot.id not in self._provisional[key]:
+                self._set(self._provisional[key], lot.id, None)
+        else:
+            self._discard(self._provisional[key], lot.id)
+        before = old.remaining if old is not None and not old.provisional else Decimal(0)
+        after = lot.remaining if not lot.provisional else Decimal(0)
+        if before != after:
+            self._set(self._open_sum, key, self._open_sum.get(key, Decimal(0)) + after - before)
+
+    def lots_by_expiry(self, member_id, currency_id):
+        for _, _, lot_id in self._by_exp.get((member_id, currency_id), ()):
+            yield self._lots[lot_id]
+
+    def lots_available_after(self, member_id, currency_id, at):
+        idx = self._by_avail.get((member_id, currency_id), ())
+        i = bisect.bisect_right(idx, (at, "\uffff"))
+        return [self._lots[lot_id] for _, lot_id in idx[i:]]
+
+    def provisional_lots(self, member_id, currency_id):
+        ids = self._provisional.get((member_id, currency_id))
+        return [self._lots[i] for i in ids] if ids else []
+
+    def open_sum(self, member_id, currency_id):
+        return self._open_sum.get((member_id, currency_id), Decimal(0))
 
     def hold(self, hold_id):
         return self._holds.get(hold_id)
