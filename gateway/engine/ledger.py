@@ -111,6 +111,12 @@ def balance(store: TenantStore, member_id: str, currency: PointCurrency, now: da
                    next_expiring_at=next_at, as_of=now)
 
 
+def _after(store: TenantStore, entry: Entry, currency: PointCurrency, now: datetime) -> Entry:
+    """The entry with the member's figures right after it (replays answer with these, not today's)."""
+    b = balance(store, entry.member_id, currency, now)
+    return replace(entry, balance_after=b.available, total_after=b.total)
+
+
 def expiry_for(currency: PointCurrency, available_at: datetime) -> datetime | None:
     if currency.fixed_expiry:
         day, month = (int(x) for x in currency.fixed_expiry.split("/"))
@@ -161,7 +167,7 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
         _bump(store, member_id, currency.id, earned=amount)
         if counts_for_tier:
             store.add_tier_credit(member_id, earned_at, amount)
-    store.put_entry(replace(entry, balance_after=balance(store, member_id, currency, now).available))
+    store.put_entry(_after(store, entry, currency, now))
     return store.entry(entry_id)
 
 
@@ -226,7 +232,7 @@ def debit(store: TenantStore, member_id: str, currency: PointCurrency, amount: D
     _bump(store, member_id, currency.id, spent=amount)
     entry = new_entry(store, member_id, currency.id, "debit", amount, now, id=entry_id, origin=origin,
                       refs=refs or {}, lots=taken, hold_id=hold.id if hold else None)
-    store.put_entry(replace(entry, balance_after=balance(store, member_id, currency, now).available))
+    store.put_entry(_after(store, entry, currency, now))
     return store.entry(entry_id)
 
 
@@ -256,7 +262,7 @@ def temporary_debit(store: TenantStore, member_id: str, currency: PointCurrency,
     hold = place_hold(store, member_id, currency, amount, now, deadline, entry_id=entry_id)
     entry = new_entry(store, member_id, currency.id, "debit", amount, now, id=entry_id, status="temporary",
                       origin=origin, refs=refs or {}, hold_id=hold.id, deadline=deadline)
-    store.put_entry(replace(entry, balance_after=balance(store, member_id, currency, now).available))
+    store.put_entry(_after(store, entry, currency, now))
     return store.entry(entry_id)
 
 
@@ -276,8 +282,7 @@ def commit(store: TenantStore, entry: Entry, currency: PointCurrency, now: datet
         taken = _take(store, entry.member_id, currency, entry.amount, now)
         _bump(store, entry.member_id, entry.currency_id, spent=entry.amount)
         entry = replace(entry, lots=taken)
-    out = replace(entry, status="committed", deadline=None,
-                  balance_after=balance(store, entry.member_id, currency, now).available)
+    out = _after(store, replace(entry, status="committed", deadline=None), currency, now)
     store.put_entry(out)
     return out
 
@@ -354,6 +359,6 @@ def reverse(store: TenantStore, entry: Entry, currency: PointCurrency, now: date
     store.put_entry(replace(entry, reversed_amount=entry.reversed_amount + want, status=new_status))
     rev = new_entry(store, entry.member_id, cid, "cancel", want, now, origin=origin, refs=refs or {},
                     lots=tuple(parts), reverses=entry.id)
-    rev = replace(rev, balance_after=balance(store, entry.member_id, currency, now).available)
+    rev = _after(store, rev, currency, now)
     store.put_entry(rev)
     return rev

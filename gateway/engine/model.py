@@ -150,7 +150,8 @@ class Entry:
     deadline: datetime | None = None  # temporary entries: auto-rollback instant
     reverses: str | None = None       # cancel/refund: the entry it reverses
     reversed_amount: Decimal = ZERO   # how much of this entry has been reversed since
-    balance_after: Decimal | None = None
+    balance_after: Decimal | None = None   # available points right after it
+    total_after: Decimal | None = None     # available + pending right after it
     money: Decimal | None = None      # the money amount behind it (order paid, redeemed value), for refunds
 
 

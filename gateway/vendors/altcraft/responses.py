@@ -94,8 +94,10 @@ def delete_member(call: Call) -> Reply:
 # --- points --------------------------------------------------------------------------------------------
 
 def _transaction_reply(call: Call, entry: Entry, eid: Any, is_temp: bool) -> Reply:
-    member, currency = _owner(call, entry)
-    total = call.tenant.balance(member, currency).total
+    total = entry.total_after
+    if total is None:
+        member, currency = _owner(call, entry)
+        total = call.tenant.balance(member, currency).total
     return Reply(200, render.transaction(entry, None if eid is None else str(eid), is_temp, total))
 
 
