@@ -106,6 +106,7 @@ def balance(store: TenantStore, member_id: str, currency: PointCurrency, now: da
     spendable = store.open_sum(member_id, cid) - expired - pending
     held = sum((h.amount for h in store.active_holds(member_id, cid) if h.expires_at > now), ZERO)
     totals = store.totals(member_id, cid)
+    held = min(held, spendable)   # held points that expired meanwhile hold nothing: never a negative balance
     return Balance(currency=currency, available=spendable - held, pending=pending + provisional, held=held,
                    lifetime_earned=totals.earned - totals.cancelled, next_expiring_amount=next_amount,
                    next_expiring_at=next_at, as_of=now)
@@ -279,6 +280,7 @@ def commit(store: TenantStore, entry: Entry, currency: PointCurrency, now: datet
     else:
         hold = store.hold(entry.hold_id)
         store.put_hold(replace(hold, state="used", used_by=entry.id))
+        check_debit(store, entry.member_id, currency, entry.amount, now)   # reserved points may have expired
         taken = _take(store, entry.member_id, currency, entry.amount, now)
         _bump(store, entry.member_id, entry.currency_id, spent=entry.amount)
         entry = replace(entry, lots=taken)
@@ -340,13 +342,22 @@ def reverse(store: TenantStore, entry: Entry, currency: PointCurrency, now: date
                 parts.append((lot_id, part))
                 left -= part
         _bump(store, entry.member_id, cid, cancelled=want)
+        raw_held = sum((h.amount for h in store.active_holds(entry.member_id, cid) if h.expires_at > now), ZERO)
+        after = balance(store, entry.member_id, currency, now)
+        if raw_held > after.available + after.held:    # the points are reserved: refuse, atomic() undoes
+            raise InsufficientPoints("points of this credit are held", held=str(raw_held))
         if any(store.lot(l).counts_for_tier for l, _ in entry.lots if store.lot(l)):
             store.add_tier_credit(entry.member_id, entry.at, -want)
     elif entry.kind == "debit":
-        left = want
+        left, already = want, entry.reversed_amount   # earlier partial reversals gave back the tail first
         for lot_id, took in reversed(entry.lots):
             if left <= 0:
                 break
+            skip = min(already, took)
+            already -= skip
+            took -= skip
+            if took <= 0:
+                continue
             lot = store.lot(lot_id)
             part = min(took, left)
             store.put_lot(replace(lot, remaining=lot.remaining + part))
