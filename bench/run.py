@@ -66,7 +66,8 @@ def wait(port: int) -> None:
     raise RuntimeError(f"nothing listening on {port}")
 
 
-def lua(method: str, headers: dict, body: str | None, unique: str | None) -> str:
+def lua(method: str, headers: dict, body: str | None, unique: str | None, run: str = "") -> str:
+    """wrk script; `unique` in the body is replaced per request by an id no other run has used."""
     lines = [f'wrk.method = "{method}"']
     for k, v in headers.items():
         lines.append(f'wrk.headers["{k}"] = "{v}"')
@@ -76,7 +77,7 @@ def lua(method: str, headers: dict, body: str | None, unique: str | None) -> str
         lines += ["local counter = 0", "local thread_id = 0",
                   "function setup(thread) thread_id = thread_id + 1; thread:set('tid', thread_id) end",
                   "function request()", "  counter = counter + 1",
-                  f"  local b = string.gsub({json.dumps(body)}, '{unique}', 'bench-' .. tostring(tid) .. '-' .. counter)",
+                  f"  local b = string.gsub({json.dumps(body)}, '{unique}', 'bench-{run}-' .. tostring(tid) .. '-' .. counter)",
                   f'  return wrk.format("{method}", nil, nil, b)', "end"]
     return "\n".join(lines) + "\n"
 
@@ -137,9 +138,10 @@ def main() -> int:
         try:
             wait(port)
             sample, ctype = sample_response(port, method, path, headers, body)
-            script = lua(method, headers, body, unique)
-            wrk(f"http://127.0.0.1:{port}{path}", script, 2, args.connections, args.load_core)   # warm-up
-            g = wrk(f"http://127.0.0.1:{port}{path}", script, args.duration, args.connections, args.load_core, gw.pid)
+            script = lambda run: lua(method, headers, body, unique, run)
+            wrk(f"http://127.0.0.1:{port}{path}", script("warm"), 2, args.connections, args.load_core)   # warm-up
+            g = wrk(f"http://127.0.0.1:{port}{path}", script("gw"), args.duration, args.connections, args.load_core,
+                    gw.pid)
         finally:
             gw.terminate()
             gw.wait()
@@ -150,8 +152,8 @@ def main() -> int:
                                  f.name, ctype], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait(bport)
-            wrk(f"http://127.0.0.1:{bport}{path}", script, 2, args.connections, args.load_core)
-            b = wrk(f"http://127.0.0.1:{bport}{path}", script, args.duration, args.connections, args.load_core,
+            wrk(f"http://127.0.0.1:{bport}{path}", script("bwarm"), 2, args.connections, args.load_core)
+            b = wrk(f"http://127.0.0.1:{bport}{path}", script("bare"), args.duration, args.connections, args.load_core,
                     bare.pid)
         finally:
             bare.terminate()
