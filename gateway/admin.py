@@ -2,6 +2,7 @@
 JSON in and out; described by specs/admin.yaml (served at /__admin/openapi.yaml)."""
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 from datetime import datetime, timezone
@@ -92,23 +93,22 @@ def setup(app: web.Application, gw) -> None:
                 return m
         raise AdminError(404, "member_not_found", f"no member with id or identity {ref!r}")
 
-    @web.middleware
-    async def errors(request, handler):
-        if not request.path.startswith("/__admin"):
-            return await handler(request)
-        try:
-            return await handler(request)
-        except AdminError as exc:
-            return _json({"error": exc.code, "message": exc.message, "errors": exc.errors}, exc.status)
-        except EngineError as exc:
-            status = 404 if isinstance(exc, NotFound) else 409
-            pointer = "/now" if "earliest" in exc.detail else ""
-            errors = [{"pointer": pointer, "message": f"{k}: {_plain(v)}"} for k, v in exc.detail.items()]
-            if "earliest" in exc.detail:
-                errors = [{"pointer": pointer, "message": f"earliest allowed is {_plain(exc.detail['earliest'])}"}]
-            return _json({"error": exc.code, "message": exc.message, "errors": errors}, status)
-
-    app.middlewares.append(errors)
+    def errors(handler):
+        """Admin errors in the admin envelope (a wrapper per route, not a middleware on every call)."""
+        @functools.wraps(handler)
+        async def wrapped(request):
+            try:
+                return await handler(request)
+            except AdminError as exc:
+                return _json({"error": exc.code, "message": exc.message, "errors": exc.errors}, exc.status)
+            except EngineError as exc:
+                status = 404 if isinstance(exc, NotFound) else 409
+                if "earliest" in exc.detail:
+                    errors_ = [{"pointer": "/now", "message": f"earliest allowed is {_plain(exc.detail['earliest'])}"}]
+                else:
+                    errors_ = [{"pointer": "", "message": f"{k}: {_plain(v)}"} for k, v in exc.detail.items()]
+                return _json({"error": exc.code, "message": exc.message, "errors": errors_}, status)
+        return wrapped
 
     @routes.get("/__admin/health")
     async def health(request):
@@ -352,7 +352,8 @@ def setup(app: web.Application, gw) -> None:
             raise AdminError(404, "vendor_not_found", f"no spec for {name!r}; one of {sorted(gw.specs)}")
         return web.FileResponse(SPECS_DIR / f"{name}.yaml", headers={"Content-Type": "application/yaml"})
 
-    app.router.add_routes(routes)
+    for route in routes:
+        app.router.add_route(route.method, route.path, errors(route.handler))
 
 
 __all__ = ["setup", "fresh_credentials", "dump"]

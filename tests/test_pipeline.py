@@ -91,3 +91,13 @@ async def test_validation_off_skips_checks(aiohttp_client, engine):
     c = await aiohttp_client(build_app(engine, Config(validation="off")))
     r = await c.get(f"/api/v4.0/integrations/customers/{ALICE['gameball']}/balance?expand=wallet", headers=GB)
     assert r.status == 200 and "X-Gateway-Violations" not in r.headers
+
+
+async def test_wrong_method_is_405_with_allow(client):
+    r = await client._client.delete(f"/api/v4.0/integrations/customers/{ALICE['gameball']}/balance", headers=GB)
+    assert r.status == 405 and r.headers["Allow"] == "GET"
+
+
+async def test_unknown_path_outside_every_vendor(client):
+    r = await client._client.get("/nothing/here")
+    assert r.status == 404 and (await r.json())["message"] == "no route for GET /nothing/here"
