@@ -777,3 +777,15 @@ async def test_member_view_of_a_removed_member(client, tenant):
     resp = await client.get("/__admin/tenants/demo/members/bob")
     assert (await resp.json())["views"]["altcraft"] == {"error": "member_inactive",
                                                         "message": "member is not registered in the program"}
+
+
+async def test_activation_after_expiration_is_refused(client, tenant):
+    from invariants import check
+    body = {"token": "abc123def456", "loyalty_program_id": 123, "matching": "email", "email": "user@example.com",
+            "amount": "10", "activation_date": "2026-03-20T00:00:00Z", "expiration_date": "2026-03-15T00:00:00Z"}
+    r = await client.post("/api/v1.1/loyalty/accrue_points", json=body)
+    out = await r.json()
+    assert (r.status, out["error"]) == (200, 400)
+    assert tenant.balance(tenant.member("altcraft.email", "user@example.com"),
+                          tenant.only_program().default_currency).total == 1800
+    check(tenant)

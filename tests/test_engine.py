@@ -306,3 +306,11 @@ def test_member_lookup_and_inactive(t, alice):
     assert t.member("gameball.customer", "user-123", active=False).id == alice.id
     with pytest.raises(E.MemberNotFound):
         t.member("gameball.customer", "nobody")
+
+
+def test_credit_that_would_expire_before_it_is_available_is_refused(t, alice, pts):
+    with pytest.raises(E.InvalidTime):
+        t.credit(alice, pts, 10, available_at=NOW + timedelta(days=2), expires_at=NOW + timedelta(days=1))
+    with pytest.raises(E.InvalidTime):
+        t.credit(alice, pts, 10, expires_at=NOW - timedelta(days=1))
+    assert t.balance(alice, pts).total == D(1800)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ..store.base import TenantStore
-from .errors import InsufficientPoints, InvalidState, LimitExceeded
+from .errors import InsufficientPoints, InvalidState, InvalidTime, LimitExceeded
 from .model import ZERO, Entry, Hold, Lot, PointCurrency, Totals
 
 
@@ -156,6 +156,9 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
         available_at = earned_at + timedelta(days=days)
     if expires_at is None:
         expires_at = expiry_for(currency, available_at)
+    if expires_at is not None and expires_at <= available_at:
+        raise InvalidTime("points would expire before they become available",
+                          available_at=available_at.isoformat(), expires_at=expires_at.isoformat())
     entry_id = entry_id or new_id()
     lot = Lot(id=new_id(), member_id=member_id, currency_id=currency.id, amount=amount, remaining=amount,
               earned_at=earned_at, available_at=available_at, expires_at=expires_at, entry_id=entry_id,
