@@ -76,6 +76,7 @@ def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:
         tenant = None
         call: Call | None = None
         mark = None
+        refusal = None
         violations: list[Violation] = []
         try:
             # 1. who is calling (before the body, unless the credentials may be in it), 2. decode
@@ -131,9 +132,12 @@ def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:
             reply = exc.reply
         except EngineError as exc:
             reply = vendor.engine_error(op, exc)
-        except Exception:   # a bug must still answer in the vendor's shape, never a bare 500
+            refusal = {"reason": exc.code, "message": exc.message,
+                       "detail": {k: str(v) for k, v in exc.detail.items()}}
+        except Exception as exc:   # a bug must still answer in the vendor's shape, never a bare 500
             log.exception("unhandled error in %s.%s", vendor.name, op.operation_id)
             reply = vendor.internal(op)
+            refusal = {"reason": "internal_error", "message": f"{type(exc).__name__}: {exc}", "detail": {}}
         reply = vendor.finalize(reply, tenant)
         response_violations = []
         if gw.config.validate_responses:
@@ -150,7 +154,7 @@ def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:
                 status=reply.status, duration_ms=(time.perf_counter() - started) * 1000,
                 request_violations=violations, response_violations=response_violations,
                 entries=[e.id for e in tenant.store.entries_after(mark)] if mark is not None else [],
-                at=tenant.now())
+                at=tenant.now(), **({"refusal": refusal} if refusal else {}))
         return _encode(vendor, reply, fmt)
 
     handle.__name__ = f"{vendor.name}_{op.operation_id}"

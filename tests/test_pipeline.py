@@ -101,3 +101,14 @@ async def test_wrong_method_is_405_with_allow(client):
 async def test_unknown_path_outside_every_vendor(client):
     r = await client._client.get("/nothing/here")
     assert r.status == 404 and (await r.json())["message"] == "no route for GET /nothing/here"
+
+
+async def test_journal_says_why_the_engine_refused(client):
+    r = await client.post("/api/v4.0/integrations/transactions/redeem", headers=GB, json={
+        "customerId": ALICE["gameball"], "transactionId": "too-much", "transactionTime": "2026-03-10T12:00:00Z",
+        "points": 99999})
+    assert r.status == 422 and (await r.json())["code"] == 9008
+    entry = client.app[GATEWAY].journal("demo").list(limit=1)[0]
+    assert entry["refusal"]["reason"] == "insufficient_points"
+    assert entry["refusal"]["detail"] == {"requested": "99999.00", "available": "1400.00"}
+    assert entry["entries"] == []
