@@ -992,7 +992,7 @@ def test_cancelling_a_credit_whose_points_are_held_never_goes_negative():
         assert r.status == 200                                     # bob: 0 available, 100 held
         r = await client.post(f"{AC}/cancel_transaction", json={"token": ALTCRAFT_TOKEN, "transaction_id": accrual})
         body = await r.json()                                      # was accepted (error 0), leaving (-100, 0, -100)
-        assert body["error"] == 400, body                          # refused: the points are held
+        assert body == {"error": 400, "error_text": "Insufficient points: the accrued points are held"}
         assert await _gb_figures(client, BOB["gameball"]) == (0, 0, 0)
         invariants.check(tenant)
     asyncio.run(_with_client(scenario))

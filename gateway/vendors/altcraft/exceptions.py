@@ -149,6 +149,8 @@ class AltcraftVendor(Vendor):
         for cls, code, text, detail in ENGINE:
             if isinstance(exc, cls):
                 special = BY_OPERATION.get((op.handler if op is not None else None, cls))
+                if special is not None and "held" in exc.detail:
+                    special = "Insufficient points: the accrued points are held"
                 if special is not None:
                     return self.error(code, special)
                 return self.error(code, f"{text}: {exc.message}" if detail and exc.message else text)
