@@ -750,3 +750,38 @@ async def test_missing_secret_key(client, tenant):
         assert status == 401
         error(body, 1001, "AUTHENTICATION_ERROR")
     assert await state(client, tenant) == before
+
+
+async def _figures(client):
+    b = await (await client.get(f"/api/v4.0/integrations/customers/{ALICE_ID}/balance", headers=GB)).json()
+    return b["availablePointsBalance"], b["pendingPoints"]
+
+
+async def _order_with_hold(client, order_id, hold_points, paid):
+    h = await (await client.post("/api/v4.0/integrations/transactions/hold", headers=GB, json={
+        "customerId": ALICE_ID, "transactionTime": "2026-03-10T12:00:00Z", "pointsToHold": hold_points})).json()
+    r = await client.post("/api/v4.0/integrations/orders", headers=GB, json={
+        "customerId": ALICE_ID, "orderId": order_id, "orderDate": "2026-03-10T12:00:00Z", "totalPaid": paid,
+        "redemption": {"pointsHoldReference": h["holdReference"]}})
+    assert (await r.json())["redeemedPoints"] == hold_points
+
+
+async def test_full_refund_of_an_order_gives_back_the_points_it_burned(client, tenant):
+    await _order_with_hold(client, "ORD-H1", 100, 50)
+    assert await _figures(client) == (1300, 450)
+    r = await client.post("/api/v4.0/integrations/transactions/refund", headers=GB, json={
+        "customerId": ALICE_ID, "refundTransactionId": "RF-H1", "reverseTransactionId": "ORD-H1",
+        "transactionTime": "2026-03-10T12:00:00Z"})
+    assert (await r.json())["refundEquivalentPoints"] == 50        # the earned points taken back
+    assert await _figures(client) == (1400, 400)                   # and the 100 burned ones given back
+    check(tenant)
+
+
+async def test_partial_refund_of_an_order_gives_back_burned_points_in_proportion(client, tenant):
+    await _order_with_hold(client, "ORD-H2", 100, 50)
+    r = await client.post("/api/v4.0/integrations/transactions/refund", headers=GB, json={
+        "customerId": ALICE_ID, "refundTransactionId": "RF-H2", "reverseTransactionId": "ORD-H2",
+        "transactionTime": "2026-03-10T12:00:00Z", "refundAmount": 25})
+    assert (await r.json())["refundEquivalentPoints"] == 25
+    assert await _figures(client) == (1350, 425)                   # half the burn back, half the earning gone
+    check(tenant)

@@ -96,6 +96,7 @@ class Tx:
     hold: Hold | None = None
     deadline: datetime | None = None
     ref: str | None = None
+    linked: "Tx | None" = None       # an order's earning: the hold burn it was paid with
 
 
 @dataclass(eq=False)
@@ -585,7 +586,13 @@ class Run:
                     if amount > rest:
                         raise Refused("refund exceeds what remains")
                     points = None if amount == rest else floor(tx.amount * amount / tx.money)
+            full = points is None
             reversed_points = m.reverse(tx, points) if points is None or points > 0 else ZERO
+            burn = tx.linked           # the points the order burned come back in the same proportion
+            if burn is not None and burn.status == "committed" and burn.amount - burn.reversed > 0:
+                part = None if full else floor(burn.amount * amount / tx.money)
+                if part is None or part > 0:
+                    m.reverse(burn, part)
             if amount is not None and tx.money is not None:
                 tx.refunded_money += amount
             return reversed_points
@@ -609,9 +616,12 @@ class Run:
             m.settle()
             if h is not None and (h.state != "active" or h.owner != who):
                 raise Refused("hold not active or another customer's")
+            burn = m.redeem_hold(h, who) if h is not None else None
             points = floor(paid)
             tx = m.credit(who, points, origin="order", pending_days=days, money=paid) if points > 0 else None
-            return tx, (m.redeem_hold(h, who).amount if h is not None else ZERO)
+            if tx is not None:
+                tx.linked = burn
+            return tx, (burn.amount if burn is not None else ZERO)
 
         def after(result, status, reply):
             tx, burned = result

@@ -271,19 +271,21 @@ class Tenant:
         """Reverse (part of) a committed credit or debit, in proportion to the money refunded.
 
         Without `money`, or with all the money behind it, everything left is reversed. Earned points
-        taken back are whole, rounded down."""
+        taken back are whole, rounded down. Entries the transaction lists under refs["linked"] (the points
+        an order burned) are given back in the same proportion."""
         def op(now):
             e, currency = self._settled_entry(entry_id, now)
             if e.status in ("cancelled", "rolled_back") or e.amount - e.reversed_amount <= 0:
                 raise AlreadyCancelled("transaction already fully reversed", transaction=e.id)
             if e.status != "committed":
                 raise InvalidState(f"transaction is {e.status}", transaction=e.id)
-            points = None
+            points, full, m = None, True, None
             if money is not None:
                 m = check_money(money)
                 if e.money is None or e.money <= 0:
                     points = check_points(currency, (m / currency.value).to_integral_value(rounding=ROUND_FLOOR),
                                           allow_zero=True)
+                    full = False
                 else:
                     refunded_money = e.refs.get("refunded_money", ZERO)
                     if m > e.money - refunded_money:
@@ -300,8 +302,17 @@ class Tenant:
             else:
                 rev = ledger.reverse(self.store, e, currency, now, amount=points, origin=origin, refs=refs)
             if money is not None:
-                rev = replace(rev, money=check_money(money))
+                rev = replace(rev, money=m)
                 self.store.put_entry(rev)
+            # what the transaction was paid with (points burned by the same order) goes back in proportion
+            for linked_id in e.refs.get("linked", ()):
+                le = self.store.entry(linked_id)
+                if le is None or le.status != "committed" or le.amount - le.reversed_amount <= 0:
+                    continue
+                part = None if full else (le.amount * m / e.money).to_integral_value(rounding=ROUND_FLOOR)
+                if part is None or part > 0:
+                    ledger.reverse(self.store, le, currency, now, amount=part, origin=origin,
+                                   refs={**(refs or {}), "with": rev.id})
             self._claim(key, fingerprint, rev.id)
             return rev
         return self.run(op)

@@ -125,13 +125,13 @@ def track_order(call: Call) -> Reply:
         prior = _prior(call, key, fp)
         if prior is not None:
             return _order_reply(call, prior)
-        refs = {"orderId": body["orderId"], **({"hold": hold_ref} if hold_ref else {})}
-        earned = call.tenant.earn(member, currency, body["totalPaid"], key=key, fingerprint=fp, origin="order",
-                                  refs=refs, pending_days=_pending_days(body.get("cashbackConfigurations")))
         burned = None
         if hold_ref:
             burned = call.tenant.redeem_hold(hold_ref, member=member, origin="order",
                                              refs={"orderId": body["orderId"]})
+        refs = {"orderId": body["orderId"], **({"hold": hold_ref, "linked": [burned.id]} if burned else {})}
+        earned = call.tenant.earn(member, currency, body["totalPaid"], key=key, fingerprint=fp, origin="order",
+                                  refs=refs, pending_days=_pending_days(body.get("cashbackConfigurations")))
     return Reply(200, render.order(body["customerId"], earned.amount if earned is not None else 0,
                                    burned.amount if burned is not None else 0,
                                    render.order_lines(body.get("lineItems"))))
