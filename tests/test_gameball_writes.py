@@ -785,3 +785,20 @@ async def test_partial_refund_of_an_order_gives_back_burned_points_in_proportion
     assert (await r.json())["refundEquivalentPoints"] == 25
     assert await _figures(client) == (1350, 425)                   # half the burn back, half the earning gone
     check(tenant)
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/transactions/cashback", {"customerId": ALICE_ID, "transactionId": "FUT-1", "amount": 10}),
+    ("/transactions/redeem", {"customerId": ALICE_ID, "transactionId": "FUT-2", "points": 10}),
+    ("/transactions/hold", {"customerId": ALICE_ID, "pointsToHold": 10}),
+])
+async def test_transaction_time_in_the_future_is_9007(client, tenant, path, body):
+    before = await _figures(client)
+    future = (NOW + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    r = await client.post(f"/api/v4.0/integrations{path}", headers=GB, json={**body, "transactionTime": future})
+    assert (r.status, (await r.json())["code"]) == (422, 9007)
+    assert await _figures(client) == before
+    skewed = (NOW + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")   # a client clock a little ahead: fine
+    r = await client.post(f"/api/v4.0/integrations{path}", headers=GB, json={**body, "transactionTime": skewed})
+    assert r.status == 200
+    check(tenant)

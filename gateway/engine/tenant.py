@@ -57,6 +57,15 @@ class Tenant:
                               earliest=self.high_water.isoformat())
         self.clock.set(at, frozen=frozen)
 
+    CLOCK_SKEW = timedelta(minutes=5)
+
+    def check_not_future(self, at: datetime, what: str = "transaction time") -> datetime:
+        """A time the client says something happened at must not be ahead of the tenant clock (5 minutes of
+        client clock skew are tolerated)."""
+        if at > self.now() + self.CLOCK_SKEW:
+            raise InvalidTime(f"{what} is in the future", at=at.isoformat(), now=self.now().isoformat())
+        return at
+
     def setting(self, vendor: str, name: str, default: Any = None) -> Any:
         return self.settings.get(vendor, {}).get(name, default)
 

@@ -12,6 +12,7 @@ from typing import Any
 from ...engine.errors import DefinitionNotFound, DuplicateKey, InvalidState, MemberNotFound, TransactionNotFound
 from ...engine.model import Entry, Member, PointCurrency, Program
 from ..base import Call, Reply, fingerprint
+from ..format import parse_datetime
 from . import render
 
 CUSTOMER = "gameball.customer"
@@ -111,8 +112,15 @@ def _order_reply(call: Call, entry: Entry) -> Reply:
                                    render.order_lines(call.body.get("lineItems"))))
 
 
+def _check_time(call: Call, field: str = "transactionTime") -> None:
+    """9007 for a transaction time in the future (by the tenant clock)."""
+    if call.body.get(field):
+        call.tenant.check_not_future(parse_datetime(call.body[field]), field)
+
+
 def track_order(call: Call) -> Reply:
     body = call.body
+    _check_time(call, "orderDate")
     key, fp = _key(body["orderId"]), _fingerprint(call)
     hold_ref = (body.get("redemption") or {}).get("pointsHoldReference")
     with call.tenant.atomic():     # the customer, the earning and the burn happen together or not at all
@@ -141,6 +149,7 @@ def track_order(call: Call) -> Reply:
 
 def cashback(call: Call) -> Reply:
     body = call.body
+    _check_time(call, "transactionTime")
     member = _customer(call, body["customerId"])
     currency = _currency(call, member)
     key, fp = _key(body["transactionId"]), _fingerprint(call)
@@ -168,6 +177,7 @@ def _manual_refusal(body: dict) -> str | None:
 
 def manual_transaction(call: Call) -> Reply:
     body = call.body
+    _check_time(call, "transactionTime")
     refusal = _manual_refusal(body)
     if refusal:
         return Reply(400, render.simple_error(refusal))
@@ -204,6 +214,7 @@ def activate_transaction(call: Call) -> Reply:
 
 def hold_points(call: Call) -> Reply:
     body = call.body
+    _check_time(call, "transactionTime")
     member = _customer(call, body["customerId"])
     currency = _currency(call, member)
     if body.get("ruleId") is not None:
@@ -231,6 +242,7 @@ def release_hold(call: Call) -> Reply:
 
 def redeem_points(call: Call) -> Reply:
     body = call.body
+    _check_time(call, "transactionTime")
     member = _customer(call, body["customerId"])
     currency = _currency(call, member)
     key, fp = _key(body["transactionId"]), _fingerprint(call)
@@ -253,6 +265,7 @@ NOT_REVERSIBLE = ("manual",)   # origins Gameball refuses to refund (9000) [gate
 
 def refund(call: Call) -> Reply:
     body = call.body
+    _check_time(call, "transactionTime")
     member = _customer(call, body["customerId"])
     key, fp = _key(body["refundTransactionId"]), _fingerprint(call)
     rev = _prior(call, key, fp)
