@@ -802,3 +802,14 @@ async def test_transaction_time_in_the_future_is_9007(client, tenant, path, body
     r = await client.post(f"/api/v4.0/integrations{path}", headers=GB, json={**body, "transactionTime": skewed})
     assert r.status == 200
     check(tenant)
+
+
+async def test_order_line_items_report_their_points(client):
+    r = await client.post("/api/v4.0/integrations/orders", headers=GB, json={
+        "customerId": ALICE_ID, "orderId": "ORD-LINES", "orderDate": "2026-03-10T12:00:00Z", "totalPaid": 111.25,
+        "lineItems": [{"productId": "p1", "quantity": 1, "price": 91.25}, {"productId": "p2", "quantity": 2, "price": 10}]})
+    body = await r.json()
+    assert body["rewardedPoints"] == 111
+    assert body["lineItems"] == [
+        {"productId": "p1", "quantity": 1, "decimalPoints": 91.25, "points": 91, "score": 0},
+        {"productId": "p2", "quantity": 2, "decimalPoints": 20, "points": 20, "score": 0}]

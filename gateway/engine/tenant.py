@@ -223,7 +223,7 @@ class Tenant:
         None when the payment earns nothing (the key is still claimed)."""
         program = self.program(member.program_id)
         paid = check_money(money_paid, allow_zero=True)
-        points = (paid * program.earn_per_money).to_integral_value(rounding=ROUND_FLOOR)
+        points = self.earn_preview(program, paid)[1]
 
         def op(now):
             ledger.settle(self.store, member.id, currency, now)
@@ -249,6 +249,12 @@ class Tenant:
             self._claim(key, fingerprint, e.id)
             return e
         return self.run(op)
+
+    @staticmethod
+    def earn_preview(program: Program, money) -> tuple[Decimal, Decimal]:
+        """What a payment earns, before and after rounding (whole points, down): the same rule as `earn`."""
+        exact = check_money(money, allow_zero=True) * program.earn_per_money
+        return exact, exact.to_integral_value(rounding=ROUND_FLOOR)
 
     def points_for_money(self, currency: PointCurrency, money) -> Decimal:
         """Whole points a money amount is worth, rounded down (never pay out more than asked)."""

@@ -52,11 +52,10 @@ def order(customer_id: str, rewarded: Decimal, redeemed: Decimal, lines: list) -
             "lineItems": lines}
 
 
-def order_lines(items: list | None) -> list:
-    """The request's line items. Per-line points are not computed by the engine yet, so 0 is reported
-    for each line (the order's total is `rewardedPoints`)."""
+def order_lines(lines: list) -> list:
+    """(line item, exact points, whole points) -> the response's lineItems; `score` is not modelled (0)."""
     return [{"productId": item.get("productId"), "quantity": item.get("quantity", 1),
-             "decimalPoints": 0, "points": 0, "score": 0} for item in items or ()]
+             "decimalPoints": exact, "points": whole, "score": 0} for item, exact, whole in lines]
 
 
 def cashback(customer_id: str, entry: Entry | None, currency: PointCurrency) -> dict:

@@ -108,14 +108,26 @@ def upsert_customer(call: Call) -> Reply:
 def _order_reply(call: Call, entry: Entry) -> Reply:
     hold_ref = entry.refs.get("hold")
     redeemed = call.tenant.get_hold(hold_ref).amount if hold_ref else 0
+    member = call.tenant.member_by_id(entry.member_id)
     return Reply(200, render.order(call.body["customerId"], entry.amount, redeemed,
-                                   render.order_lines(call.body.get("lineItems"))))
+                                   render.order_lines(_order_lines(call, member, call.body.get("lineItems")))))
 
 
 def _check_time(call: Call, field: str = "transactionTime") -> None:
     """9007 for a transaction time in the future (by the tenant clock)."""
     if call.body.get(field):
         call.tenant.check_not_future(parse_datetime(call.body[field]), field)
+
+
+def _order_lines(call: Call, member: Member, items: list | None) -> list:
+    """Each line's points at the program's earn rate on price x quantity (per line, rounded down)."""
+    program = call.tenant.program(member.program_id)
+    out = []
+    for item in items or ():
+        money = item.get("price", 0) * item.get("quantity", 1) if item.get("price") is not None else 0
+        exact, whole = call.tenant.earn_preview(program, money)
+        out.append((item, exact, whole))
+    return out
 
 
 def track_order(call: Call) -> Reply:
@@ -142,7 +154,7 @@ def track_order(call: Call) -> Reply:
                                   refs=refs, pending_days=_pending_days(body.get("cashbackConfigurations")))
     return Reply(200, render.order(body["customerId"], earned.amount if earned is not None else 0,
                                    burned.amount if burned is not None else 0,
-                                   render.order_lines(body.get("lineItems"))))
+                                   render.order_lines(_order_lines(call, member, body.get("lineItems")))))
 
 
 # --- transactions ----------------------------------------------------------------------------------------
