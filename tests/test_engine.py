@@ -314,3 +314,13 @@ def test_credit_that_would_expire_before_it_is_available_is_refused(t, alice, pt
     with pytest.raises(E.InvalidTime):
         t.credit(alice, pts, 10, expires_at=NOW - timedelta(days=1))
     assert t.balance(alice, pts).total == D(1800)
+
+
+def test_reward_value_from_definition_and_checked(t, bob):
+    r = t.issue_reward(bob, 6)                       # birthday-reward: 10, 30 days
+    assert (r.value_initial, r.expires_at) == (D(10), NOW + timedelta(days=30))
+    with pytest.raises(E.InvalidAmount):
+        t.issue_reward(bob, 6, "0.001")
+    with pytest.raises(E.DefinitionNotFound):
+        t.issue_reward(bob, 99, 5)
+    assert t.reward_balance(bob) == D(10)

@@ -12,7 +12,7 @@ from ..store.base import TenantStore
 from . import drafts, ledger, redemptions
 from .clock import Clock
 from .amounts import check_money, check_points
-from .errors import (AlreadyCancelled, CurrencyNotFound, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
+from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      LimitExceeded, MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
                      TransactionNotFound)
 from .ledger import Balance
@@ -477,11 +477,20 @@ class Tenant:
         return self.update_member(m, **changes), False
 
     # --- rewards ------------------------------------------------------------------------------------
-    def issue_reward(self, member: Member, definition_id: int, value: Decimal, *, issued_at: datetime | None = None,
+    def issue_reward(self, member: Member, definition_id: int, value=None, *, issued_at: datetime | None = None,
                      expires_at: datetime | None = None, timezone: str = "UTC", external_id: str | None = None,
                      meta: dict | None = None) -> Reward:
+        """A money reward from a definition: its value (a valid money amount) or the definition's, and its
+        expiry or issue + the definition's period."""
         program = self.program(member.program_id)
         definition = next((d for d in program.reward_definitions if d.id == definition_id), None)
+        if definition is None and program.reward_definitions:
+            raise DefinitionNotFound("reward definition not found", definition=definition_id)
+        if value is None:
+            if definition is None:
+                raise InvalidAmount("a reward needs a value", definition=definition_id)
+            value = definition.value
+        value = check_money(value)
 
         def op(now):
             issued = issued_at or now

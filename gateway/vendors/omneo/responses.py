@@ -6,7 +6,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ...engine import errors as E
-from ...engine.amounts import check_money
 from ...engine.model import Member, Program, RewardDefinition
 from ...engine.tenant import Tenant
 from ..base import Call, Reply, VendorError
@@ -175,9 +174,8 @@ def create_reward(call: Call) -> Reply:
     expires = _time(body, "expires_at", errors, zone)
     _refuse(errors)
 
-    # the engine does not check a reward's value yet: its money rule is applied here (reported)
-    value = check_money(body["value_initial"]) if "value_initial" in body else definition.value
-    reward = tenant.issue_reward(member, definition.id, value, issued_at=issued, expires_at=expires,
+    reward = tenant.issue_reward(member, definition.id, body.get("value_initial"), issued_at=issued,
+                                 expires_at=expires,
                                  timezone=body["timezone"], external_id=body.get("external_id"),
                                  meta=body.get("meta"))
     return Reply(201, {"data": render.reward(reward, _profile_id(member), program, call.now())})
