@@ -2,6 +2,7 @@
 the vendor spec (the gateway runs with response validation on; a violation fails the test)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -23,6 +24,8 @@ BOB = {"omneo": "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e", "gameball": "user-456", 
        "brevo": 18}
 BREVO_PID = "0b1e5f3a-6c2d-4e7f-8a9b-1c2d3e4f5a6b"
 BREVO_BDID = "7d8e9f0a-1b2c-4d3e-9f4a-5b6c7d8e9f0a"
+OTHER_PID = "11111111-2222-4333-8444-555555555555"
+OTHER_BDID = "66666666-7777-4888-9999-aaaaaaaaaaaa"
 
 
 def demo_tenant(**clock):
@@ -41,6 +44,18 @@ def engine():
 @pytest.fixture
 def tenant(engine):
     return engine.get("demo")
+
+
+@pytest.fixture
+def other_program(tenant):
+    """A second program with its own definition and one member, contact 19."""
+    main = tenant.program("main")
+    currency = replace(main.default_currency, id="other-points",
+                       external={"brevo.balance_definition_id": OTHER_BDID})
+    program = replace(main, id="other", external={"brevo.program_id": OTHER_PID}, currencies=(currency,))
+    tenant.programs["other"] = program
+    tenant.add_member(program, {"brevo.contact": "19"})
+    return program
 
 
 class CheckedClient:

@@ -5,7 +5,6 @@ Demo figures: alice (user@example.com) has 1800 points in total, 1400 active (40
 bob (new.member@example.com) has none. The clock is frozen at NOW = 2026-03-10T12:00:00Z."""
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 

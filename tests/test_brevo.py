@@ -15,13 +15,11 @@ from gateway.engine.model import CurrencyRules
 from gateway.specs import get as get_spec
 from gateway.vendors.brevo import VENDOR
 
-from conftest import ALICE, BOB, BREVO, BREVO_BDID, BREVO_PID, NOW
+from conftest import ALICE, BOB, BREVO, BREVO_BDID, BREVO_PID, NOW, OTHER_BDID, OTHER_PID
 from invariants import check
 
 BASE = f"/v3/loyalty/balance/programs/{BREVO_PID}"
 DEFINITION = f"{BASE}/balance-definitions/{BREVO_BDID}"
-OTHER_PID = "11111111-2222-4333-8444-555555555555"
-OTHER_BDID = "66666666-7777-4888-9999-aaaaaaaaaaaa"
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
 
 
@@ -53,18 +51,6 @@ def set_currency(tenant, **changes):
     """Give the demo point currency other attributes (as another fixtures document would)."""
     program = tenant.program("main")
     tenant.programs["main"] = replace(program, currencies=(replace(program.default_currency, **changes),))
-
-
-@pytest.fixture
-def other_program(tenant):
-    """A second program with its own definition and one member, contact 19."""
-    main = tenant.program("main")
-    currency = replace(main.default_currency, id="other-points",
-                       external={"brevo.balance_definition_id": OTHER_BDID})
-    program = replace(main, id="other", external={"brevo.program_id": OTHER_PID}, currencies=(currency,))
-    tenant.programs["other"] = program
-    tenant.add_member(program, {"brevo.contact": "19"})
-    return program
 
 
 async def get_json(client, path, status=200, headers=BREVO):

@@ -12,14 +12,12 @@ import pytest
 
 from gateway import fixtures
 
-from conftest import ALICE, BOB, BREVO, BREVO_BDID, BREVO_PID, NOW
+from conftest import ALICE, BOB, BREVO, BREVO_BDID, BREVO_PID, NOW, OTHER_BDID, OTHER_PID
 from invariants import check
 
 BASE = f"/v3/loyalty/balance/programs/{BREVO_PID}"
 TRANSACTIONS = f"{BASE}/transactions"
 ORDERS = f"{BASE}/create-order"
-OTHER_PID = "11111111-2222-4333-8444-555555555555"
-OTHER_BDID = "66666666-7777-4888-9999-aaaaaaaaaaaa"
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
 JSON = {**BREVO, "Content-Type": "application/json"}
 
@@ -54,18 +52,6 @@ def points(tenant):
 def subscribed_alice(tenant, alice):
     """Alice with a loyaltySubscriptionId (Brevo's guide example)."""
     return tenant.update_member(alice, identities={**alice.identities, "brevo.subscription": "cust_abc123"})
-
-
-@pytest.fixture
-def other_program(tenant):
-    """A second program with its own definition and one member, contact 19."""
-    main = tenant.program("main")
-    currency = replace(main.default_currency, id="other-points",
-                       external={"brevo.balance_definition_id": OTHER_BDID})
-    program = replace(main, id="other", external={"brevo.program_id": OTHER_PID}, currencies=(currency,))
-    tenant.programs["other"] = program
-    tenant.add_member(program, {"brevo.contact": "19"})
-    return program
 
 
 def tx(amount=50, cid=ALICE["brevo"], **extra) -> dict:
