@@ -113,6 +113,15 @@ def _order_reply(call: Call, entry: Entry) -> Reply:
                                    render.order_lines(_order_lines(call, member, call.body.get("lineItems")))))
 
 
+def _transaction_start(call: Call):
+    """What every transaction call does first: the time check, the customer and currency, the business id
+    and, for a replay, the entry it made the first time."""
+    _check_time(call, "transactionTime")
+    member = _customer(call, call.body["customerId"])
+    key, fp = _key(call.body["transactionId"]), _fingerprint(call)
+    return member, _currency(call, member), key, fp, _prior(call, key, fp)
+
+
 def _check_time(call: Call, field: str = "transactionTime") -> None:
     """9007 for a transaction time in the future (by the tenant clock)."""
     if call.body.get(field):
@@ -161,11 +170,7 @@ def track_order(call: Call) -> Reply:
 
 def cashback(call: Call) -> Reply:
     body = call.body
-    _check_time(call, "transactionTime")
-    member = _customer(call, body["customerId"])
-    currency = _currency(call, member)
-    key, fp = _key(body["transactionId"]), _fingerprint(call)
-    entry = _prior(call, key, fp)
+    member, currency, key, fp, entry = _transaction_start(call)
     if entry is None:
         entry = call.tenant.earn(member, currency, body["amount"], key=key, fingerprint=fp, origin="cashback",
                                  refs={"transactionId": body["transactionId"]},
@@ -189,14 +194,10 @@ def _manual_refusal(body: dict) -> str | None:
 
 def manual_transaction(call: Call) -> Reply:
     body = call.body
-    _check_time(call, "transactionTime")
     refusal = _manual_refusal(body)
     if refusal:
         return Reply(400, render.simple_error(refusal))
-    member = _customer(call, body["customerId"])
-    currency = _currency(call, member)
-    key, fp = _key(body["transactionId"]), _fingerprint(call)
-    entry = _prior(call, key, fp)
+    member, currency, key, fp, entry = _transaction_start(call)
     if entry is None:
         signed = body["points"] if body.get("points") is not None else body["amount"]
         size = abs(signed)
@@ -254,11 +255,7 @@ def release_hold(call: Call) -> Reply:
 
 def redeem_points(call: Call) -> Reply:
     body = call.body
-    _check_time(call, "transactionTime")
-    member = _customer(call, body["customerId"])
-    currency = _currency(call, member)
-    key, fp = _key(body["transactionId"]), _fingerprint(call)
-    entry = _prior(call, key, fp)
+    member, currency, key, fp, entry = _transaction_start(call)
     if entry is None:
         refs = {"transactionId": body["transactionId"], **({"reason": body["reason"]} if body.get("reason") else {})}
         if body.get("holdReference") is not None:
