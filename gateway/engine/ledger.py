@@ -137,7 +137,7 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
            expires_at: datetime | None = None, pending_days: int | None = None,
            provisional: bool = False, deadline: datetime | None = None, origin: str = "",
            refs: dict | None = None, counts_for_tier: bool = True, entry_id: str | None = None,
-           money: Decimal | None = None) -> Entry:
+           money: Decimal | None = None, expires_after_days: int | None = None) -> Entry:
     """Add a lot. Rules of the currency (max balance, per-operation cap) apply here."""
     rules = currency.rules
     if rules.max_credit is not None and amount > rules.max_credit:
@@ -154,6 +154,8 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
     if available_at is None:
         days = currency.pending_days if pending_days is None else pending_days
         available_at = earned_at + timedelta(days=days)
+    if expires_at is None and expires_after_days:     # this credit's own life, counted from availability
+        expires_at = available_at + timedelta(days=expires_after_days)
     if expires_at is None:
         expires_at = expiry_for(currency, available_at)
     if expires_at is not None and expires_at <= available_at:

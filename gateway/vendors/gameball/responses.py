@@ -6,7 +6,6 @@ identical replay (same operation, same body) answers the first response again, r
 stored entry, and changes nothing; a different body keeps 9004."""
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from ...engine.errors import DefinitionNotFound, DuplicateKey, InvalidState, MemberNotFound, TransactionNotFound
@@ -209,10 +208,9 @@ def manual_transaction(call: Call) -> Reply:
             entry = call.tenant.debit(member, currency, size, key=key, fingerprint=fp, money=paid,
                                       origin="manual", refs=refs)
         else:
-            expiry = body.get("expiryAfter")
             entry = call.tenant.credit(member, currency, size, key=key, fingerprint=fp, money=paid,
                                        origin="manual", refs=refs, pending_days=0,
-                                       expires_at=call.now() + timedelta(days=expiry) if expiry else None)
+                                       expires_after_days=body.get("expiryAfter"))
     return Reply(200, render.manual(body["customerId"], body["transactionId"], entry, currency))
 
 
