@@ -813,3 +813,20 @@ async def test_order_line_items_report_their_points(client):
     assert body["lineItems"] == [
         {"productId": "p1", "quantity": 1, "decimalPoints": 91.25, "points": 91, "score": 0},
         {"productId": "p2", "quantity": 2, "decimalPoints": 20, "points": 20, "score": 0}]
+
+
+async def test_an_order_that_earns_nothing_is_still_on_record(client, tenant):
+    await _order_with_hold(client, "ORD-ZERO", 100, 0.5)            # 0.5 USD earns no whole point
+    assert await _figures(client) == (1300, 400)
+    r = await client.put("/api/v4.0/integrations/transactions/ORD-ZERO/activate", headers=GB)
+    assert r.status == 200 and (await r.json())["pointsActivated"] == 0
+    r = await client.post("/api/v4.0/integrations/transactions/refund", headers=GB, json={
+        "customerId": ALICE_ID, "refundTransactionId": "RF-ZERO", "reverseTransactionId": "ORD-ZERO",
+        "transactionTime": "2026-03-10T12:00:00Z"})
+    assert r.status == 200 and (await r.json())["refundEquivalentPoints"] == 0
+    assert await _figures(client) == (1400, 400)                   # the burned points came back
+    r = await client.post("/api/v4.0/integrations/transactions/refund", headers=GB, json={
+        "customerId": ALICE_ID, "refundTransactionId": "RF-ZERO-2", "reverseTransactionId": "ORD-ZERO",
+        "transactionTime": "2026-03-10T12:00:00Z"})
+    assert (r.status, (await r.json())["code"]) == (422, 9001)      # already fully refunded
+    check(tenant)

@@ -112,7 +112,7 @@ def balance(store: TenantStore, member_id: str, currency: PointCurrency, now: da
                    next_expiring_at=next_at, as_of=now)
 
 
-def _after(store: TenantStore, entry: Entry, currency: PointCurrency, now: datetime) -> Entry:
+def after(store: TenantStore, entry: Entry, currency: PointCurrency, now: datetime) -> Entry:
     """The entry with the member's figures right after it (replays answer with these, not today's)."""
     b = balance(store, entry.member_id, currency, now)
     return replace(entry, balance_after=b.available, total_after=b.total)
@@ -173,7 +173,7 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
         _bump(store, member_id, currency.id, earned=amount)
         if counts_for_tier:
             store.add_tier_credit(member_id, earned_at, amount)
-    store.put_entry(_after(store, entry, currency, now))
+    store.put_entry(after(store, entry, currency, now))
     return store.entry(entry_id)
 
 
@@ -238,7 +238,7 @@ def debit(store: TenantStore, member_id: str, currency: PointCurrency, amount: D
     _bump(store, member_id, currency.id, spent=amount)
     entry = new_entry(store, member_id, currency.id, "debit", amount, now, id=entry_id, origin=origin,
                       refs=refs or {}, lots=taken, hold_id=hold.id if hold else None)
-    store.put_entry(_after(store, entry, currency, now))
+    store.put_entry(after(store, entry, currency, now))
     return store.entry(entry_id)
 
 
@@ -268,7 +268,7 @@ def temporary_debit(store: TenantStore, member_id: str, currency: PointCurrency,
     hold = place_hold(store, member_id, currency, amount, now, deadline, entry_id=entry_id)
     entry = new_entry(store, member_id, currency.id, "debit", amount, now, id=entry_id, status="temporary",
                       origin=origin, refs=refs or {}, hold_id=hold.id, deadline=deadline)
-    store.put_entry(_after(store, entry, currency, now))
+    store.put_entry(after(store, entry, currency, now))
     return store.entry(entry_id)
 
 
@@ -289,7 +289,7 @@ def commit(store: TenantStore, entry: Entry, currency: PointCurrency, now: datet
         taken = _take(store, entry.member_id, currency, entry.amount, now)
         _bump(store, entry.member_id, entry.currency_id, spent=entry.amount)
         entry = replace(entry, lots=taken)
-    out = _after(store, replace(entry, status="committed", deadline=None), currency, now)
+    out = after(store, replace(entry, status="committed", deadline=None), currency, now)
     store.put_entry(out)
     return out
 
@@ -348,8 +348,8 @@ def reverse(store: TenantStore, entry: Entry, currency: PointCurrency, now: date
                 left -= part
         _bump(store, entry.member_id, cid, cancelled=want)
         raw_held = sum((h.amount for h in store.active_holds(entry.member_id, cid) if h.expires_at > now), ZERO)
-        after = balance(store, entry.member_id, currency, now)
-        if raw_held > after.available + after.held:    # the points are reserved: refuse, atomic() undoes
+        now_b = balance(store, entry.member_id, currency, now)
+        if raw_held > now_b.available + now_b.held:    # the points are reserved: refuse, atomic() undoes
             raise InsufficientPoints("points of this credit are held", held=str(raw_held))
         if any(store.lot(l).counts_for_tier for l, _ in entry.lots if store.lot(l)):
             store.add_tier_credit(entry.member_id, entry.at, -want)
@@ -375,6 +375,6 @@ def reverse(store: TenantStore, entry: Entry, currency: PointCurrency, now: date
     store.put_entry(replace(entry, reversed_amount=entry.reversed_amount + want, status=new_status))
     rev = new_entry(store, entry.member_id, cid, "cancel", want, now, origin=origin, refs=refs or {},
                     lots=tuple(parts), reverses=entry.id)
-    rev = _after(store, rev, currency, now)
+    rev = after(store, rev, currency, now)
     store.put_entry(rev)
     return rev

@@ -219,17 +219,21 @@ class Tenant:
 
     def earn(self, member: Member, currency: PointCurrency, money_paid, *, key=None, fingerprint=None,
              **kw) -> Entry | None:
-        """Points for money paid: whole points, rounded down, at the program's earn rate.
-        None when the payment earns nothing (the key is still claimed)."""
+        """Points for money paid: whole points, rounded down, at the program's earn rate (a payment that
+        earns nothing is still recorded, as a zero credit)."""
         program = self.program(member.program_id)
         paid = check_money(money_paid, allow_zero=True)
         points = self.earn_preview(program, paid)[1]
 
         def op(now):
             ledger.settle(self.store, member.id, currency, now)
-            if points <= 0:
-                self._claim(key, fingerprint, None)
-                return None
+            if points <= 0:     # nothing earned, but the payment is on record (to activate, refund, link)
+                e = ledger.new_entry(self.store, member.id, currency.id, "credit", ZERO, now, money=paid,
+                                     origin=kw.get("origin", ""), refs=kw.get("refs") or {})
+                e = ledger.after(self.store, e, currency, now)
+                self.store.put_entry(e)
+                self._claim(key, fingerprint, e.id)
+                return e
             e = ledger.credit(self.store, member.id, currency, check_points(currency, points), now,
                               money=paid, **kw)
             self._claim(key, fingerprint, e.id)
@@ -290,7 +294,7 @@ class Tenant:
         an order burned) are given back in the same proportion."""
         def op(now):
             e, currency = self._settled_entry(entry_id, now)
-            if e.status in ("cancelled", "rolled_back") or e.amount - e.reversed_amount <= 0:
+            if e.status in ("cancelled", "rolled_back") or (e.amount > 0 and e.amount - e.reversed_amount <= 0):
                 raise AlreadyCancelled("transaction already fully reversed", transaction=e.id)
             if e.status != "committed":
                 raise InvalidState(f"transaction is {e.status}", transaction=e.id)
@@ -309,6 +313,11 @@ class Tenant:
                     full = m == e.money - refunded_money
                     points = None if full else (e.amount * m / e.money).to_integral_value(rounding=ROUND_FLOOR)
                     e = replace(e, refs={**e.refs, "refunded_money": refunded_money + m})
+                    self.store.put_entry(e)
+            if e.amount == 0:          # a payment that earned nothing: only its money is refunded
+                points = ZERO
+                if full:
+                    e = replace(e, status="cancelled")
                     self.store.put_entry(e)
             if points is not None and points <= 0:
                 rev = ledger.new_entry(self.store, e.member_id, e.currency_id, "cancel", ZERO, now, origin=origin,
