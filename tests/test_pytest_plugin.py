@@ -65,3 +65,14 @@ def test_parallel_workers_do_not_collide(pytester):
     pytester.makepyfile(test_example=EXAMPLE)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-n", "2")
     result.assert_outcomes(passed=5)
+
+
+def test_the_readme_example_runs_as_printed(pytester):
+    import re
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    example = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    assert "loyalty_gateway" in example
+    pytester.makepyfile(test_readme_example=example)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1)
