@@ -78,3 +78,12 @@ def test_unknown_vendor_or_operation(tmp_path, capsys, args, needle):
 def test_missing_file(capsys):
     code, out = run(capsys, "--vendor", "omneo", "--operation", "get_profile_balances", "--request", "/no/such/file")
     assert code == 2 and "cannot read" in out
+
+
+def test_serve_refuses_malformed_fixtures_naming_the_path(tmp_path, capsys):
+    f = tmp_path / "world.yaml"
+    f.write_text("programs:\n  - id: p\n    money_currency: usd\n    point_currencies: [{id: pts, value: -1}]\n")
+    assert main(["serve", "--fixtures", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "fixtures/programs/0/money_currency:" in err
+    assert "fixtures/programs/0/point_currencies/0/value:" in err
