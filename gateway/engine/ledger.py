@@ -6,7 +6,7 @@ applies what time alone has done (lots expiring, holds and temporary entries tim
 so figures are computed from live lots only and never cost more as history grows."""
 from __future__ import annotations
 
-import uuid
+import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,8 +16,14 @@ from .errors import InsufficientPoints, InvalidState, InvalidTime, LimitExceeded
 from .model import ZERO, Entry, Hold, Lot, PointCurrency, Totals
 
 
+_ids = random.Random()
+
+
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A version-4 UUID from a fast PRNG: record ids need to be unique, not secret."""
+    n = (_ids.getrandbits(128) & ~(0xF000 << 64) & ~(0xC000 << 48)) | (0x4000 << 64) | (0x8000 << 48)
+    h = f"{n:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,9 @@ operation leaves no trace even if it fails half-way."""
 from __future__ import annotations
 
 import bisect
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 from ..engine.model import Entry, Hold, Lot, Member, Reward, Totals
 from . import serial
@@ -22,6 +21,31 @@ def _exp_key(lot: Lot):
 
 def _avail_key(lot: Lot):
     return (lot.available_at, lot.id)
+
+
+class _Atomic:
+    """A unit of work: the undo log is replayed backwards if the block raises; nested = a savepoint."""
+
+    __slots__ = ("store", "mark", "outer")
+
+    def __init__(self, store: "MemoryTenantStore"):
+        self.store = store
+
+    def __enter__(self) -> None:
+        s = self.store
+        self.outer = s._undo is None
+        if self.outer:
+            s._undo = []
+        self.mark = len(s._undo)
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        s = self.store
+        if exc_type is not None:
+            while len(s._undo) > self.mark:
+                s._undo.pop()()
+        if self.outer:
+            s._undo = None
+        return False
 
 
 class MemoryTenantStore(TenantStore):
@@ -51,26 +75,8 @@ class MemoryTenantStore(TenantStore):
         self._undo: list | None = None
 
     # --- unit of work -------------------------------------------------------------------
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        if self._undo is not None:      # nested: a savepoint inside the outer unit
-            mark = len(self._undo)
-            try:
-                yield
-            except BaseException:
-                while len(self._undo) > mark:
-                    self._undo.pop()()
-                raise
-            return
-        self._undo = []
-        try:
-            yield
-        except BaseException:
-            for fn in reversed(self._undo):
-                fn()
-            raise
-        finally:
-            self._undo = None
+    def atomic(self) -> "_Atomic":
+        return _Atomic(self)
 
     def _set(self, d: dict, key, value) -> None:
         if self._undo is not None:
