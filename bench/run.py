@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -139,11 +140,45 @@ def startup_ms(runs: int = 5) -> list[float]:
     return out
 
 
+def measure(args, method, path, headers, body, unique):
+    """One gateway run and one bare run of a scenario: (answer size, gateway figures, bare figures)."""
+    port = free_port()
+    gw = subprocess.Popen(["taskset", "-c", args.server_core, PY, "-m", "gateway", "serve", "--port", str(port),
+                           "--fixtures", str(HERE / "world.yaml")], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    try:
+        wait(port)
+        sample, ctype = sample_response(port, method, path, headers, body)
+        script = lambda run: lua(method, headers, body, unique, run)
+        wrk(f"http://127.0.0.1:{port}{path}", script("warm"), 2, args.connections, args.load_core)   # warm-up
+        g = wrk(f"http://127.0.0.1:{port}{path}", script("gw"), args.duration, args.connections, args.load_core,
+                gw.pid)
+    finally:
+        gw.terminate()
+        gw.wait()
+    bport = free_port()
+    with tempfile.NamedTemporaryFile("wb", delete=False) as f:
+        f.write(sample)
+    bare = subprocess.Popen(["taskset", "-c", args.server_core, PY, str(HERE / "bare_server.py"), str(bport),
+                             f.name, ctype], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait(bport)
+        wrk(f"http://127.0.0.1:{bport}{path}", script("bwarm"), 2, args.connections, args.load_core)
+        b = wrk(f"http://127.0.0.1:{bport}{path}", script("bare"), args.duration, args.connections, args.load_core,
+                bare.pid)
+    finally:
+        bare.terminate()
+        bare.wait()
+        os.unlink(f.name)
+    return len(sample), g, b
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--only", default=None)
+    ap.add_argument("--repeat", type=int, default=1, help="runs per scenario; the table shows medians")
     ap.add_argument("--server-core", default="0")
     ap.add_argument("--load-core", default="1")
     args = ap.parse_args()
@@ -157,45 +192,23 @@ def main() -> int:
     for name, method, path, headers, body, unique in SCENARIOS:
         if args.only and args.only not in name:
             continue
-        port = free_port()
-        gw = subprocess.Popen(["taskset", "-c", args.server_core, PY, "-m", "gateway", "serve", "--port", str(port),
-                               "--fixtures", str(HERE / "world.yaml")], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-        try:
-            wait(port)
-            sample, ctype = sample_response(port, method, path, headers, body)
-            script = lambda run: lua(method, headers, body, unique, run)
-            wrk(f"http://127.0.0.1:{port}{path}", script("warm"), 2, args.connections, args.load_core)   # warm-up
-            g = wrk(f"http://127.0.0.1:{port}{path}", script("gw"), args.duration, args.connections, args.load_core,
-                    gw.pid)
-        finally:
-            gw.terminate()
-            gw.wait()
-        bport = free_port()
-        with tempfile.NamedTemporaryFile("wb", delete=False) as f:
-            f.write(sample)
-        bare = subprocess.Popen(["taskset", "-c", args.server_core, PY, str(HERE / "bare_server.py"), str(bport),
-                                 f.name, ctype], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait(bport)
-            wrk(f"http://127.0.0.1:{bport}{path}", script("bwarm"), 2, args.connections, args.load_core)
-            b = wrk(f"http://127.0.0.1:{bport}{path}", script("bare"), args.duration, args.connections, args.load_core,
-                    bare.pid)
-        finally:
-            bare.terminate()
-            bare.wait()
-            os.unlink(f.name)
-        rows.append((name, len(sample), g, b))
+        runs = [measure(args, method, path, headers, body, unique) for _ in range(args.repeat)]
+        size = runs[0][0]
+        g = {k: statistics.median(r[1][k] for r in runs) for k in runs[0][1]}
+        b = {k: statistics.median(r[2][k] for r in runs) for k in runs[0][2]}
+        ratios = sorted(r[1]["rps"] / r[2]["rps"] for r in runs)
+        rows.append((name, size, g, b, statistics.median(ratios)))
         print(f"{name}: gateway {g['rps']:.0f} req/s p50 {g['p50']:.2f} ms p99 {g['p99']:.2f} ms "
-              f"{g['cpu_us']:.0f} us CPU/req (non-2xx {g['errors']}); bare {b['rps']:.0f} req/s "
-              f"{b['cpu_us']:.0f} us CPU/req; ratio {g['rps'] / b['rps']:.2f}", flush=True)
+              f"{g['cpu_us']:.0f} us CPU/req (non-2xx {g['errors']:.0f}); bare {b['rps']:.0f} req/s "
+              f"{b['cpu_us']:.0f} us CPU/req; ratio median {statistics.median(ratios):.2f} "
+              f"(runs: {', '.join(f'{x:.2f}' for x in ratios)})", flush=True)
     print()
-    print(f"| scenario ({args.connections} connections, {args.duration}s) | body bytes | gateway req/s | p50 ms | p99 ms "
-          "| CPU us/req | bare req/s | bare p99 ms | bare CPU us/req | gateway/bare req/s | bare/gateway CPU |")
+    print(f"| scenario ({args.connections} connections, {args.duration}s, median of {args.repeat}) | body bytes "
+          "| gateway req/s | p50 ms | p99 ms | CPU us/req | bare req/s | bare p99 ms | bare CPU us/req | gateway/bare req/s | bare/gateway CPU |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for name, size, g, b in rows:
+    for name, size, g, b, ratio in rows:
         print(f"| {name} | {size} | {g['rps']:.0f} | {g['p50']:.2f} | {g['p99']:.2f} | {g['cpu_us']:.0f} | "
-              f"{b['rps']:.0f} | {b['p99']:.2f} | {b['cpu_us']:.0f} | {g['rps'] / b['rps']:.2f} | "
+              f"{b['rps']:.0f} | {b['p99']:.2f} | {b['cpu_us']:.0f} | {ratio:.2f} | "
               f"{b['cpu_us'] / g['cpu_us']:.2f} |")
     return 0
 
