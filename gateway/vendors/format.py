@@ -42,7 +42,7 @@ def laravel(at: datetime | None) -> str | None:
     return None if at is None else at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def parse_datetime(value: str) -> datetime:
-    """RFC 3339 / ISO 8601 / 'Y-m-d H:i:s' (UTC when no offset is given)."""
+def parse_datetime(value: str, zone=UTC) -> datetime:
+    """RFC 3339 / ISO 8601 / 'Y-m-d H:i:s'; a time without an offset is read in `zone` (UTC by default)."""
     d = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    return d if d.tzinfo else d.replace(tzinfo=UTC)
+    return d if d.tzinfo else d.replace(tzinfo=zone)

@@ -9,7 +9,7 @@ from ...engine import errors as E
 from ...engine.model import Member, Program, RewardDefinition
 from ...engine.tenant import Tenant
 from ..base import Call, Reply, VendorError
-from ..format import UTC
+from ..format import UTC, parse_datetime
 from . import render
 
 PROFILE = "omneo.profile"
@@ -86,11 +86,10 @@ def _time(body: dict, field: str, errors: dict, zone=UTC) -> datetime | None:
     if value is None:
         return None
     try:
-        at = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_datetime(value, zone)
     except (ValueError, AttributeError):
         errors.setdefault(field, []).append(f"The {_attribute(field)} is not a valid date.")
         return None
-    return at if at.tzinfo else at.replace(tzinfo=zone)
 
 
 def _same(body: dict, field: str, other: str, errors: dict) -> None:
