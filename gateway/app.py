@@ -59,9 +59,9 @@ def _encode(vendor: Vendor, reply: Reply, fmt: str) -> web.Response:
         return web.Response(status=reply.status, headers=reply.headers)
     if fmt == "xml" and vendor.xml_root:
         return web.Response(status=reply.status, body=codecs.encode_xml(reply.body, vendor.xml_root),
-                            content_type="application/xml", charset="utf-8", headers=reply.headers)
+                            headers={**reply.headers, "Content-Type": "application/xml; charset=utf-8"})
     return web.Response(status=reply.status, body=codecs.encode_json(reply.body),
-                        content_type="application/json", charset="utf-8", headers=reply.headers)
+                        headers={**reply.headers, "Content-Type": "application/json; charset=utf-8"})
 
 
 def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:

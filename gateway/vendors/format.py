@@ -32,8 +32,8 @@ def naive_iso(at: datetime | None) -> str | None:
     """'2024-12-01T00:00:00' or with fraction: UTC without an offset (Gameball)."""
     if at is None:
         return None
-    at = at.astimezone(UTC)
-    s = at.strftime("%Y-%m-%dT%H:%M:%S")
+    at = at.astimezone(UTC).replace(tzinfo=None)
+    s = at.replace(microsecond=0).isoformat()
     return s + (f".{at.microsecond:06d}".rstrip("0") if at.microsecond else "")
 
 
