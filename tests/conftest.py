@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timezone
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# CI gates a landing: the same examples every run there; elsewhere hypothesis explores new ones each run.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("dev", derandomize=False)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 from gateway import fixtures
 from gateway.app import Config, build_app
