@@ -411,7 +411,7 @@ async def test_member_by_each_identity(http, ref):
     assert body["identities"] == {
         "omneo.profile": ALICE["omneo"], "gameball.customer": ALICE["gameball"], "altcraft.email": ALICE["email"],
         "altcraft.phone": "+1234567890", "altcraft.profile_id": "profile123", "altcraft.field.user_id": "123456",
-        "brevo.contact": "17"}
+        "brevo.contact": "17", "brevo.subscription": "cust_abc123"}
     assert body["joined_at"] == z(NOW - timedelta(days=500))
     led = body["ledger"]["points"]
     b = led["balance"]

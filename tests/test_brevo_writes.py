@@ -862,3 +862,9 @@ async def test_rules_tenant_by_subscription_id(client, rules):
     # the demo tenant's key does not open the rules tenant's program
     assert await post(client, f"{RULES_BASE}/transactions", tx(5, balanceDefinitionId=NATURAL), 404) == {
         "code": "document_not_found", "message": "not found"}
+
+
+async def test_demo_member_reachable_by_the_guides_subscription_id(client, tenant):
+    body = await post(client, TRANSACTIONS, {"amount": 25, "balanceDefinitionId": BREVO_BDID,
+                                             "LoyaltySubscriptionId": "cust_abc123", "autoComplete": True})
+    assert (body["contactId"], body["status"], body["balance"]) == (17, "completed", 1425)
