@@ -15,7 +15,6 @@ from .engine.errors import EngineError, NotFound
 from .engine.tenant import Tenant
 from .faults import KINDS
 from .resources import SPECS_DIR
-from .store.serial import dump
 
 UTC = timezone.utc
 
@@ -356,4 +355,4 @@ def setup(app: web.Application, gw) -> None:
         app.router.add_route(route.method, route.path, errors(route.handler))
 
 
-__all__ = ["setup", "fresh_credentials", "dump"]
+__all__ = ["setup", "fresh_credentials"]

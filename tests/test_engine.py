@@ -125,7 +125,7 @@ def test_hold_reduces_available_until_released_or_expired(t, alice, pts):
 def test_hold_is_used_once(t, alice, pts):
     h = t.hold(alice, pts, 100)
     e = t.redeem_hold(h.id)
-    assert e.amount == D(100) and t.get_hold(h.id).state == "used"
+    assert e.amount == D(100) and t.get_hold(h.id).state == "used" and t.get_hold(h.id).used_by == e.id
     assert t.balance(alice, pts).available == D(1300)
     with pytest.raises(E.HoldNotFound):
         t.redeem_hold(h.id)

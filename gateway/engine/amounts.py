@@ -62,10 +62,5 @@ def check_money(value, *, max_value: Decimal = Decimal("1000000000"), decimals: 
     return d
 
 
-def money_to_points(currency: PointCurrency, money: Decimal) -> Decimal:
-    """Points needed for a money amount, rounded up to the currency's precision (never under-charge)."""
-    return (money / currency.value).quantize(Decimal(1).scaleb(-currency.decimals), rounding=ROUND_CEILING)
-
-
 def points_value(currency: PointCurrency, points: Decimal) -> Decimal:
     return points * currency.value

@@ -216,14 +216,14 @@ def _take(store: TenantStore, member_id: str, currency: PointCurrency, amount: D
 
 
 def check_debit(store: TenantStore, member_id: str, currency: PointCurrency, amount: Decimal,
-                now: datetime, *, plus_hold: Decimal = ZERO) -> Balance:
+                now: datetime) -> Balance:
     rules = currency.rules
     if rules.max_debit is not None and amount > rules.max_debit:
         raise LimitExceeded("debit exceeds the per-operation limit", limit=str(rules.max_debit))
     b = balance(store, member_id, currency, now)
-    if amount > b.available + plus_hold:
+    if amount > b.available:
         raise InsufficientPoints("insufficient points", requested=str(amount), available=str(b.available))
-    if rules.min_balance is not None and b.available + plus_hold - amount < rules.min_balance:
+    if rules.min_balance is not None and b.available - amount < rules.min_balance:
         raise LimitExceeded("debit would take the balance below its minimum", limit=str(rules.min_balance))
     return b
 
@@ -232,14 +232,12 @@ def debit(store: TenantStore, member_id: str, currency: PointCurrency, amount: D
           origin: str = "", refs: dict | None = None, hold: Hold | None = None,
           entry_id: str | None = None) -> Entry:
     """Spend points now. With `hold`, the held points are what is spent (the hold becomes used)."""
+    entry_id = entry_id or new_id()
     if hold is not None:
         if hold.state != "active" or hold.expires_at <= now:
             raise InvalidState("hold is not active", hold=hold.id, state=hold.state)
-        store.put_hold(replace(hold, state="used", used_by=entry_id))
-        check_debit(store, member_id, currency, amount, now)
-    else:
-        check_debit(store, member_id, currency, amount, now)
-    entry_id = entry_id or new_id()
+        store.put_hold(replace(hold, state="used", used_by=entry_id))   # its points count as available again
+    check_debit(store, member_id, currency, amount, now)
     taken = _take(store, member_id, currency, amount, now)
     _bump(store, member_id, currency.id, spent=amount)
     entry = new_entry(store, member_id, currency.id, "debit", amount, now, id=entry_id, origin=origin,
@@ -321,12 +319,11 @@ def rollback(store: TenantStore, entry: Entry, now: datetime, *, status: str = "
 # --- reversals -------------------------------------------------------------------------------
 
 def reverse(store: TenantStore, entry: Entry, currency: PointCurrency, now: datetime, *,
-            amount: Decimal | None = None, origin: str = "cancel", refs: dict | None = None,
-            allow_negative: bool = False) -> Entry:
+            amount: Decimal | None = None, origin: str = "cancel", refs: dict | None = None) -> Entry:
     """Cancel (all or part of) a committed entry.
 
-    A credit: takes back what remains of its lot, up to `amount` (what was already spent stays
-    spent unless `allow_negative`, which is refused: a balance never goes negative).
+    A credit: takes back what remains of its lot, up to `amount` (what was already spent or is held
+    stays: a balance never goes negative).
     A debit: restores the points to the lots they came from, with their expiry."""
     if entry.status not in ("committed",):
         raise InvalidState(f"transaction is {entry.status}", transaction=entry.id)

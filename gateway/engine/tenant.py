@@ -423,10 +423,6 @@ class Tenant:
             return ledger.rollback(self.store, e, now)
         return self.run(op)
 
-    def available(self, member_id: str, currency_id: str) -> Decimal:
-        member = self.member_by_id(member_id)
-        return self.balance(member, self.currency(self.program(member.program_id), currency_id)).available
-
     # --- drafts (recorded now, applied on completion) ----------------------------------------------------
     def create_draft(self, member: Member, currency: PointCurrency, direction: str, amount, *,
                      auto_complete: bool = False, ttl_sec: int | None = None, event_time: datetime | None = None,

@@ -108,8 +108,3 @@ def fingerprint(body: Any, ignore: tuple[str, ...] = ()) -> str:
         body = {k: v for k, v in body.items() if k not in ignore}
     text = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def header(request: web.Request, name: str) -> str | None:
-    """Header lookup in any casing (aiohttp's CIMultiDict already is)."""
-    return request.headers.get(name)
