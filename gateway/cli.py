@@ -68,8 +68,8 @@ def validate(args) -> int:
         violations = op.validate_body(payload)
     else:
         if is_xml:
-            schema = op.responses.get(str(args.status)) or op.responses.get(f"{str(args.status)[0]}XX") or {}
-            payload = specs.coerce(payload, next((s for s in schema.values() if s), None))
+            schemas = op.responses.get(op.response_key(args.status)) or {}
+            payload = specs.coerce(payload, next((s for s in schemas.values() if s), None))
         violations = op.validate_response(args.status, payload)
     for v in violations:
         print(f"{v.pointer or '/'}: {v.message}")

@@ -366,23 +366,22 @@ class Operation:
             return []
         return _violations(self._body_validator, body, ["body"], "body")
 
-    def response_schema_for(self, status: int) -> dict | None:
+    def response_key(self, status: int) -> str | None:
+        """The `responses` entry that covers a status: exact, then its range (4XX), then default."""
         for key in (str(status), f"{str(status)[0]}XX", "default"):
-            if key in self._response_validators:
-                return self._response_validators[key]
+            if key in self.responses:
+                return key
         return None
 
     def validate_response(self, status: int, body: Any, media: str = "application/json") -> list[Violation]:
-        validators = self.response_schema_for(status)
-        if validators is None:
+        key = self.response_key(status)
+        if key is None:
             return [Violation("", f"status {status} is not declared for {self.operation_id}", "status", "response")]
+        validators, fasts = self._response_validators[key], self._response_fast[key]
+        fast = fasts.get(media) or next(iter(fasts.values()), None)
+        if fast is not None and body is not None and fast(body):
+            return []
         validator = validators.get(media) or next(iter(validators.values()), None)
-        for key in (str(status), f"{str(status)[0]}XX", "default"):
-            if key in self._response_fast:
-                fast = self._response_fast[key].get(media) or next(iter(self._response_fast[key].values()), None)
-                if fast is not None and body is not None and fast(body):
-                    return []
-                break
         if validator is None:
             return [] if body in (None, b"", "") else [Violation("", "a body was sent where none is declared",
                                                                "body", "response")]
