@@ -55,6 +55,17 @@ def tenant(engine):
 
 
 @pytest.fixture
+def alice(tenant):
+    """The demo member with history (reachable by every vendor identity)."""
+    return tenant.member_by_id("alice")
+
+
+@pytest.fixture
+def points(tenant):
+    return tenant.program("main").default_currency
+
+
+@pytest.fixture
 def other_program(tenant):
     """A second program with its own definition and one member, contact 19."""
     main = tenant.program("main")

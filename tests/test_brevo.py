@@ -37,16 +37,6 @@ def vendors():
     return ["brevo"]
 
 
-@pytest.fixture
-def alice(tenant):
-    return tenant.member("brevo.contact", ALICE["brevo"])
-
-
-@pytest.fixture
-def points(tenant):
-    return tenant.program("main").default_currency
-
-
 def set_currency(tenant, **changes):
     """Give the demo point currency other attributes (as another fixtures document would)."""
     program = tenant.program("main")

@@ -39,16 +39,6 @@ def invariants(engine):
 
 
 @pytest.fixture
-def alice(tenant):
-    return tenant.member("brevo.contact", ALICE["brevo"])
-
-
-@pytest.fixture
-def points(tenant):
-    return tenant.program("main").default_currency
-
-
-@pytest.fixture
 def subscribed_alice(tenant, alice):
     """Alice with a loyaltySubscriptionId (Brevo's guide example)."""
     return tenant.update_member(alice, identities={**alice.identities, "brevo.subscription": "cust_abc123"})
