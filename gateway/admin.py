@@ -14,7 +14,7 @@ from . import durations, fixtures
 from .engine.errors import EngineError, NotFound
 from .engine.tenant import Tenant
 from .faults import KINDS
-from .resources import SPECS_DIR
+from . import resources
 
 UTC = timezone.utc
 
@@ -116,7 +116,7 @@ def setup(app: web.Application, gw) -> None:
 
     @routes.get("/__admin/openapi.yaml")
     async def openapi(request):
-        return web.FileResponse(SPECS_DIR / "admin.yaml", headers={"Content-Type": "application/yaml"})
+        return web.Response(body=resources.spec_file("admin.yaml").read_bytes(), content_type="application/yaml")
 
     # --- tenants ----------------------------------------------------------------------------------
     @routes.get("/__admin/tenants")
@@ -148,7 +148,7 @@ def setup(app: web.Application, gw) -> None:
     @routes.post("/__admin/tenants/{tenant}/reset")
     async def reset(request):
         tenant = tenant_of(request)
-        fresh = engine.add(build(tenant.source, tenant_id=tenant.id, credentials=tenant.credentials))
+        fresh = engine.add(build(tenant.source, tenant_id=tenant.id, credentials=tenant.credentials), replace=True)
         fresh.source = tenant.source
         return _json({"tenant": fresh.id, "now": _plain(fresh.now())})
 
@@ -162,7 +162,7 @@ def setup(app: web.Application, gw) -> None:
         doc = await _body(request)
         if not isinstance(doc, dict):
             raise AdminError(422, "invalid_fixtures", "the body must be a fixtures document (an object)")
-        fresh = engine.add(build(doc, tenant_id=tenant.id, credentials=tenant.credentials))
+        fresh = engine.add(build(doc, tenant_id=tenant.id, credentials=tenant.credentials), replace=True)
         fresh.source = tenant.source
         return _json({"tenant": fresh.id, "now": _plain(fresh.now())})
 
@@ -349,7 +349,7 @@ def setup(app: web.Application, gw) -> None:
         name = request.match_info["vendor"]
         if name not in gw.specs:
             raise AdminError(404, "vendor_not_found", f"no spec for {name!r}; one of {sorted(gw.specs)}")
-        return web.FileResponse(SPECS_DIR / f"{name}.yaml", headers={"Content-Type": "application/yaml"})
+        return web.Response(body=resources.spec_file(f"{name}.yaml").read_bytes(), content_type="application/yaml")
 
     for route in routes:
         app.router.add_route(route.method, route.path, errors(route.handler))

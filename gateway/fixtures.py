@@ -18,7 +18,7 @@ from .engine import ledger
 from .engine.clock import Clock
 from .engine.model import CurrencyRules, PointCurrency, Program, RewardDefinition, Tier
 from .engine.tenant import Tenant
-from .resources import FIXTURES_DIR, SPECS_DIR
+from . import resources
 from .store.memory import MemoryTenantStore
 
 UTC = timezone.utc
@@ -27,11 +27,18 @@ _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds
 
 
 class FixtureError(ValueError):
-    """A fixtures document that cannot be loaded; `errors` is [(json pointer, message)]."""
+    """A fixtures document that cannot be loaded; `errors` is [(json pointer, message)], `source` the file
+    it came from (None for a document sent over HTTP)."""
 
-    def __init__(self, errors: list[tuple[str, str]]):
+    def __init__(self, errors: list[tuple[str, str]], source: str | None = None):
         super().__init__("; ".join(f"{p or '/'}: {m}" for p, m in errors))
         self.errors = errors
+        self.source = source
+
+    def lines(self) -> list[str]:
+        """One line per problem, `FILE#/json/pointer: message` (the JSON-reference form), for a terminal."""
+        where = self.source or "fixtures"
+        return [f"{where}#{p}: {m}" if p else f"{where}: {m}" for p, m in self.errors]
 
 
 _validator: Draft202012Validator | None = None
@@ -40,7 +47,7 @@ _validator: Draft202012Validator | None = None
 def _schema_validator() -> Draft202012Validator:
     global _validator
     if _validator is None:
-        schema = json.loads((SPECS_DIR / "fixtures.schema.json").read_text())
+        schema = json.loads(resources.spec_file("fixtures.schema.json").read_text())
         _validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     return _validator
 
@@ -55,16 +62,26 @@ def validate(doc: Any) -> None:
         raise FixtureError([(pointer(e.absolute_path), e.message) for e in errors])
 
 
-def read(path: str | Path) -> dict:
-    text = Path(path).read_text()
+def read(path) -> dict:
+    """A fixtures document from a file (YAML or JSON). Every failure is a FixtureError naming the file."""
+    source = str(path)
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        text = path.read_text() if hasattr(path, "read_text") else Path(path).read_text()
+    except UnicodeDecodeError:
+        raise FixtureError([("", "cannot read: not UTF-8 text")], source) from None
+    except OSError as exc:
+        raise FixtureError([("", f"cannot read: {exc.strerror or exc}")], source) from None
+    try:
+        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
-        raise FixtureError([("", f"not valid YAML/JSON: {exc}")]) from None
+        raise FixtureError([("", "not valid YAML/JSON: " + " ".join(str(exc).split()))], source) from None
+    if not isinstance(doc, dict):
+        raise FixtureError([("", "a fixtures document is a mapping (tenant, programs, members ...)")], source)
+    return doc
 
 
 def demo_document() -> dict:
-    return read(FIXTURES_DIR / "demo.yaml")
+    return read(resources.fixture_file("demo.yaml"))
 
 
 def parse_when(value: Any, now: datetime, where: str = "") -> datetime:

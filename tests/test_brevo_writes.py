@@ -712,6 +712,7 @@ RULES_BASE = f"/v3/loyalty/balance/programs/{RULES_PID}"
 
 RULES_DOC = {
     "version": 1, "tenant": "rules", "clock": {"now": NOW.isoformat(), "frozen": True},
+    "tenant": "rules",
     "credentials": {"brevo": {"api_key": "rules-brevo-key"}},
     "programs": [{
         "id": "shop", "money_currency": "EUR", "external": {"brevo.program_id": RULES_PID},

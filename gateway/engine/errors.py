@@ -95,5 +95,11 @@ class InvalidTime(EngineError):
     code = "invalid_time"
 
 
+class TenantConflict(EngineError):
+    """A new tenant would take an id or a credential that already opens another tenant."""
+
+    code = "tenant_conflict"
+
+
 class InvalidRequest(EngineError):
     code = "invalid_request"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .errors import TenantNotFound
+from .errors import TenantConflict, TenantNotFound
 from .tenant import Tenant
 
 
@@ -12,7 +12,18 @@ class Engine:
         self._tenants: dict[str, Tenant] = {}
         self._by_credential: dict[tuple[str, str], str] = {}
 
-    def add(self, tenant: Tenant) -> Tenant:
+    def add(self, tenant: Tenant, *, replace: bool = False) -> Tenant:
+        """Register a tenant. Its id must be new (unless `replace`, which swaps the tenant of that id for
+        this one: reset, restore) and none of its credentials may open another tenant: two tenants sharing a
+        credential would make every call with it ambiguous."""
+        if tenant.id in self._tenants and not replace:
+            raise TenantConflict(f"tenant {tenant.id!r} already exists", tenant=tenant.id)
+        taken = sorted(f"{namespace}.{name}" for namespace, creds in tenant.credentials.items()
+                       for name, secret in creds.items()
+                       if self._by_credential.get((f"{namespace}.{name}", str(secret)), tenant.id) != tenant.id)
+        if taken:
+            raise TenantConflict(f"credentials already used by another tenant: {', '.join(taken)}",
+                                 tenant=tenant.id, credentials=", ".join(taken))
         if tenant.id in self._tenants:
             self.remove(tenant.id)
         self._tenants[tenant.id] = tenant
