@@ -14,7 +14,6 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from .engine import ledger
 from .engine.clock import Clock
 from .engine.model import CurrencyRules, PointCurrency, Program, RewardDefinition, Tier
 from .engine.tenant import Tenant
@@ -78,6 +77,15 @@ def read(path) -> dict:
     if not isinstance(doc, dict):
         raise FixtureError([("", "a fixtures document is a mapping (tenant, programs, members ...)")], source)
     return doc
+
+
+def load_file(path, **kw) -> Tenant:
+    """Read and build one fixtures file; any error names the file."""
+    try:
+        return build(read(path), **kw)
+    except FixtureError as exc:
+        exc.source = exc.source or str(path)
+        raise
 
 
 def demo_document() -> dict:
@@ -228,4 +236,4 @@ def snapshot(tenant: Tenant) -> dict:
     return doc
 
 
-__all__ = ["FixtureError", "build", "demo_document", "parse_when", "read", "validate", "ledger"]
+__all__ = ["FixtureError", "build", "demo_document", "load_file", "parse_when", "read", "validate"]
