@@ -23,7 +23,7 @@ run: $(VENV)/.installed
 	$(BIN)/loyalty-gateway serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -p no:cacheprovider
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
