@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+import yaml
 
 from gateway import fixtures
 from gateway.engine import Engine
@@ -125,3 +129,64 @@ def test_unreadable_documents_name_the_file(tmp_path, content, needle):
         fixtures.read(f)
     [line] = info.value.lines()
     assert line.startswith(f"{f}: ") and needle in line and "\n" not in line
+
+
+# --- the README's reference world ------------------------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "specs" / "fixtures.schema.json").read_text())
+FREE_FORM = {"info", "attributes", "refs", "currency_rates"}   # objects whose keys are the user's own
+
+
+def _reference_world() -> dict:
+    text = README.read_text().split("## Fixtures reference", 1)[1]
+    return yaml.safe_load(re.search(r"```yaml\n(.*?)```", text, re.S).group(1))
+
+
+def _schema_paths(node, path=(), seen=()) -> set[tuple]:
+    """Every property path the schema declares (list items as '*'), through $refs and combinators."""
+    out = set()
+    if "$ref" in node:
+        ref = node["$ref"]
+        return set() if ref in seen else _schema_paths(SCHEMA["$defs"][ref.rsplit("/", 1)[1]], path, seen + (ref,))
+    for key, sub in node.get("properties", {}).items():
+        if path + (key,) == ("state",):
+            continue
+        out.add(path + (key,))
+        if key not in FREE_FORM:
+            out |= _schema_paths(sub, path + (key,), seen)
+    if isinstance(node.get("items"), dict):
+        out |= _schema_paths(node["items"], path + ("*",), seen)
+    for combinator in ("oneOf", "anyOf", "allOf"):
+        for sub in node.get(combinator, ()):
+            out |= _schema_paths(sub, path, seen)
+    return out
+
+
+def _doc_paths(value, path=()) -> set[tuple]:
+    out = set()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.add(path + (k,))
+            out |= _doc_paths(v, path + (k,))
+    elif isinstance(value, list):
+        for v in value:
+            out |= _doc_paths(v, path + ("*",))
+    return out
+
+
+def test_the_readme_reference_world_loads():
+    tenant = fixtures.build(_reference_world())
+    ada = tenant.member_by_id("ada")
+    balance = tenant.balance(ada, tenant.program("main").default_currency)
+    assert (balance.available, balance.lifetime_earned) == (Decimal("850.00"), Decimal("1000.00"))
+    assert tenant.setting("altcraft", "error_http_status") is True
+
+
+def test_the_readme_reference_world_uses_every_key():
+    doc = _reference_world()
+    missing = _schema_paths(SCHEMA) - _doc_paths(doc)
+    assert not missing, f"the README's reference world does not show: {sorted('/'.join(p) for p in missing)}"
+    kinds = re.findall(r"[a-z]+\.[a-z_]+(?:\.<name>)?", SCHEMA["$defs"]["member"]["properties"]["identities"]["description"])
+    used = {k.replace("user_id", "<name>") for m in doc["members"] for k in m["identities"]}
+    assert set(kinds) <= used, set(kinds) - used
