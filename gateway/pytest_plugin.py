@@ -182,15 +182,38 @@ def loyalty_gateway_url(request):
     server.stop()
 
 
+def _world(request) -> tuple[str | None, dict | None]:
+    """The user's own world (--loyalty-gateway-fixtures), or None for the demo world."""
+    path = request.config.getoption("--loyalty-gateway-fixtures")
+    if not path:
+        return None, None
+    from .fixtures import FixtureError, read
+    try:
+        return path, read(path)
+    except FixtureError as exc:
+        pytest.fail("--loyalty-gateway-fixtures: " + "; ".join(exc.lines()), pytrace=False)
+
+
 @pytest.fixture
 def loyalty_gateway(request, loyalty_gateway_url):
-    """A fresh tenant on the session's gateway; deleted after the test."""
-    fixtures_path = request.config.getoption("--loyalty-gateway-fixtures")
-    body = None
-    if fixtures_path:
-        import yaml
-        body = yaml.safe_load(Path(fixtures_path).read_text())
-    created = _call(loyalty_gateway_url, "POST", "/__admin/tenants", body)
+    """A fresh tenant on the session's gateway; deleted after the test.
+
+    With --loyalty-gateway-fixtures the tenant is built from that document, and keeps the tenant id and
+    credentials it names (so the client under test can be configured with them); without, it is the demo
+    world with fresh credentials (read them from `credentials` or `headers(vendor)`)."""
+    path, body = _world(request)
+    try:
+        created = _call(loyalty_gateway_url, "POST", "/__admin/tenants", body)
+    except GatewayError as exc:
+        if path is None:
+            raise
+        problems = [f"{path}#{e.get('pointer', '')}: {e.get('message')}" for e in (exc.body or {}).get("errors", [])] \
+            if isinstance(exc.body, dict) else []
+        hint = (" (another tenant on this gateway uses the same tenant id or credentials: a gateway shared by "
+                "several workers needs a document without `tenant` and `credentials`)" if exc.status == 409 else "")
+        message = exc.body.get("message") if isinstance(exc.body, dict) else exc.body
+        pytest.fail(f"--loyalty-gateway-fixtures {path}: {message}{hint}" + "".join(f"\n  {p}" for p in problems),
+                    pytrace=False)
     gw = LoyaltyGateway(loyalty_gateway_url, created["tenant"], created["credentials"])
     yield gw
     try:

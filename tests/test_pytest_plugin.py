@@ -76,3 +76,60 @@ def test_the_readme_example_runs_as_printed(pytester):
     pytester.makepyfile(test_readme_example=example)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=1)
+
+
+OWN_WORLD = """
+tenant: shop
+credentials:
+  gameball: {apikey: shop-apikey, secretkey: shop-secretkey}
+programs:
+  - {id: p, money_currency: EUR, point_currencies: [{id: pts, value: "0.01"}]}
+members:
+  - identities: {gameball.customer: c-1}
+    history: [{at: -1d, credit: 42}]
+"""
+
+OWN_WORLD_TESTS = '''
+import json
+import urllib.request
+
+HEADERS = {"apikey": "shop-apikey", "secretkey": "shop-secretkey"}   # as the client under test is configured
+
+
+def balance(gw):
+    req = urllib.request.Request(gw.url("/api/v4.0/integrations/customers/c-1/balance"), headers=HEADERS)
+    with urllib.request.urlopen(req) as resp:
+        return json.loads(resp.read())
+
+
+def test_first(loyalty_gateway):
+    assert loyalty_gateway.tenant == "shop"
+    assert loyalty_gateway.credentials["gameball"] == {"apikey": "shop-apikey", "secretkey": "shop-secretkey"}
+    assert balance(loyalty_gateway)["availablePointsBalance"] == 42
+    loyalty_gateway.advance("P1D")
+
+
+def test_second_gets_a_fresh_copy(loyalty_gateway):
+    assert balance(loyalty_gateway)["availablePointsBalance"] == 42
+'''
+
+
+def test_own_world_keeps_its_credentials(pytester):
+    pytester.makefile(".yaml", world=OWN_WORLD)
+    pytester.makepyfile(test_own=OWN_WORLD_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--loyalty-gateway-fixtures", "world.yaml")
+    result.assert_outcomes(passed=2)
+
+
+def test_a_bad_world_file_is_one_clear_failure(pytester):
+    pytester.makefile(".yaml", world="programs:\n  - {id: p, money_currency: eur, point_currencies: [{id: x, value: 1}]}\n")
+    pytester.makepyfile(test_own=OWN_WORLD_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--loyalty-gateway-fixtures", "world.yaml")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*--loyalty-gateway-fixtures world.yaml: the fixtures document is not valid*",
+                                 "*world.yaml#/programs/0/money_currency: 'eur' does not match*"])
+    assert "Traceback" not in result.stdout.str()
+    pytester.makepyfile(test_own=OWN_WORLD_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--loyalty-gateway-fixtures", "missing.yaml")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*--loyalty-gateway-fixtures: missing.yaml: cannot read: No such file or directory*"])
