@@ -1,37 +1,59 @@
 """The /__admin control plane: tenants, snapshots, member views, journal, clock, faults, specs.
-JSON in and out; described by specs/admin.yaml (served at /__admin/openapi.yaml)."""
+
+Routed and validated from specs/admin.yaml (served at /__admin/openapi.yaml): each operation is served by
+the function of this module named by its operationId, after its path and query parameters and its body
+have passed the operation's own validators. Every error, including unknown paths and wrong methods, is
+`{error, message, errors: [{pointer, message}]}`; a request that breaks the operation's schemas gets the
+operation's `x-error-code`."""
 from __future__ import annotations
 
-import functools
+import dataclasses
 import json
+import logging
+import math
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable
 
 import yaml
 from aiohttp import web
 
-from . import durations, fixtures
-from .engine.errors import EngineError, NotFound
+from . import __version__, durations, fixtures, resources, specs
+from .engine.errors import EngineError, InvalidTime, NotFound, TenantConflict
 from .engine.tenant import Tenant
-from .faults import KINDS
-from . import resources
+from .faults import FaultCaseError, error_case
+from .specs import Operation, Violation
 
+log = logging.getLogger("loyalty_gateway.admin")
 UTC = timezone.utc
+PREFIX = "/__admin"
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+_YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+
+# --- the envelope -----------------------------------------------------------------------------------------
 
 class AdminError(Exception):
-    def __init__(self, status: int, code: str, message: str, errors: list | None = None):
+    def __init__(self, status: int, code: str, message: str, errors: list | None = None,
+                 headers: dict | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.errors = status, code, message, errors or []
+        self.headers = headers
+
+    def response(self) -> web.Response:
+        return _json({"error": self.code, "message": self.message, "errors": self.errors}, self.status,
+                     self.headers)
 
 
-def _json(data, status: int = 200) -> web.Response:
-    return web.Response(status=status, text=json.dumps(data, default=str), content_type="application/json")
+def _json(data, status: int = 200, headers: dict | None = None) -> web.Response:
+    return web.Response(status=status, text=json.dumps(data, default=str), content_type="application/json",
+                        headers=headers)
 
 
 def _plain(value):
     """Engine values for admin JSON: tagged-free (Decimal -> string, datetime -> RFC 3339)."""
-    from decimal import Decimal
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -44,23 +66,199 @@ def _plain(value):
 
 
 def _record(rec) -> dict:
-    import dataclasses
     return _plain({f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)})
 
 
-async def _body(request: web.Request, required: bool = True):
-    raw = await request.read()
-    if not raw.strip():
-        if required:
-            raise AdminError(400, "missing_body", "a JSON body is required")
-        return None
-    try:
-        if request.content_type in ("application/yaml", "application/x-yaml", "text/yaml"):
-            return yaml.safe_load(raw)
-        return json.loads(raw)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise AdminError(400, "malformed_body", f"body is not valid JSON/YAML: {exc}") from None
+def _engine_error(exc: EngineError) -> AdminError:
+    status = 404 if isinstance(exc, NotFound) else 409
+    return AdminError(status, exc.code, exc.message,
+                      [{"pointer": "", "message": f"{k}: {_plain(v)}"} for k, v in exc.detail.items()])
 
+
+# --- one admin request: parameters and body checked against the operation ------------------------------
+
+@dataclass
+class AdminCall:
+    """A request that passed its operation's validators: typed parameters, decoded body, resolved tenant."""
+
+    request: web.Request
+    gw: Any                          # gateway.app.Gateway
+    op: Operation
+    tenant: Tenant | None            # the {tenant} of the path, when the path has one
+    path: dict[str, Any]
+    query: dict[str, Any]
+    body: Any                        # None: no body was sent
+
+
+def _error_code(op: Operation) -> str:
+    return op.spec.get("x-error-code", "invalid_request")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number out of range: {text}")
+    return value
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+async def _read_body(request: web.Request, op: Operation) -> Any:
+    """The decoded body, or None when there is none (empty, or a document that is null). JSON; YAML where the
+    operation takes it. NaN and infinities are refused: they are not JSON and compare with nothing."""
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise AdminError(413, "body_too_large", f"the body is larger than {exc.max_size} bytes") from None
+    if not raw.strip():
+        return None
+    yaml_ok = any(m in YAML_TYPES for m in op.body_media)
+    try:
+        if yaml_ok and request.content_type in YAML_TYPES:
+            return yaml.load(raw, Loader=_YAML)
+        return json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
+    except (ValueError, yaml.YAMLError, RecursionError) as exc:
+        kind = "JSON or YAML" if yaml_ok else "JSON"
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        raise AdminError(400, "malformed_body", f"the body is not valid {kind}: {message}") from None
+
+
+def _unescape(part: str) -> str:
+    return part.replace("~1", "/").replace("~0", "~")
+
+
+def _escape(part: str) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def _declared(schema: dict) -> set[str]:
+    """The property names an object schema declares, its if/then/else and *Of branches included."""
+    names = set(schema.get("properties", {}))
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(key, ()):
+            names |= _declared(sub)
+    for key in ("if", "then", "else"):
+        if isinstance(schema.get(key), dict):
+            names |= _declared(schema[key])
+    return names
+
+
+def _schema_at(schema: dict | None, parts: list[str]) -> dict | None:
+    for part in parts:
+        if not isinstance(schema, dict):
+            return None
+        if part in schema.get("properties", {}):
+            schema = schema["properties"][part]
+        elif part.isdigit() and isinstance(schema.get("items"), dict):
+            schema = schema["items"]
+        elif isinstance(schema.get("additionalProperties"), dict):
+            schema = schema["additionalProperties"]
+        else:
+            return None
+    return schema
+
+
+def _body_errors(op: Operation, violations: list[Violation]) -> list[dict]:
+    """Violations as envelope errors, pointers into the body (`/` the whole body). A closed object names each
+    field it does not declare, at that field's own pointer."""
+    out = []
+    for v in violations:
+        parts = [_unescape(p) for p in v.pointer.split("/")[2:]]     # drop the "/body" prefix
+        if v.keyword == "additionalProperties" and isinstance(v.value, dict):
+            node = _schema_at(op.body_schema, parts)
+            if node is not None:
+                known = _declared(node)
+                base = "".join("/" + _escape(p) for p in parts)
+                out += [{"pointer": f"{base}/{_escape(k)}",
+                         "message": f"unknown field {k!r}; expected one of {sorted(known)}"}
+                        for k in v.value if k not in known]
+                continue
+        out.append({"pointer": "".join("/" + _escape(p) for p in parts) or "/", "message": v.message})
+    return out
+
+
+def _not_found(name: str, value: Any) -> AdminError:
+    return AdminError(404, f"{name}_not_found", f"no {name} {value!r}")
+
+
+async def _prepare(gw, op: Operation, request: web.Request) -> AdminCall:
+    raw_path = request.match_info
+    tenant = None
+    if "tenant" in raw_path:     # first: a request about no tenant is a 404, whatever else it says
+        try:
+            tenant = gw.engine.get(raw_path["tenant"])
+        except NotFound:
+            raise _not_found("tenant", raw_path["tenant"]) from None
+    path, missing = op.coerce_params("path", raw_path)
+    for v in missing + op.validate_params("path", path):   # a path value its schema refuses names nothing
+        name = _unescape(v.pointer.split("/")[2])
+        raise _not_found(name, raw_path.get(name))
+    query, missing = op.coerce_params("query", request.query)
+    violations = missing + op.validate_params("query", query)
+    if violations:
+        raise AdminError(422, _error_code(op), "the query is not valid",
+                         [{"pointer": v.pointer, "message": v.message} for v in violations])
+    for p in op.params_in("query"):
+        if p.name not in query and "default" in p.schema:
+            query[p.name] = p.schema["default"]
+    body = None
+    if op.body_schema is not None:
+        body = await _read_body(request, op)
+        if body is None:
+            if op.body_required:
+                raise AdminError(400, "missing_body", "a JSON body is required")
+        else:
+            violations = op.validate_body(body)
+            if violations:
+                raise AdminError(422, _error_code(op), f"the body does not match {op.operation_id}'s schema",
+                                 _body_errors(op, violations))
+    return AdminCall(request, gw, op, tenant, path, query, body)
+
+
+def _route(gw, op: Operation, handler: Callable[[AdminCall], web.StreamResponse]):
+    async def handle(request: web.Request) -> web.StreamResponse:
+        try:
+            return handler(await _prepare(gw, op, request))
+        except AdminError as exc:
+            return exc.response()
+        except EngineError as exc:
+            return _engine_error(exc).response()
+        except Exception as exc:    # a bug still answers in the envelope, never a bare 500
+            log.exception("unhandled error in admin %s", op.operation_id)
+            return AdminError(500, "internal_error", f"{type(exc).__name__}: {exc}").response()
+
+    handle.__name__ = f"admin_{op.operation_id}"
+    return handle
+
+
+# --- gateway ------------------------------------------------------------------------------------------------
+
+def get_health(call: AdminCall):
+    gw = call.gw
+    return _json({"status": "ok", "version": __version__, "tenants": len(gw.engine),
+                  "vendors": {n: s.version for n, s in gw.specs.items()}})
+
+
+def get_openapi(call: AdminCall):
+    return web.Response(body=resources.spec_file("admin.yaml").read_bytes(), content_type="application/yaml")
+
+
+def list_specs(call: AdminCall):
+    return _json({"specs": [{"vendor": n, "version": s.version, "title": s.document.get("info", {}).get("title"),
+                             "operations": len(s.operations), "url": f"{PREFIX}/specs/{n}"}
+                            for n, s in call.gw.specs.items()]})
+
+
+def get_spec(call: AdminCall):
+    name = call.path["vendor"]
+    if name not in call.gw.specs:
+        raise AdminError(404, "vendor_not_found", f"no spec for {name!r}; one of {sorted(call.gw.specs)}")
+    return web.Response(body=resources.spec_file(f"{name}.yaml").read_bytes(), content_type="application/yaml")
+
+
+# --- tenants --------------------------------------------------------------------------------------------------
 
 def fresh_credentials() -> dict:
     tok = lambda prefix: f"{prefix}-{secrets.token_hex(12)}"
@@ -69,290 +267,284 @@ def fresh_credentials() -> dict:
             "brevo": {"api_key": tok("brevo")}}
 
 
+def _build(doc: dict, **kw) -> Tenant:
+    try:
+        return fixtures.build(doc, **kw)
+    except fixtures.FixtureError as exc:
+        raise AdminError(422, "invalid_fixtures", "the fixtures document is not valid",
+                         [{"pointer": p or "/", "message": m} for p, m in exc.errors]) from None
+
+
+def _collisions(engine, tenant: Tenant) -> list[dict]:
+    """What of a new tenant is already another tenant's: its id, each credential (pointers into the document)."""
+    out = []
+    try:
+        engine.get(tenant.id)
+        out.append({"pointer": "/tenant", "message": f"tenant {tenant.id!r} already exists"})
+    except NotFound:
+        pass
+    for vendor, creds in tenant.credentials.items():
+        for name, secret in creds.items():
+            owner = engine.by_credential(f"{vendor}.{name}", str(secret))
+            if owner is not None and owner.id != tenant.id:
+                out.append({"pointer": f"/credentials/{vendor}/{name}",
+                            "message": f"{vendor}.{name} already opens another tenant"})
+    return out
+
+
+def list_tenants(call: AdminCall):
+    return _json({"tenants": [{"tenant": t.id, "members": len(list(t.store.members())), "now": _plain(t.now())}
+                              for t in call.gw.engine]})
+
+
+def create_tenant(call: AdminCall):
+    """No body or `{}`: the demo world, with a new id and new credentials for every vendor. A fixtures document
+    keeps its own `tenant` id and `credentials` (per vendor it names); what it leaves out is generated."""
+    doc = call.body
+    creds = fresh_credentials()
+    if not doc:
+        doc, tid = fixtures.demo_document(), None
+    else:
+        tid = doc.get("tenant") if isinstance(doc.get("tenant"), str) else None
+        own = doc.get("credentials")
+        if isinstance(own, dict):
+            creds.update({v: c for v, c in own.items() if v in creds and isinstance(c, dict)})
+    tenant = _build(doc, tenant_id=tid or f"t-{secrets.token_hex(6)}", credentials=creds)
+    tenant.source = {**doc, "tenant": tenant.id, "credentials": tenant.credentials}
+    try:
+        call.gw.engine.add(tenant)
+    except TenantConflict as exc:
+        raise AdminError(409, "tenant_conflict", exc.message, _collisions(call.gw.engine, tenant)) from None
+    return _json({"tenant": tenant.id, "credentials": tenant.credentials}, 201)
+
+
+def delete_tenant(call: AdminCall):
+    gw, tid = call.gw, call.tenant.id
+    gw.engine.remove(tid)
+    gw.journals.pop(tid, None)
+    gw.faults.disarm(tid)
+    return web.Response(status=204)
+
+
+def _tenant_state(tenant: Tenant):
+    return _json({"tenant": tenant.id, "now": _plain(tenant.now())})
+
+
+def reset_tenant(call: AdminCall):
+    tenant = call.tenant
+    fresh = _build(tenant.source, tenant_id=tenant.id, credentials=tenant.credentials)
+    fresh.source = tenant.source
+    return _tenant_state(call.gw.engine.add(fresh, replace=True))
+
+
+def get_snapshot(call: AdminCall):
+    return _json(fixtures.snapshot(call.tenant))
+
+
+def put_snapshot(call: AdminCall):
+    tenant = call.tenant
+    fresh = _build(call.body, tenant_id=tenant.id, credentials=tenant.credentials)
+    fresh.source = tenant.source
+    return _tenant_state(call.gw.engine.add(fresh, replace=True))
+
+
+# --- members ----------------------------------------------------------------------------------------------------
+
+def _member(tenant: Tenant, ref: str):
+    for m in tenant.store.members():
+        if ref == m.id or ref in (str(v) for v in m.identities.values()):
+            return m
+    raise AdminError(404, "member_not_found", f"no member with id or identity {ref!r}")
+
+
+def list_members(call: AdminCall):
+    return _json({"members": [{"id": m.id, "identities": dict(m.identities), "active": m.active}
+                              for m in call.tenant.store.members()]})
+
+
+def get_member(call: AdminCall):
+    tenant = call.tenant
+    member = _member(tenant, call.path["member"])
+    program = tenant.program(member.program_id)
+    ledgers = {}
+    for c in program.currencies:
+        b = tenant.balance(member, c)
+        ledgers[c.id] = {
+            "balance": {"available": b.available, "pending": b.pending, "held": b.held, "total": b.total,
+                        "lifetime_earned": b.lifetime_earned, "next_expiring_amount": b.next_expiring_amount,
+                        "next_expiring_at": b.next_expiring_at},
+            "totals": _record(tenant.store.totals(member.id, c.id)),
+            "lots": [_record(l) for l in tenant.store.open_lots(member.id, c.id)],
+            "holds": [_record(h) for h in tenant.store.active_holds(member.id, c.id)],
+            "entries": [_record(e) for e in tenant.store.entries(member.id, c.id)],
+        }
+    views = {}
+    for name, vendor in call.gw.vendors.items():
+        try:
+            views[name] = vendor.member_view(tenant, member)
+        except EngineError as exc:
+            views[name] = {"error": exc.code, "message": exc.message}
+    return _json(_plain({"id": member.id, "program": member.program_id, "active": member.active,
+                         "identities": dict(member.identities), "joined_at": member.joined_at,
+                         "ledger": ledgers, "rewards": [_record(r) for r in tenant.store.rewards(member.id)],
+                         "views": views}))
+
+
+# --- journal ------------------------------------------------------------------------------------------------------
+
+def get_journal(call: AdminCall):
+    q = call.query
+    items = call.gw.journal(call.tenant.id).list(vendor=q.get("vendor"), operation=q.get("operation"),
+                                                 status=q.get("status"), limit=q["limit"])
+    return _json({"entries": items, "count": len(items)})
+
+
+def clear_journal(call: AdminCall):
+    call.gw.journal(call.tenant.id).clear()
+    return web.Response(status=204)
+
+
+# --- clock ----------------------------------------------------------------------------------------------------------
+
+def _clock(tenant: Tenant):
+    return _json({"now": _plain(tenant.now()), "frozen": tenant.clock.frozen,
+                  "earliest": _plain(tenant.high_water) if tenant.high_water else None})
+
+
+def _move(tenant: Tenant, at: datetime, frozen: bool | None, pointer: str) -> None:
+    try:
+        tenant.set_clock(at, frozen=frozen)
+    except InvalidTime as exc:
+        raise AdminError(409, exc.code, exc.message,
+                         [{"pointer": pointer, "message": f"the earliest allowed instant is "
+                                                          f"{_plain(tenant.high_water)}"}]) from None
+
+
+def get_clock(call: AdminCall):
+    return _clock(call.tenant)
+
+
+def set_clock(call: AdminCall):
+    tenant, body = call.tenant, call.body
+    if "now" in body:
+        try:
+            at = fixtures.parse_when(body["now"], tenant.now())
+        except (fixtures.FixtureError, ValueError, OverflowError):
+            raise AdminError(422, "invalid_clock", f"now is not a date: {body['now']!r}",
+                             [{"pointer": "/now", "message": "RFC 3339, or relative to now: 'now', '+2h', "
+                                                             "'-30d', 'now-15m'"}]) from None
+        _move(tenant, at, body.get("frozen"), "/now")
+    else:
+        tenant.clock.freeze(body["frozen"])
+    return _clock(tenant)
+
+
+def advance_clock(call: AdminCall):
+    tenant, by = call.tenant, call.body["by"]
+    try:
+        target = durations.apply(tenant.now(), by)
+    except durations.DurationError as exc:
+        raise AdminError(422, "invalid_duration", str(exc), [{"pointer": "/by", "message": str(exc)}]) from None
+    except (ValueError, OverflowError):
+        raise AdminError(422, "invalid_duration", f"duration out of range: {by!r}",
+                         [{"pointer": "/by", "message": "out of range"}]) from None
+    _move(tenant, target, None, "/by")
+    return _clock(tenant)
+
+
+# --- faults -------------------------------------------------------------------------------------------------------------
+
+_ONLY = {"latency_ms": "latency", "case": "error", "status": "error"}
+
+
+def list_faults(call: AdminCall):
+    return _json({"faults": [f.as_dict() for f in call.gw.faults.list(call.tenant.id)]})
+
+
+def arm_fault(call: AdminCall):
+    """The schema has checked shapes and ranges; what depends on the vendor (served, its operations, its cases)
+    and on several fields at once is checked here."""
+    gw, body = call.gw, call.body
+    kind, problems = body["kind"], []
+    problems += [{"pointer": f"/{field}", "message": f"applies to kind {only} only, not {kind}"}
+                 for field, only in _ONLY.items() if field in body and kind != only]
+    vendor = gw.vendors.get(body["vendor"])
+    if vendor is None:
+        problems.append({"pointer": "/vendor", "message": f"not served by this gateway; one of {list(gw.vendors)}"})
+    op = body.get("operation")
+    if vendor is not None and op is not None and op not in gw.specs[vendor.name].operations:
+        problems.append({"pointer": "/operation", "message": f"{vendor.name} has no operation {op!r}; one of "
+                                                             f"{sorted(gw.specs[vendor.name].operations)}"})
+    latency, case, status = (0, 0), None, None
+    if kind == "latency":
+        ms = body["latency_ms"]
+        latency = (ms, ms) if isinstance(ms, int) else tuple(ms)
+        if latency[0] > latency[1]:
+            problems.append({"pointer": "/latency_ms", "message": "[min, max] with min <= max"})
+    if kind == "error" and vendor is not None:
+        try:
+            case, status = error_case(vendor, body.get("case"), body.get("status"))
+        except FaultCaseError as exc:
+            problems.append({"pointer": exc.pointer, "message": exc.message})
+    if problems:
+        raise AdminError(422, "invalid_fault", "the fault cannot be armed",
+                         sorted(problems, key=lambda p: p["pointer"]))
+    f = gw.faults.arm(tenant=call.tenant.id, vendor=vendor.name, operation=op, kind=kind, latency_ms=latency,
+                      case=case, status=status, times=body.get("times"), probability=body.get("probability"))
+    if body.get("seed") is not None:
+        f.rng.seed(body["seed"])
+    return _json(f.as_dict(), 201)
+
+
+def disarm_faults(call: AdminCall):
+    call.gw.faults.disarm(call.tenant.id)
+    return web.Response(status=204)
+
+
+def disarm_fault(call: AdminCall):
+    if not call.gw.faults.disarm(call.tenant.id, call.path["fault"]):
+        raise _not_found("fault", call.request.match_info["fault"])
+    return web.Response(status=204)
+
+
+# --- routes ---------------------------------------------------------------------------------------------------------------
+
+def spec() -> specs.Spec:
+    """The control plane's own spec (specs/admin.yaml, bundled)."""
+    return specs.get("admin")
+
+
 def setup(app: web.Application, gw) -> None:
-    engine = gw.engine
-    routes = web.RouteTableDef()
+    """One route per operation of specs/admin.yaml (HEAD beside every GET), then a catch-all that answers
+    every other /__admin request: 405 with `Allow` when the path is served with other methods, else 404."""
+    resources_: list[web.AbstractResource] = []
+    by_path: dict[str, web.Resource] = {}
+    for op in spec().operations.values():
+        handler = globals().get(op.handler)
+        if not callable(handler):
+            raise RuntimeError(f"specs/admin.yaml: operation {op.operation_id} has no handler {op.handler}()")
+        op.compile()
+        resource = by_path.get(op.path)
+        if resource is None:
+            resource = by_path[op.path] = app.router.add_resource(op.path, name=f"admin.{op.operation_id}")
+            resources_.append(resource)
+        route = _route(gw, op, handler)
+        resource.add_route(op.method, route)
+        if op.method == "GET":
+            resource.add_route("HEAD", route)
 
-    def tenant_of(request) -> Tenant:
-        try:
-            return engine.get(request.match_info["tenant"])
-        except NotFound:
-            raise AdminError(404, "tenant_not_found", f"no tenant {request.match_info['tenant']!r}") from None
+    async def unknown(request: web.Request) -> web.StreamResponse:
+        allowed: set[str] = set()
+        for resource in resources_:
+            _, methods = await resource.resolve(request)
+            allowed |= methods
+        if allowed:
+            allow = ", ".join(sorted(allowed))
+            return AdminError(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}; "
+                              f"allowed: {allow}", headers={"Allow": allow}).response()
+        return AdminError(404, "not_found", f"no control-plane route {request.path}").response()
 
-    def build(doc, **kw) -> Tenant:
-        try:
-            return fixtures.build(doc, **kw)
-        except fixtures.FixtureError as exc:
-            raise AdminError(422, "invalid_fixtures", "the fixtures document is not valid",
-                             [{"pointer": p or "/", "message": m} for p, m in exc.errors]) from None
-
-    def member_of(tenant: Tenant, ref: str):
-        for m in tenant.store.members():
-            if ref == m.id or ref in (str(v) for v in m.identities.values()):
-                return m
-        raise AdminError(404, "member_not_found", f"no member with id or identity {ref!r}")
-
-    def errors(handler):
-        """Admin errors in the admin envelope (a wrapper per route, not a middleware on every call)."""
-        @functools.wraps(handler)
-        async def wrapped(request):
-            try:
-                return await handler(request)
-            except AdminError as exc:
-                return _json({"error": exc.code, "message": exc.message, "errors": exc.errors}, exc.status)
-            except EngineError as exc:
-                status = 404 if isinstance(exc, NotFound) else 409
-                if "earliest" in exc.detail:
-                    errors_ = [{"pointer": "/now", "message": f"earliest allowed is {_plain(exc.detail['earliest'])}"}]
-                else:
-                    errors_ = [{"pointer": "", "message": f"{k}: {_plain(v)}"} for k, v in exc.detail.items()]
-                return _json({"error": exc.code, "message": exc.message, "errors": errors_}, status)
-        return wrapped
-
-    @routes.get("/__admin/health")
-    async def health(request):
-        return _json({"status": "ok", "tenants": len(engine),
-                      "vendors": {n: s.version for n, s in gw.specs.items()}})
-
-    @routes.get("/__admin/openapi.yaml")
-    async def openapi(request):
-        return web.Response(body=resources.spec_file("admin.yaml").read_bytes(), content_type="application/yaml")
-
-    # --- tenants ----------------------------------------------------------------------------------
-    @routes.get("/__admin/tenants")
-    async def list_tenants(request):
-        return _json({"tenants": [{"tenant": t.id, "members": len(list(t.store.members())),
-                                   "now": _plain(t.now())} for t in engine]})
-
-    @routes.post("/__admin/tenants")
-    async def create_tenant(request):
-        doc = await _body(request, required=False)
-        if doc is None:
-            doc = fixtures.demo_document()
-        if not isinstance(doc, dict):
-            raise AdminError(422, "invalid_fixtures", "the body must be a fixtures document (an object)")
-        tid = f"t-{secrets.token_hex(6)}"
-        creds = fresh_credentials()
-        tenant = engine.add(build(doc, tenant_id=tid, credentials=creds))
-        tenant.source = {**doc, "credentials": creds}
-        return _json({"tenant": tenant.id, "credentials": creds}, 201)
-
-    @routes.delete("/__admin/tenants/{tenant}")
-    async def delete_tenant(request):
-        tenant = tenant_of(request)
-        engine.remove(tenant.id)
-        gw.journals.pop(tenant.id, None)
-        gw.faults.disarm(tenant.id)
-        return web.Response(status=204)
-
-    @routes.post("/__admin/tenants/{tenant}/reset")
-    async def reset(request):
-        tenant = tenant_of(request)
-        fresh = engine.add(build(tenant.source, tenant_id=tenant.id, credentials=tenant.credentials), replace=True)
-        fresh.source = tenant.source
-        return _json({"tenant": fresh.id, "now": _plain(fresh.now())})
-
-    @routes.get("/__admin/tenants/{tenant}/snapshot")
-    async def get_snapshot(request):
-        return _json(fixtures.snapshot(tenant_of(request)))
-
-    @routes.put("/__admin/tenants/{tenant}/snapshot")
-    async def put_snapshot(request):
-        tenant = tenant_of(request)
-        doc = await _body(request)
-        if not isinstance(doc, dict):
-            raise AdminError(422, "invalid_fixtures", "the body must be a fixtures document (an object)")
-        fresh = engine.add(build(doc, tenant_id=tenant.id, credentials=tenant.credentials), replace=True)
-        fresh.source = tenant.source
-        return _json({"tenant": fresh.id, "now": _plain(fresh.now())})
-
-    # --- members ----------------------------------------------------------------------------------
-    @routes.get("/__admin/tenants/{tenant}/members")
-    async def list_members(request):
-        tenant = tenant_of(request)
-        return _json({"members": [{"id": m.id, "identities": dict(m.identities), "active": m.active}
-                                  for m in tenant.store.members()]})
-
-    @routes.get("/__admin/tenants/{tenant}/members/{member}")
-    async def get_member(request):
-        tenant = tenant_of(request)
-        member = member_of(tenant, request.match_info["member"])
-        program = tenant.program(member.program_id)
-        ledgers = {}
-        for c in program.currencies:
-            b = tenant.balance(member, c)
-            ledgers[c.id] = {
-                "balance": {"available": b.available, "pending": b.pending, "held": b.held, "total": b.total,
-                            "lifetime_earned": b.lifetime_earned, "next_expiring_amount": b.next_expiring_amount,
-                            "next_expiring_at": b.next_expiring_at},
-                "totals": _record(tenant.store.totals(member.id, c.id)),
-                "lots": [_record(l) for l in tenant.store.open_lots(member.id, c.id)],
-                "holds": [_record(h) for h in tenant.store.active_holds(member.id, c.id)],
-                "entries": [_record(e) for e in tenant.store.entries(member.id, c.id)],
-            }
-        views = {}
-        for name, vendor in gw.vendors.items():
-            try:
-                views[name] = vendor.member_view(tenant, member)
-            except EngineError as exc:
-                views[name] = {"error": exc.code, "message": exc.message}
-        return _json(_plain({"id": member.id, "program": member.program_id, "active": member.active,
-                             "identities": dict(member.identities), "joined_at": member.joined_at,
-                             "ledger": ledgers, "rewards": [_record(r) for r in tenant.store.rewards(member.id)],
-                             "views": views}))
-
-    # --- journal ----------------------------------------------------------------------------------
-    @routes.get("/__admin/tenants/{tenant}/journal")
-    async def get_journal(request):
-        tenant = tenant_of(request)
-        q = request.query
-        try:
-            status = int(q["status"]) if "status" in q else None
-            limit = int(q.get("limit", 100))
-            if limit < 1:
-                raise ValueError
-        except ValueError:
-            raise AdminError(422, "invalid_query", "status and limit must be positive integers") from None
-        items = gw.journal(tenant.id).list(vendor=q.get("vendor"), operation=q.get("operation"), status=status,
-                                           limit=limit)
-        return _json({"entries": items, "count": len(items)})
-
-    @routes.delete("/__admin/tenants/{tenant}/journal")
-    async def clear_journal(request):
-        gw.journal(tenant_of(request).id).clear()
-        return web.Response(status=204)
-
-    # --- clock ------------------------------------------------------------------------------------
-    def clock_view(tenant):
-        return {"now": _plain(tenant.now()), "frozen": tenant.clock.frozen,
-                "earliest": _plain(tenant.high_water) if tenant.high_water else None}
-
-    @routes.get("/__admin/tenants/{tenant}/clock")
-    async def get_clock(request):
-        return _json(clock_view(tenant_of(request)))
-
-    @routes.put("/__admin/tenants/{tenant}/clock")
-    async def put_clock(request):
-        tenant = tenant_of(request)
-        body = await _body(request)
-        if not isinstance(body, dict) or not set(body) <= {"now", "frozen"} or not body:
-            raise AdminError(422, "invalid_clock", 'expected {"now": RFC 3339, "frozen": bool} (either or both)')
-        frozen = body.get("frozen")
-        if frozen is not None and not isinstance(frozen, bool):
-            raise AdminError(422, "invalid_clock", "frozen must be a boolean")
-        if "now" in body:
-            try:
-                at = fixtures.parse_when(body["now"], tenant.now())
-            except fixtures.FixtureError:
-                raise AdminError(422, "invalid_clock", f"now is not a date: {body['now']!r}") from None
-            tenant.set_clock(at, frozen=frozen)
-        else:
-            tenant.clock.freeze(frozen)
-        return _json(clock_view(tenant))
-
-    @routes.post("/__admin/tenants/{tenant}/clock/advance")
-    async def advance(request):
-        tenant = tenant_of(request)
-        body = await _body(request)
-        if not isinstance(body, dict) or "by" not in body:
-            raise AdminError(422, "invalid_duration", 'expected {"by": "P14D"}')
-        try:
-            target = durations.apply(tenant.now(), body["by"])
-        except durations.DurationError as exc:
-            raise AdminError(422, "invalid_duration", str(exc), [{"pointer": "/by", "message": str(exc)}]) from None
-        except (ValueError, OverflowError):
-            raise AdminError(422, "invalid_duration", f"duration out of range: {body['by']!r}",
-                             [{"pointer": "/by", "message": "out of range"}]) from None
-        tenant.set_clock(target)
-        return _json(clock_view(tenant))
-
-    # --- faults -------------------------------------------------------------------------------------
-    @routes.get("/__admin/tenants/{tenant}/faults")
-    async def list_faults(request):
-        return _json({"faults": [f.as_dict() for f in gw.faults.list(tenant_of(request).id)]})
-
-    @routes.post("/__admin/tenants/{tenant}/faults")
-    async def arm_fault(request):
-        tenant = tenant_of(request)
-        body = await _body(request)
-        problems = []
-        if not isinstance(body, dict):
-            raise AdminError(422, "invalid_fault", "expected a JSON object")
-        mistyped = {n for n in ("vendor", "operation", "case", "kind")
-                    if body.get(n) is not None and not isinstance(body[n], str)}
-        problems += [{"pointer": f"/{n}", "message": "must be a string"} for n in sorted(mistyped)]
-        body = {k: v for k, v in body.items() if k not in mistyped}
-        seed = body.get("seed")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))):
-            problems.append({"pointer": "/seed", "message": "an integer or a string"})
-        vendor = gw.vendors.get(body.get("vendor"))
-        if vendor is None and "vendor" not in mistyped:
-            problems.append({"pointer": "/vendor", "message": f"unknown vendor; one of {sorted(gw.vendors)}"})
-        op = body.get("operation")
-        if vendor is not None and op is not None and op not in gw.specs[vendor.name].operations:
-            problems.append({"pointer": "/operation",
-                             "message": f"unknown operation; one of {sorted(gw.specs[vendor.name].operations)}"})
-        kind = body.get("kind")
-        if kind not in KINDS and "kind" not in mistyped:
-            problems.append({"pointer": "/kind", "message": f"one of {list(KINDS)}"})
-        latency = (0, 0)
-        if kind == "latency":
-            ms = body.get("latency_ms")
-            if isinstance(ms, int) and not isinstance(ms, bool) and 0 <= ms <= 60000:
-                latency = (ms, ms)
-            elif (isinstance(ms, list) and len(ms) == 2 and all(isinstance(x, int) for x in ms)
-                  and 0 <= ms[0] <= ms[1] <= 60000):
-                latency = (ms[0], ms[1])
-            else:
-                problems.append({"pointer": "/latency_ms", "message": "milliseconds (0..60000) or [min, max]"})
-        case = body.get("case")
-        if kind == "error" and vendor is not None and case not in vendor.fault_cases and "case" not in mistyped:
-            problems.append({"pointer": "/case", "message": f"one of {sorted(vendor.fault_cases)}"})
-        times, prob = body.get("times"), body.get("probability")
-        if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
-            problems.append({"pointer": "/times", "message": "a positive integer"})
-        if prob is not None and (not isinstance(prob, (int, float)) or isinstance(prob, bool) or not 0 < prob <= 1):
-            problems.append({"pointer": "/probability", "message": "a number in (0, 1]"})
-        if problems:
-            raise AdminError(422, "invalid_fault", "the fault cannot be armed", problems)
-        f = gw.faults.arm(tenant=tenant.id, vendor=vendor.name, operation=op, kind=kind, latency_ms=latency,
-                          case=case, times=times, probability=prob)
-        if seed is not None:
-            f.rng.seed(seed)
-        return _json(f.as_dict(), 201)
-
-    @routes.delete("/__admin/tenants/{tenant}/faults")
-    async def disarm_all(request):
-        gw.faults.disarm(tenant_of(request).id)
-        return web.Response(status=204)
-
-    @routes.delete("/__admin/tenants/{tenant}/faults/{fault}")
-    async def disarm(request):
-        tenant = tenant_of(request)
-        try:
-            fid = int(request.match_info["fault"])
-        except ValueError:
-            fid = -1
-        if not gw.faults.disarm(tenant.id, fid):
-            raise AdminError(404, "fault_not_found", f"no fault {request.match_info['fault']!r}")
-        return web.Response(status=204)
-
-    # --- specs --------------------------------------------------------------------------------------
-    @routes.get("/__admin/specs")
-    async def list_specs(request):
-        return _json({"specs": [{"vendor": n, "version": s.version, "title": s.document.get("info", {}).get("title"),
-                                 "operations": len(s.operations), "url": f"/__admin/specs/{n}"}
-                                for n, s in gw.specs.items()]})
-
-    @routes.get("/__admin/specs/{vendor}")
-    async def get_spec(request):
-        name = request.match_info["vendor"]
-        if name not in gw.specs:
-            raise AdminError(404, "vendor_not_found", f"no spec for {name!r}; one of {sorted(gw.specs)}")
-        return web.Response(body=resources.spec_file(f"{name}.yaml").read_bytes(), content_type="application/yaml")
-
-    for route in routes:
-        app.router.add_route(route.method, route.path, errors(route.handler))
+    app.router.add_resource(PREFIX + "{tail:(?:/.*)?}", name="admin.unknown").add_route("*", unknown)
 
 
-__all__ = ["setup", "fresh_credentials"]
+__all__ = ["AdminError", "fresh_credentials", "setup", "spec"]

@@ -1,5 +1,8 @@
 """Faults armed through /__admin: latency, a vendor error, or a dropped connection, for the next
-N calls, with a probability, or until disarmed; per tenant, vendor and (optionally) operation."""
+N calls, with a probability, or until disarmed; per tenant, vendor and (optionally) operation.
+
+A vendor error is one of the vendor's own `fault_cases`, named by its case or by the HTTP status it
+answers (`error_case`)."""
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +16,61 @@ from .vendors.base import Reply
 KINDS = ("latency", "error", "drop")
 
 
+class FaultCaseError(ValueError):
+    """A case or status that names no fault case of the vendor; `pointer` is the request field to blame."""
+
+    def __init__(self, pointer: str, message: str):
+        super().__init__(message)
+        self.pointer, self.message = pointer, message
+
+
+_statuses: dict[str, dict[str, int]] = {}
+
+
+def case_statuses(vendor) -> dict[str, int]:
+    """Each fault case of the vendor -> the HTTP status it answers, in `fault_cases` order (computed once per
+    vendor by asking the vendor for the case's reply). A vendor that answers its errors inside an HTTP 200
+    (Altcraft, unless the tenant sets `error_http_status`) carries the status as the integer `error` code of
+    its envelope; that code is the case's status (and the HTTP status when the tenant mirrors codes)."""
+    found = _statuses.get(vendor.name)
+    if found is None:
+        found = {}
+        for case in vendor.fault_cases:
+            reply = vendor.fault(case, None)
+            status, code = reply.status, reply.body.get("error") if isinstance(reply.body, dict) else None
+            if status < 400 and isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599:
+                status = code
+            found[case] = status
+        _statuses[vendor.name] = found
+    return found
+
+
+def describe_cases(vendor) -> str:
+    """`rate_limit (429), server_error (500), ...` in the vendor's own order."""
+    return ", ".join(f"{case} ({status})" for case, status in case_statuses(vendor).items())
+
+
+def error_case(vendor, case: str | None, status: int | None) -> tuple[str, int]:
+    """The (case, status) an error fault answers, from its case, its status, or both (which must agree).
+    Several cases answering one status: the first in the vendor's `fault_cases` order."""
+    statuses = case_statuses(vendor)
+    if case is not None:
+        if case not in statuses:
+            raise FaultCaseError("/case", f"{vendor.name} has no fault case {case!r}; its cases: "
+                                          f"{describe_cases(vendor)}")
+        if status is not None and statuses[case] != status:
+            raise FaultCaseError("/status", f"{vendor.name} case {case} answers {statuses[case]}, not {status}")
+        return case, statuses[case]
+    if status is None:
+        raise FaultCaseError("/case", f"kind error needs a case or a status; {vendor.name} cases: "
+                                      f"{describe_cases(vendor)}")
+    for name, answers in statuses.items():
+        if answers == status:
+            return name, status
+    raise FaultCaseError("/status", f"{vendor.name} has no fault case answering {status}; its cases: "
+                                    f"{describe_cases(vendor)}")
+
+
 @dataclass
 class Fault:
     id: int
@@ -22,6 +80,7 @@ class Fault:
     operation: str | None = None
     latency_ms: tuple[int, int] = (0, 0)
     case: str | None = None
+    status: int | None = None         # the status `case` answers (kind error)
     times: int | None = None          # remaining uses; None = until disarmed
     probability: float | None = None
     fired: int = 0
@@ -44,7 +103,8 @@ class Fault:
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "vendor": self.vendor, "operation": self.operation, "kind": self.kind,
                 "latency_ms": list(self.latency_ms) if self.kind == "latency" else None,
-                "case": self.case, "times": self.times, "probability": self.probability, "fired": self.fired}
+                "case": self.case, "status": self.status, "times": self.times, "probability": self.probability,
+                "fired": self.fired}
 
 
 class Faults:
