@@ -110,8 +110,9 @@ async def _read_body(request: web.Request, op: Operation) -> Any:
     operation takes it. NaN and infinities are refused: they are not JSON and compare with nothing."""
     try:
         raw = await request.read()
-    except web.HTTPRequestEntityTooLarge as exc:
-        raise AdminError(413, "body_too_large", f"the body is larger than {exc.max_size} bytes") from None
+    except web.HTTPRequestEntityTooLarge:
+        raise AdminError(413, "body_too_large",
+                         f"the body is larger than {request.client_max_size} bytes") from None
     if not raw.strip():
         return None
     yaml_ok = any(m in YAML_TYPES for m in op.body_media)
