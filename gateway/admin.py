@@ -277,7 +277,8 @@ def _build(doc: dict, **kw) -> Tenant:
 
 
 def _collisions(engine, tenant: Tenant) -> list[dict]:
-    """What of a new tenant is already another tenant's: its id, each credential (pointers into the document)."""
+    """What of a new (unregistered) tenant is already another tenant's: its id, each credential (pointers into
+    the document). Every tenant found is another one, even one with the same id."""
     out = []
     try:
         engine.get(tenant.id)
@@ -286,8 +287,7 @@ def _collisions(engine, tenant: Tenant) -> list[dict]:
         pass
     for vendor, creds in tenant.credentials.items():
         for name, secret in creds.items():
-            owner = engine.by_credential(f"{vendor}.{name}", str(secret))
-            if owner is not None and owner.id != tenant.id:
+            if engine.by_credential(f"{vendor}.{name}", str(secret)) is not None:
                 out.append({"pointer": f"/credentials/{vendor}/{name}",
                             "message": f"{vendor}.{name} already opens another tenant"})
     return out
