@@ -20,6 +20,7 @@ class Reply:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None    # why the call was refused, for the request log (bad_credentials, fault:<case> ...)
 
 
 class VendorError(Exception):
