@@ -773,3 +773,23 @@ async def test_invalid_seed_arms_nothing(http):
 async def test_unhashable_fault_fields_are_422(http, fault, pointer):
     body = await admin(http, "POST", f"{DEMO}/faults", 422, json=fault)
     assert pointers(body) == [pointer]
+
+
+# --- the journal marks the calls a fault fired on ----------------------------------------------------------------------------
+
+async def test_journal_marks_each_call_a_fault_fired_on(client, http):
+    error = await arm(http, vendor="gameball", kind="error", status=429, times=1)
+    assert (await gb_balance(client))[0] == 429
+    latency = await arm(http, vendor="gameball", kind="latency", latency_ms=1, times=1)
+    assert (await gb_balance(client))[0] == 200
+    drop = await arm(http, vendor="gameball", kind="drop", times=1)
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await http.get(GB_BALANCE.format(ALICE["gameball"]), headers=GB)
+    assert (await gb_balance(client))[0] == 200
+    entries = (await admin(http, "GET", f"{DEMO}/journal", 200))["entries"]
+    assert [(e["status"], e.get("fault")) for e in entries] == [
+        (200, None),
+        (0, {"id": drop["id"], "kind": "drop", "case": None}),
+        (200, {"id": latency["id"], "kind": "latency", "case": None}),
+        (429, {"id": error["id"], "kind": "error", "case": "rate_limit"}),
+    ]

@@ -1,13 +1,11 @@
 """Arming faults through /__admin: a closed FaultRequest, an error fault by its case or by the status one of the
-vendor's cases answers, what depends on the vendor checked in code, and the journal marking each call a fault
-fired on."""
+vendor's cases answers, what depends on the vendor checked in code. (The journal marks: tests/test_admin.py.)"""
 from __future__ import annotations
 
-import aiohttp
 import pytest
 
-from conftest import ALICE, GB
-from test_admin import ALTCRAFT_BALANCE, DEMO, GB_BALANCE, admin, arm, faults, gb_balance, http  # noqa: F401
+from conftest import ALICE
+from test_admin import ALTCRAFT_BALANCE, DEMO, admin, arm, faults, gb_balance, http  # noqa: F401
 from gateway import faults as faults_module
 from gateway.app import Config, build_app
 from gateway.vendors.base import Reply
@@ -163,23 +161,3 @@ def test_a_status_several_cases_answer_picks_the_first_and_statuses_are_computed
     assert (exc.value.pointer, exc.value.message) == (
         "/status", "test-only-vendor has no fault case answering 503; its cases: slow_down (429), too_many (429), "
                    "boom (500)")
-
-
-# --- the journal marks the calls a fault fired on -----------------------------------------------------------------------
-
-async def test_journal_marks_each_call_a_fault_fired_on(client, http):
-    error = await arm(http, vendor="gameball", kind="error", status=429, times=1)
-    assert (await gb_balance(client))[0] == 429
-    latency = await arm(http, vendor="gameball", kind="latency", latency_ms=1, times=1)
-    assert (await gb_balance(client))[0] == 200
-    drop = await arm(http, vendor="gameball", kind="drop", times=1)
-    with pytest.raises(aiohttp.ClientConnectionError):
-        await http.get(GB_BALANCE.format(ALICE["gameball"]), headers=GB)
-    assert (await gb_balance(client))[0] == 200
-    entries = (await admin(http, "GET", f"{DEMO}/journal", 200))["entries"]
-    assert [(e["status"], e.get("fault")) for e in entries] == [
-        (200, None),
-        (0, {"id": drop["id"], "kind": "drop", "case": None}),
-        (200, {"id": latency["id"], "kind": "latency", "case": None}),
-        (429, {"id": error["id"], "kind": "error", "case": "rate_limit"}),
-    ]
