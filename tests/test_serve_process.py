@@ -1,0 +1,308 @@
+"""`loyalty-gateway serve` as users run it: a real process (`python -m gateway serve`, and once the console
+script), its serving line, its request log on stdout, its one-line start-up errors on stderr (exit 2, never a
+traceback), its configuration from LOYALTY_GATEWAY_* variables, and a clean stop on SIGTERM / SIGINT.
+
+Every wait has a timeout and every process is killed in a `finally`: a hung gateway fails a test, never the suite."""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import gateway
+
+PY = sys.executable
+PREFIX = "loyalty-gateway: error: "
+SERVING = re.compile(rf"loyalty-gateway {re.escape(gateway.__version__)} serving (.+) on (http://127\.0\.0\.1:(\d+))")
+TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+GB_BALANCE = "/api/v4.0/integrations/customers/user-123/balance"
+GB = {"apikey": "demo-gameball-apikey", "secretkey": "demo-gameball-secretkey"}
+TIMEOUT = 20
+
+
+def clean_env(**variables: str) -> dict:
+    """This environment without LOYALTY_GATEWAY_* and PYTHONUNBUFFERED (the gateway must flush by itself)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_GATEWAY_") and k != "PYTHONUNBUFFERED"}
+    env.update(variables)
+    return env
+
+
+class Gateway:
+    """A `serve` process: the serving line read, stdout pumped into a queue line by line, stderr into a file."""
+
+    def __init__(self, tmp_path: Path, *args: str, env: dict | None = None, command: list[str] | None = None):
+        self._stderr = tmp_path / f"stderr-{id(self)}.txt"
+        self._lines: queue.Queue = queue.Queue()
+        with self._stderr.open("w") as err:
+            self.proc = subprocess.Popen((command or [PY, "-m", "gateway"]) + ["serve", *args], cwd=tmp_path,
+                                         env=env if env is not None else clean_env(), stdout=subprocess.PIPE,
+                                         stderr=err, text=True)
+        threading.Thread(target=self._pump, daemon=True).start()
+        first = self.line()
+        m = SERVING.fullmatch(first or "")
+        assert m, f"unexpected first line {first!r}; stderr: {self.stderr()}"
+        self.tenants, self.url, self.port = m.group(1), m.group(2), int(m.group(3))
+
+    def _pump(self) -> None:
+        for line in self.proc.stdout:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def line(self, timeout: float = TIMEOUT) -> str | None:
+        try:
+            return self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no line on stdout within {timeout}s; stderr: {self.stderr()}") from None
+
+    def stderr(self) -> str:
+        return self._stderr.read_text()
+
+    def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
+        req = urllib.request.Request(self.url + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def stop(self, sig: int = signal.SIGTERM) -> tuple[int, list[str]]:
+        """Signal, wait, and return (exit status, the stdout lines written after the ones already read)."""
+        self.proc.send_signal(sig)
+        code = self.proc.wait(TIMEOUT)
+        rest = []
+        while (line := self.line()) is not None:
+            rest.append(line)
+        return code, rest
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(TIMEOUT)
+        self.proc.stdout.close()
+
+
+@pytest.fixture
+def serve(tmp_path):
+    started: list[Gateway] = []
+
+    def start(*args: str, **kw) -> Gateway:
+        started.append(Gateway(tmp_path, *args, **kw))
+        return started[-1]
+    yield start
+    for g in started:
+        g.kill()
+
+
+def fails(tmp_path: Path, *args: str, env: dict | None = None) -> list[str]:
+    """A `serve` that must not start: exit 2, nothing on stdout, stderr only `loyalty-gateway: error:` lines
+    and no traceback. Returns the messages."""
+    out = subprocess.run([PY, "-m", "gateway", "serve", *args], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=TIMEOUT, env=env if env is not None else clean_env())
+    assert "Traceback" not in out.stderr, out.stderr
+    assert (out.returncode, out.stdout) == (2, ""), (out.returncode, out.stdout, out.stderr)
+    lines = out.stderr.splitlines()
+    assert lines and all(line.startswith(PREFIX) for line in lines), out.stderr
+    return [line.removeprefix(PREFIX) for line in lines]
+
+
+def assert_clean_stop(g: Gateway, sig: int = signal.SIGTERM) -> list[str]:
+    code, rest = g.stop(sig)
+    assert code == 0
+    assert g.stderr() == ""       # no traceback, no "Task was destroyed", nothing
+    return rest
+
+
+# --- serving ----------------------------------------------------------------------------------------------------------
+
+def test_port_0_serves_on_a_free_port_and_says_which(serve):
+    g = serve("--port", "0", "--quiet")
+    assert g.tenants == "demo" and g.port > 0
+    status, body = g.get("/__admin/health")
+    assert status == 200 and json.loads(body)["status"] == "ok"
+    status, body = g.get(GB_BALANCE, GB)
+    assert status == 200 and json.loads(body)["availablePointsBalance"] == 1400
+    assert assert_clean_stop(g) == []
+
+
+def test_sigint_stops_cleanly_too(serve):
+    g = serve("--port", "0", "--quiet")
+    assert g.get("/__admin/health")[0] == 200
+    assert assert_clean_stop(g, signal.SIGINT) == []
+
+
+def test_the_console_script(serve, tmp_path):
+    script = Path(PY).parent / "loyalty-gateway"
+    if not script.exists():
+        pytest.skip(f"no console script next to {PY}")
+    out = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert (out.returncode, out.stdout, out.stderr) == (0, f"loyalty-gateway {gateway.__version__}\n", "")
+    g = serve("--port", "0", "--quiet", command=[str(script)])
+    assert g.get("/__admin/health")[0] == 200
+    assert_clean_stop(g)
+
+
+def test_version():
+    out = subprocess.run([PY, "-m", "gateway", "--version"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert (out.returncode, out.stdout, out.stderr) == (0, f"loyalty-gateway {gateway.__version__}\n", "")
+
+
+def test_several_fixtures_files_serve_their_tenants(serve, tmp_path):
+    import yaml
+
+    from gateway import fixtures
+    doc = fixtures.demo_document()
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump({**doc, "tenant": "acme"}))
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump({**doc, "tenant": "globex", "credentials": {
+        "omneo": {"token": "g-omneo"}, "altcraft": {"token": "g-altcraft"},
+        "gameball": {"apikey": "g-api", "secretkey": "g-secret"}, "brevo": {"api_key": "g-brevo"}}}))
+    g = serve("--port", "0", "--quiet", env=clean_env(LOYALTY_GATEWAY_FIXTURES=os.pathsep.join(["a.yaml", "b.yaml"])))
+    assert g.tenants == "acme, globex"
+    assert g.get(GB_BALANCE, {"apikey": "g-api", "secretkey": "g-secret"})[0] == 200
+    assert_clean_stop(g)
+
+
+# --- start-up problems: one line each, exit 2 --------------------------------------------------------------------------
+
+def test_port_in_use(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert fails(tmp_path, "--port", str(port)) == [f"cannot listen on 127.0.0.1:{port}: address already in use"]
+
+
+def test_missing_fixtures_file(tmp_path):
+    assert fails(tmp_path, "--port", "0", "--fixtures", "nope.yaml") == [
+        "nope.yaml: cannot read: No such file or directory"]
+
+
+def test_unreadable_fixtures_file(tmp_path):
+    f = tmp_path / "secret.yaml"
+    f.write_text("tenant: x\n")
+    f.chmod(0)
+    try:
+        if os.access(f, os.R_OK):
+            pytest.skip("running as a user who reads any file (root)")
+        assert fails(tmp_path, "--port", "0", "--fixtures", str(f)) == [f"{f}: cannot read: Permission denied"]
+    finally:
+        f.chmod(0o644)
+
+
+def test_schema_failing_fixtures_name_file_and_pointer(tmp_path):
+    (tmp_path / "world.yaml").write_text(
+        "programs:\n  - id: p\n    money_currency: usd\n    point_currencies: [{id: pts, value: -1}]\n")
+    lines = fails(tmp_path, "--port", "0", "--fixtures", "world.yaml")
+    assert len(lines) == 2
+    assert lines[0].startswith("world.yaml#/programs/0/money_currency: 'usd' does not match")
+    assert lines[1].startswith("world.yaml#/programs/0/point_currencies/0/value: ")
+
+
+def test_two_fixtures_with_one_tenant_id(tmp_path):
+    from gateway import fixtures
+    import yaml
+    doc = fixtures.demo_document()
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(doc))
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump({**doc, "credentials": {"brevo": {"api_key": "other"}}}))
+    assert fails(tmp_path, "--fixtures", "a.yaml", "--fixtures", "b.yaml") == [
+        "b.yaml: tenant 'demo' is already defined by a.yaml"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--journal-size", "-1"], "argument --journal-size: must be an integer >= 0, got '-1' (see --help)"),
+    (["--validation", "bogus"], "argument --validation: must be one of strict, warn, off, got 'bogus' (see --help)"),
+    (["--log-format", "xml"], "argument --log-format: must be one of text, json, got 'xml' (see --help)"),
+    (["--port", "abc"], "argument --port: not a port number: 'abc' (see --help)"),
+    (["--port", "70000"], "argument --port: not a port number from 0 to 65535: '70000' (see --help)"),
+])
+def test_bad_option_values(tmp_path, args, message):
+    assert fails(tmp_path, *args) == [message]
+
+
+def test_bad_variables(tmp_path):
+    env = clean_env(LOYALTY_GATEWAY_PORT="abc", LOYALTY_GATEWAY_VALIDATE_RESPONSES="perhaps")
+    assert fails(tmp_path, env=env) == [
+        "LOYALTY_GATEWAY_PORT: not a port number: 'abc'",
+        "LOYALTY_GATEWAY_VALIDATE_RESPONSES: not a boolean (1/0, true/false, yes/no, on/off): 'perhaps'"]
+
+
+# --- configuration from the environment --------------------------------------------------------------------------------
+
+def test_variables_are_honoured(serve):
+    g = serve(env=clean_env(LOYALTY_GATEWAY_PORT="0", LOYALTY_GATEWAY_LOG_FORMAT="json",
+                            LOYALTY_GATEWAY_JOURNAL_SIZE="1", LOYALTY_GATEWAY_VALIDATION="warn"))
+    assert g.port > 0
+    status, _ = g.get(GB_BALANCE + "?expand=wallet", GB)     # warn: served, with a violation
+    assert status == 200
+    rec = json.loads(g.line())
+    assert (rec["status"], rec["violations"], rec["reason"]) == (200, 1, None)
+    g.get(GB_BALANCE, GB)
+    g.line()
+    _, body = g.get("/__admin/tenants/demo/journal")
+    assert len(json.loads(body)["entries"]) == 1             # journal size 1
+    g.line()
+    assert_clean_stop(g)
+
+
+def test_the_command_line_wins_over_variables(serve):
+    env = clean_env(LOYALTY_GATEWAY_PORT="abc", LOYALTY_GATEWAY_QUIET="yes", LOYALTY_GATEWAY_LOG_FORMAT="json")
+    g = serve("--port", "0", "--no-quiet", "--log-format", "text", env=env)
+    g.get("/__admin/health")
+    assert re.fullmatch(rf"{TIME} - admin get_health GET /__admin/health 200 \d+\.\d{{3}}ms", g.line())
+    assert_clean_stop(g)
+
+
+# --- the request log ---------------------------------------------------------------------------------------------------
+
+def _four_calls(g: Gateway) -> None:
+    assert g.get(GB_BALANCE, GB)[0] == 200
+    assert g.get(GB_BALANCE, {"apikey": "wrong"})[0] == 401
+    assert g.get("/__admin/health")[0] == 200
+    assert g.get("/nothing/here")[0] == 404
+
+
+def test_request_log_text(serve):
+    g = serve("--port", "0")
+    _four_calls(g)
+    ms = r"\d+\.\d{3}ms"
+    expected = [
+        rf"{TIME} demo gameball get_customer_balance GET {GB_BALANCE} 200 {ms}",
+        rf"{TIME} - gameball get_customer_balance GET {GB_BALANCE} 401 {ms} reason=bad_credentials",
+        rf"{TIME} - admin get_health GET /__admin/health 200 {ms}",
+        rf"{TIME} - - - GET /nothing/here 404 {ms} reason=no_route",
+    ]
+    for pattern in expected:
+        line = g.line()
+        assert re.fullmatch(pattern, line), (pattern, line)
+    assert assert_clean_stop(g) == []       # exactly one line per call
+
+
+def test_request_log_json(serve):
+    g = serve("--port", "0", "--log-format", "json")
+    _four_calls(g)
+    records = [json.loads(g.line()) for _ in range(4)]
+    assert assert_clean_stop(g) == []
+    for rec in records:
+        assert re.fullmatch(TIME, rec.pop("time")) and rec.pop("duration_ms") >= 0
+    assert [(r["tenant"], r["vendor"], r["operation"], r["path"], r["status"], r["reason"]) for r in records] == [
+        ("demo", "gameball", "get_customer_balance", GB_BALANCE, 200, None),
+        (None, "gameball", "get_customer_balance", GB_BALANCE, 401, "bad_credentials"),
+        (None, "admin", "get_health", "/__admin/health", 200, None),
+        (None, None, None, "/nothing/here", 404, "no_route"),
+    ]
+
+
+def test_quiet_logs_nothing(serve):
+    g = serve("--port", "0", "--quiet")
+    _four_calls(g)
+    assert assert_clean_stop(g) == []
