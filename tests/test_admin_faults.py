@@ -84,6 +84,14 @@ def test_every_vendor_case_is_listed():
     assert {n: faults_module.case_statuses(registry.get(n)) for n in registry.names()} == CASES
 
 
+def test_the_spec_lists_every_vendor_case_with_its_status():
+    from gateway.vendors import registry
+    from test_admin import ADMIN
+    text = " ".join(ADMIN.operations["arm_fault"].spec["description"].split())
+    for name in registry.names():
+        assert f"{name} {faults_module.describe_cases(registry.get(name))}" in text
+
+
 async def test_a_fault_armed_by_status_answers_in_the_vendors_envelope(client, http):
     await arm(http, vendor="gameball", kind="error", status=503, times=1)
     status, body = await gb_balance(client)
