@@ -259,3 +259,16 @@ def test_readme_configuration_lists_every_variable():
     assert missing == [], f"README.md's Configuration section lacks {missing}"
     missing = [o.flag for o in OPTIONS if f"`{o.flag}" not in section]
     assert missing == [], f"README.md's Configuration section lacks {missing}"
+
+
+def test_serve_refuses_to_start_without_a_bundled_spec(monkeypatch, capsys):
+    from gateway import specs
+    real = specs.get
+
+    def get(name):
+        if name == "brevo":
+            raise specs.SpecError("spec for 'brevo' cannot be loaded: the package carries no specs/brevo.yaml")
+        return real(name)
+    monkeypatch.setattr(specs, "get", get)
+    assert main(["serve", "--port", "0", "--quiet"]) == 2
+    assert errors(capsys) == ["spec for 'brevo' cannot be loaded: the package carries no specs/brevo.yaml"]
