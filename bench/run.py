@@ -123,7 +123,7 @@ def startup_ms(runs: int = 5) -> list[float]:
     for _ in range(runs):
         port = free_port()
         t0 = time.perf_counter()
-        p = subprocess.Popen([PY, "-m", "gateway", "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
+        p = subprocess.Popen([PY, "-m", "gateway", "serve", "--quiet", "--port", str(port)], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         try:
             while True:
@@ -143,7 +143,7 @@ def startup_ms(runs: int = 5) -> list[float]:
 def measure(args, method, path, headers, body, unique):
     """One gateway run and one bare run of a scenario: (answer size, gateway figures, bare figures)."""
     port = free_port()
-    gw = subprocess.Popen(["taskset", "-c", args.server_core, PY, "-m", "gateway", "serve", "--port", str(port),
+    gw = subprocess.Popen(["taskset", "-c", args.server_core, PY, "-m", "gateway", "serve", "--quiet", "--port", str(port),
                            "--fixtures", str(HERE / "world.yaml")], stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
     try:

@@ -245,7 +245,8 @@ async def _run(app, host: str, port: int, tenants: list[str]) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):   # before binding: a signal during start-up is a clean stop too
         loop.add_signal_handler(sig, stop.set)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # in-flight calls get 5 s to finish on a stop: inside a container's usual 10 s grace period
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

@@ -413,7 +413,10 @@ def load(vendor: str, path=None) -> Spec:
         raw = yaml.load(text, Loader=_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise SpecError(f"spec for {vendor!r} cannot be loaded: {exc}") from None
-    doc = _deref(copy.deepcopy(raw), raw)
+    try:
+        doc = _deref(copy.deepcopy(raw), raw)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SpecError(f"spec for {vendor!r} has a broken $ref: {exc}") from None
     ops: dict[str, Operation] = {}
     for route, item in doc.get("paths", {}).items():
         shared = item.get("parameters", [])
