@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -219,19 +220,37 @@ async def _prepare(gw, op: Operation, request: web.Request) -> AdminCall:
 
 
 def _route(gw, op: Operation, handler: Callable[[AdminCall], web.StreamResponse]):
-    async def handle(request: web.Request) -> web.StreamResponse:
+    async def handle(request: web.Request) -> tuple[web.StreamResponse, str | None]:
         try:
-            return handler(await _prepare(gw, op, request))
+            return handler(await _prepare(gw, op, request)), None
         except AdminError as exc:
-            return exc.response()
+            return exc.response(), exc.code
         except EngineError as exc:
-            return _engine_error(exc).response()
+            error = _engine_error(exc)
+            return error.response(), error.code
         except Exception as exc:    # a bug still answers in the envelope, never a bare 500
             log.exception("unhandled error in admin %s", op.operation_id)
-            return AdminError(500, "internal_error", f"{type(exc).__name__}: {exc}").response()
+            return AdminError(500, "internal_error", f"{type(exc).__name__}: {exc}").response(), "internal_error"
 
-    handle.__name__ = f"admin_{op.operation_id}"
-    return handle
+    return _answer(gw, op.operation_id, handle)
+
+
+def _answer(gw, operation: str | None, handle):
+    """The aiohttp handler: the answer, and the request log's line for it (vendor `admin`) when there is a log."""
+    rlog = gw.config.request_log
+    if rlog is None:
+        async def answer(request: web.Request) -> web.StreamResponse:
+            return (await handle(request))[0]
+    else:
+        async def answer(request: web.Request) -> web.StreamResponse:
+            started = time.perf_counter()
+            response, refusal = await handle(request)
+            rlog.write(tenant=request.match_info.get("tenant"), vendor="admin", operation=operation,
+                       method=request.method, path=request.rel_url.raw_path, status=response.status,
+                       duration_ms=(time.perf_counter() - started) * 1000, reason=refusal)
+            return response
+    answer.__name__ = f"admin_{operation or 'unknown'}"
+    return answer
 
 
 # --- gateway ------------------------------------------------------------------------------------------------
@@ -534,7 +553,7 @@ def setup(app: web.Application, gw) -> None:
         if op.method == "GET":
             resource.add_route("HEAD", route)
 
-    async def unknown(request: web.Request) -> web.StreamResponse:
+    async def unknown(request: web.Request) -> tuple[web.StreamResponse, str]:
         allowed: set[str] = set()
         for resource in resources_:
             _, methods = await resource.resolve(request)
@@ -542,10 +561,12 @@ def setup(app: web.Application, gw) -> None:
         if allowed:
             allow = ", ".join(sorted(allowed))
             return AdminError(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}; "
-                              f"allowed: {allow}", headers={"Allow": allow}).response()
-        return AdminError(404, "not_found", f"no control-plane route {request.path}").response()
+                              f"allowed: {allow}", headers={"Allow": allow}).response(), "method_not_allowed"
+        return AdminError(404, "not_found", f"no control-plane route {request.path}").response(), "not_found"
 
-    app.router.add_resource(PREFIX + "{tail:(?:/.*)?}", name="admin.unknown").add_route("*", unknown)
+    # [\s\S], not .: a path with an encoded newline is an unknown admin path too
+    app.router.add_resource(PREFIX + r"{tail:(?:/[\s\S]*)?}", name="admin.unknown").add_route(
+        "*", _answer(gw, None, unknown))
 
 
 __all__ = ["AdminError", "fresh_credentials", "setup", "spec"]

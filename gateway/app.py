@@ -4,8 +4,6 @@ decode -> vendor auth (resolves the tenant) -> coerce + validate -> handler (one
 -> vendor renderer or vendor error envelope -> response validation -> encode."""
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -227,82 +225,18 @@ async def unknown_route(request: web.Request) -> web.StreamResponse:
         else:
             response = _encode(vendor, vendor.not_found_route(request.path), "json")
     rlog = gw.config.request_log
-    if rlog is not None and not request.path.startswith(ADMIN_PREFIX):   # /__admin paths: the admin log
+    if rlog is not None:     # /__admin paths never get here: the control plane has its own catch-all
         rlog.write(tenant=None, vendor=vendor.name if vendor is not None else None, operation=None,
                    method=request.method, path=request.rel_url.raw_path, status=response.status,
                    duration_ms=(time.perf_counter() - started) * 1000, reason=reason)
     return response
 
 
-ADMIN_PREFIX = "/__admin"
-
-
-def _admin_operations() -> dict[tuple[str, str], str]:
-    """(method, path template) -> operationId, from specs/admin.yaml: the names the request log gives admin calls."""
-    try:
-        spec = specs.get("admin")
-    except specs.SpecError:
-        return {}
-    names = {(o.method, o.path): o.operation_id for o in spec.operations.values()}
-    for (method, path), name in list(names.items()):
-        if method == "GET":
-            names.setdefault(("HEAD", path), name)
-    return names
-
-
-def _admin_reason(response: web.StreamResponse) -> str | None:
-    """The admin error code of an error answer (`{"error": "tenant_not_found", ...}`)."""
-    body = getattr(response, "body", None)
-    if not isinstance(body, (bytes, bytearray)):
-        return None
-    try:
-        code = json.loads(body).get("error")
-    except (ValueError, AttributeError):
-        return None
-    return code if isinstance(code, str) else None
-
-
-def admin_log_middleware(rlog: RequestLog):
-    """Logs /__admin calls (vendor `admin`, the admin operationId). Installed only when the gateway has a request
-    log; vendor calls log themselves in make_handler and pass through here untouched."""
-    names = _admin_operations()
-
-    @web.middleware
-    async def log_admin(request: web.Request, handler) -> web.StreamResponse:
-        if not request.path.startswith(ADMIN_PREFIX):
-            return await handler(request)
-        started = time.perf_counter()
-        status, reason = 500, "internal_error"
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            status, reason = exc.status, None
-            raise
-        except asyncio.CancelledError:
-            status, reason = 0, "cancelled"
-            raise
-        else:
-            status = response.status
-            reason = _admin_reason(response) if status >= 400 else None
-            return response
-        finally:
-            resource = request.match_info.route.resource
-            operation = names.get((request.method, resource.canonical)) if resource is not None else None
-            rlog.write(tenant=request.match_info.get("tenant"), vendor="admin", operation=operation,
-                       method=request.method, path=request.rel_url.raw_path, status=status,
-                       duration_ms=(time.perf_counter() - started) * 1000, reason=reason)
-
-    return log_admin
-
-
 def build_app(engine: Engine, config: Config | None = None, vendors: list[str] | None = None) -> web.Application:
     from . import admin, faults
     gw = Gateway(engine=engine, config=config or Config())
     gw.faults = faults.Faults()
-    rlog = gw.config.request_log
-    # no middleware at all without a request log: served calls pay nothing for it
-    app = web.Application(client_max_size=codecs.MAX_BODY,
-                          middlewares=[admin_log_middleware(rlog)] if rlog is not None else [])
+    app = web.Application(client_max_size=codecs.MAX_BODY)   # no middleware: served calls pay for none
     app[GATEWAY] = gw
     for name in vendors or specs.available():
         spec = specs.get(name)
