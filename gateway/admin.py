@@ -31,7 +31,6 @@ log = logging.getLogger("loyalty_gateway.admin")
 UTC = timezone.utc
 PREFIX = "/__admin"
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
-_YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # --- the envelope -----------------------------------------------------------------------------------------
@@ -119,7 +118,7 @@ async def _read_body(request: web.Request, op: Operation) -> Any:
     yaml_ok = any(m in YAML_TYPES for m in op.body_media)
     try:
         if yaml_ok and request.content_type in YAML_TYPES:
-            return yaml.load(raw, Loader=_YAML)
+            return fixtures.load_yaml(raw)
         return json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
     except (ValueError, yaml.YAMLError, RecursionError) as exc:
         kind = "JSON or YAML" if yaml_ok else "JSON"

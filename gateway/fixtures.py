@@ -61,6 +61,21 @@ def validate(doc: Any) -> None:
         raise FixtureError([(pointer(e.absolute_path), e.message) for e in errors])
 
 
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe YAML whose unquoted dates stay strings (`at: 2026-03-10T12:00:00Z`), as the schema expects:
+    the fixtures format reads every date itself (absolute or relative to the clock)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def load_yaml(text: str | bytes):
+    """A YAML or JSON fixtures document (the one loader for files and for bodies posted to /__admin)."""
+    return yaml.load(text, Loader=_Loader)
+
+
 def read(path) -> dict:
     """A fixtures document from a file (YAML or JSON). Every failure is a FixtureError naming the file."""
     source = str(path)
@@ -71,7 +86,7 @@ def read(path) -> dict:
     except OSError as exc:
         raise FixtureError([("", f"cannot read: {exc.strerror or exc}")], source) from None
     try:
-        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        doc = load_yaml(text)
     except yaml.YAMLError as exc:
         raise FixtureError([("", "not valid YAML/JSON: " + " ".join(str(exc).split()))], source) from None
     if not isinstance(doc, dict):
@@ -236,4 +251,4 @@ def snapshot(tenant: Tenant) -> dict:
     return doc
 
 
-__all__ = ["FixtureError", "build", "demo_document", "load_file", "parse_when", "read", "validate"]
+__all__ = ["FixtureError", "build", "demo_document", "load_file", "load_yaml", "parse_when", "read", "validate"]

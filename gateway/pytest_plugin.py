@@ -64,13 +64,11 @@ class _Server:
 
         from .app import Config, build_app
         from .engine import Engine
-        from .fixtures import build, demo_document
 
         asyncio.set_event_loop(self._loop)
 
         async def start():
-            engine = Engine()
-            engine.add(build(demo_document()))
+            engine = Engine()      # no tenant of its own: each test creates one (a user's world may name any id)
             runner = web.AppRunner(build_app(engine, Config()), access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)

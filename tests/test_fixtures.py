@@ -190,3 +190,14 @@ def test_the_readme_reference_world_uses_every_key():
     kinds = re.findall(r"[a-z]+\.[a-z_]+(?:\.<name>)?", SCHEMA["$defs"]["member"]["properties"]["identities"]["description"])
     used = {k.replace("user_id", "<name>") for m in doc["members"] for k in m["identities"]}
     assert set(kinds) <= used, set(kinds) - used
+
+
+def test_unquoted_yaml_dates_are_read_as_dates(tmp_path):
+    """YAML would make `2026-03-10T12:00:00Z` a datetime, which the schema's strings refuse: it stays text."""
+    f = tmp_path / "world.yaml"
+    f.write_text("clock: {now: 2026-03-10T12:00:00Z, frozen: true}\n"
+                 "programs: [{id: p, money_currency: EUR, point_currencies: [{id: pts, value: 1}]}]\n"
+                 "members: [{identities: {gameball.customer: c}, history: [{at: 2026-03-01T08:00:00Z, credit: 5}]}]\n")
+    tenant = fixtures.load_file(f)
+    assert tenant.now().isoformat() == "2026-03-10T12:00:00+00:00"
+    assert tenant.high_water.isoformat() == "2026-03-01T08:00:00+00:00"

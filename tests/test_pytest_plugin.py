@@ -133,3 +133,22 @@ def test_a_bad_world_file_is_one_clear_failure(pytester):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--loyalty-gateway-fixtures", "missing.yaml")
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(["*--loyalty-gateway-fixtures: missing.yaml: cannot read: No such file or directory*"])
+
+
+def test_the_demo_file_itself_as_a_users_world(pytester):
+    """fixtures/demo.yaml names tenant `demo` and the demo credentials: the plugin's own gateway holds no tenant
+    of its own, so nothing collides."""
+    from pathlib import Path
+    demo = (Path(__file__).resolve().parent.parent / "fixtures" / "demo.yaml").read_text()
+    pytester.makefile(".yaml", world=demo)
+    pytester.makepyfile(test_demo='''
+import json, urllib.request
+
+def test_demo_credentials_work(loyalty_gateway):
+    assert loyalty_gateway.tenant == "demo"
+    req = urllib.request.Request(loyalty_gateway.url("/api/v4.0/integrations/customers/user-123/balance"),
+                                 headers={"apikey": "demo-gameball-apikey", "secretkey": "demo-gameball-secretkey"})
+    assert json.loads(urllib.request.urlopen(req).read())["availablePointsBalance"] == 1400
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--loyalty-gateway-fixtures", "world.yaml")
+    result.assert_outcomes(passed=1)
