@@ -28,20 +28,11 @@ _statuses: dict[str, dict[str, int]] = {}
 
 
 def case_statuses(vendor) -> dict[str, int]:
-    """Each fault case of the vendor -> the HTTP status it answers, in `fault_cases` order (computed once per
-    vendor by asking the vendor for the case's reply). A vendor that answers its errors inside an HTTP 200
-    (Altcraft, unless the tenant sets `error_http_status`) carries the status as the integer `error` code of
-    its envelope; that code is the case's status (and the HTTP status when the tenant mirrors codes)."""
+    """Each fault case of the vendor -> the status it stands for (`Vendor.fault_status`), in `fault_cases`
+    order; computed once per vendor."""
     found = _statuses.get(vendor.name)
     if found is None:
-        found = {}
-        for case in vendor.fault_cases:
-            reply = vendor.fault(case, None)
-            status, code = reply.status, reply.body.get("error") if isinstance(reply.body, dict) else None
-            if status < 400 and isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599:
-                status = code
-            found[case] = status
-        _statuses[vendor.name] = found
+        found = _statuses[vendor.name] = {case: vendor.fault_status(case) for case in vendor.fault_cases}
     return found
 
 

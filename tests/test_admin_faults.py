@@ -8,7 +8,7 @@ from conftest import ALICE
 from test_admin import ALTCRAFT_BALANCE, DEMO, admin, arm, faults, gb_balance, http  # noqa: F401
 from gateway import faults as faults_module
 from gateway.app import Config, build_app
-from gateway.vendors.base import Reply
+from gateway.vendors.base import Reply, Vendor
 
 FIELDS = "['case', 'kind', 'latency_ms', 'operation', 'probability', 'seed', 'status', 'times', 'vendor']"
 
@@ -148,7 +148,7 @@ async def test_a_vendor_this_gateway_does_not_serve(aiohttp_client, engine):
 
 # --- the case table, on a vendor of our own ----------------------------------------------------------------------------
 
-class _Vendor:
+class _Vendor(Vendor):
     name = "test-only-vendor"
     fault_cases = {"slow_down": "429 a", "too_many": "429 b", "boom": "500"}
     calls = 0

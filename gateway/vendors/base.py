@@ -88,6 +88,11 @@ class Vendor:
 
     fault_cases: Mapping[str, str] = {}
 
+    def fault_status(self, case: str) -> int:
+        """The status a fault case stands for (what `"status": N` in an armed fault selects): the HTTP status
+        of its reply, unless the vendor says otherwise (Altcraft: the `error` code inside its HTTP 200)."""
+        return self.fault(case, None).status
+
     def finalize(self, reply: Reply, tenant: Tenant | None) -> Reply:
         """Last touch on every reply, with the tenant when known (e.g. Altcraft's error-status switch)."""
         return reply

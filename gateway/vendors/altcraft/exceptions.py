@@ -160,6 +160,10 @@ class AltcraftVendor(Vendor):
         code, text = FAULTS.get(case, FAULTS["server_error"])
         return self.error(code, text)
 
+    def fault_status(self, case):
+        """The error code (the HTTP status only with `error_http_status`): `"status": 402` is the tariff limit."""
+        return FAULTS[case][0]
+
     def internal(self, op):
         return self.error(500, "Internal error")
 
