@@ -199,6 +199,12 @@ def test_unreadable_fixtures_file(tmp_path):
         f.chmod(0o644)
 
 
+def test_a_folder_given_as_fixtures(tmp_path):
+    """Unreadable as a file whoever runs it (the permission test above is skipped as root, as in CI)."""
+    (tmp_path / "world").mkdir()
+    assert fails(tmp_path, "--port", "0", "--fixtures", "world") == ["world: cannot read: Is a directory"]
+
+
 def test_schema_failing_fixtures_name_file_and_pointer(tmp_path):
     (tmp_path / "world.yaml").write_text(
         "programs:\n  - id: p\n    money_currency: usd\n    point_currencies: [{id: pts, value: -1}]\n")
