@@ -143,7 +143,8 @@ def startup_ms(runs: int = 5) -> list[float]:
 def measure(args, method, path, headers, body, unique):
     """One gateway run and one bare run of a scenario: (answer size, gateway figures, bare figures)."""
     port = free_port()
-    gw = subprocess.Popen(["taskset", "-c", args.server_core, PY, "-m", "gateway", "serve", "--quiet", "--port", str(port),
+    log = [] if args.request_log else ["--quiet"]      # the request log goes to /dev/null when on
+    gw = subprocess.Popen(["taskset", "-c", args.server_core, PY, "-m", "gateway", "serve", *log, "--port", str(port),
                            "--fixtures", str(HERE / "world.yaml")], stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
     try:
@@ -181,6 +182,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs per scenario; the table shows medians")
     ap.add_argument("--server-core", default="0")
     ap.add_argument("--load-core", default="1")
+    ap.add_argument("--request-log", action="store_true", help="serve with the request log on (serve's default)")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
