@@ -286,9 +286,9 @@ def fresh_credentials() -> dict:
             "brevo": {"api_key": tok("brevo")}}
 
 
-def _build(doc: dict, **kw) -> Tenant:
+def _build(gw, doc: dict, **kw) -> Tenant:
     try:
-        return fixtures.build(doc, **kw)
+        return fixtures.build(doc, stores=gw.engine.stores, **kw)
     except fixtures.FixtureError as exc:
         raise AdminError(422, "invalid_fixtures", "the fixtures document is not valid",
                          [{"pointer": p or "/", "message": m} for p, m in exc.errors]) from None
@@ -328,7 +328,7 @@ def create_tenant(call: AdminCall):
         own = doc.get("credentials")
         if isinstance(own, dict):
             creds.update({v: c for v, c in own.items() if v in creds and isinstance(c, dict)})
-    tenant = _build(doc, tenant_id=tid or f"t-{secrets.token_hex(6)}", credentials=creds)
+    tenant = _build(call.gw, doc, tenant_id=tid or f"t-{secrets.token_hex(6)}", credentials=creds)
     tenant.source = {**doc, "tenant": tenant.id, "credentials": tenant.credentials}
     try:
         call.gw.engine.add(tenant)
@@ -351,7 +351,7 @@ def _tenant_state(tenant: Tenant):
 
 def reset_tenant(call: AdminCall):
     tenant = call.tenant
-    fresh = _build(tenant.source, tenant_id=tenant.id, credentials=tenant.credentials)
+    fresh = _build(call.gw, tenant.source, tenant_id=tenant.id, credentials=tenant.credentials)
     fresh.source = tenant.source
     return _tenant_state(call.gw.engine.add(fresh, replace=True))
 
@@ -362,7 +362,7 @@ def get_snapshot(call: AdminCall):
 
 def put_snapshot(call: AdminCall):
     tenant = call.tenant
-    fresh = _build(call.body, tenant_id=tenant.id, credentials=tenant.credentials)
+    fresh = _build(call.gw, call.body, tenant_id=tenant.id, credentials=tenant.credentials)
     fresh.source = tenant.source
     return _tenant_state(call.gw.engine.add(fresh, replace=True))
 

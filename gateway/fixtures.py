@@ -18,7 +18,8 @@ from .engine.clock import Clock
 from .engine.model import CurrencyRules, PointCurrency, Program, RewardDefinition, Tier
 from .engine.tenant import Tenant
 from . import resources
-from .store.memory import MemoryTenantStore
+from .engine.ports import StoreFactory
+from .store import open_stores
 
 UTC = timezone.utc
 _REL = re.compile(r"^(?:now)?\s*([+-])\s*(\d+(?:\.\d+)?)\s*([wdhms])$")
@@ -163,10 +164,21 @@ def _program(doc: dict) -> Program:
         external=dict(doc.get("external", {})), info=dict(doc.get("info", {})))
 
 
+_MEMORY: StoreFactory | None = None
+
+
+def _default_stores() -> StoreFactory:
+    global _MEMORY
+    if _MEMORY is None:
+        _MEMORY = open_stores("memory")
+    return _MEMORY
+
+
 def build(doc: dict, *, tenant_id: str | None = None, credentials: dict | None = None,
-          wall: datetime | None = None) -> Tenant:
-    """A fresh tenant from a validated fixtures document."""
+          wall: datetime | None = None, stores: StoreFactory | None = None) -> Tenant:
+    """A fresh tenant from a validated fixtures document, its state in a store from `stores` (memory by default)."""
     validate(doc)
+    stores = stores or _default_stores()
     wall = wall or datetime.now(UTC)
     clock_doc = doc.get("clock", {})
     now = parse_when(clock_doc["now"], wall, "/clock/now") if clock_doc.get("now") else wall
@@ -175,13 +187,14 @@ def build(doc: dict, *, tenant_id: str | None = None, credentials: dict | None =
         if p["id"] in programs:
             raise FixtureError([("/programs", f"duplicate program id {p['id']!r}")])
         programs[p["id"]] = _program(p)
-    tenant = Tenant(id=tenant_id or doc.get("tenant", "demo"), programs=programs, store=MemoryTenantStore(),
+    tid = tenant_id or doc.get("tenant", "demo")
+    tenant = Tenant(id=tid, programs=programs, store=stores.new(tid),
                     clock=Clock(now, frozen=True), credentials=credentials or doc.get("credentials", {}),
                     settings=doc.get("settings", {}), source=doc)
     if "state" in doc:       # a snapshot: the exact state, no history to replay
         bad = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError)
         try:
-            tenant.store = MemoryTenantStore.restore(doc["state"]["store"])
+            tenant.store = stores.restore(tid, doc["state"]["store"])
         except bad as exc:
             raise FixtureError([("/state/store", f"not a snapshot of this gateway: {exc!r}")]) from None
         try:

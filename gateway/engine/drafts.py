@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from ..store.base import TenantStore
+from .ports import TenantStore
 from . import ledger
 from .errors import InsufficientPoints, InvalidState, LimitExceeded, TransactionNotFound
 from .model import Draft, PointCurrency

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from ..store.base import TenantStore
+from .ports import TenantStore
 from .errors import InsufficientPoints, InvalidState, InvalidTime, LimitExceeded
 from .model import ZERO, Entry, Hold, Lot, PointCurrency, Totals
 

@@ -212,6 +212,10 @@ class Reward:
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
+    def is_active(self, now: datetime) -> bool:
+        """Spendable now: something left, already issued, not expired (the one definition every dialect uses)."""
+        return self.value_remaining > 0 and self.issued_at <= now and (self.expires_at is None or self.expires_at > now)
+
 
 @dataclass(frozen=True, slots=True)
 class Totals:

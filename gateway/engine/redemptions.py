@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from ..store.base import TenantStore
+from .ports import TenantStore
 from . import ledger
 from .errors import InsufficientPoints, InvalidState, RedemptionNotFound
 from .model import ZERO, Member, Program, Redemption, Reward
@@ -20,8 +20,7 @@ CENT = Decimal("0.01")
 
 
 def _active_rewards(store: TenantStore, member_id: str, now: datetime) -> list[Reward]:
-    from .tenant import reward_active
-    rewards = [r for r in store.rewards(member_id) if reward_active(r, now)]
+    rewards = [r for r in store.rewards(member_id) if r.is_active(now)]
     return sorted(rewards, key=lambda r: (r.expires_at is None, r.expires_at or now, r.id))
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 from typing import Iterable
 
 from .errors import TenantConflict, TenantNotFound
+from .ports import StoreFactory
 from .tenant import Tenant
 
 
 class Engine:
-    def __init__(self) -> None:
+    """All tenants of one gateway (a registry: each tenant is its own world), and where their stores come from."""
+
+    def __init__(self, stores: StoreFactory | None = None) -> None:
+        self.stores = stores            # None: the fixtures loader's default (memory)
         self._tenants: dict[str, Tenant] = {}
         self._by_credential: dict[tuple[str, str], str] = {}
 

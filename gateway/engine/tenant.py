@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Callable, TypeVar
 
-from ..store.base import TenantStore
+from .ports import TenantStore
 from . import drafts, ledger, redemptions
 from .clock import Clock
 from .amounts import check_money, check_points
@@ -139,7 +139,7 @@ class Tenant:
 
     def reward_balance(self, member: Member, now: datetime | None = None) -> Decimal:
         now = now or self.now()
-        return sum((r.value_remaining for r in self.store.rewards(member.id) if reward_active(r, now)), ZERO)
+        return sum((r.value_remaining for r in self.store.rewards(member.id) if r.is_active(now)), ZERO)
 
     # --- members ----------------------------------------------------------------------------------
     def add_member(self, program: Program, identities: dict[str, str], *, member_id: str | None = None,
@@ -508,10 +508,6 @@ class Tenant:
             self.store.put_reward(r)
             return r
         return self.run(op)
-
-
-def reward_active(r: Reward, now: datetime) -> bool:
-    return r.value_remaining > 0 and r.issued_at <= now and (r.expires_at is None or r.expires_at > now)
 
 
 def _matches(external, value) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from ..store.base import TenantStore
+from .ports import TenantStore
 from .model import ZERO, Member, Program, Tier
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..engine.model import Entry, Hold, Lot, Member, Reward, Totals
 from . import serial
-from .base import TenantStore
+from ..engine.ports import StoreFactory, TenantStore
 
 _MISSING = object()
 _FAR = datetime.max.replace(tzinfo=timezone.utc)
@@ -332,3 +332,15 @@ class MemoryTenantStore(TenantStore):
             store.put_record(kind, rid, value)
         store._seq = dict(d["seq"])
         return store
+
+
+class MemoryStores(StoreFactory):
+    """`memory`: each tenant's state in this process's memory (the default; gone with the process)."""
+
+    url = "memory"
+
+    def new(self, tenant_id: str) -> MemoryTenantStore:
+        return MemoryTenantStore()
+
+    def restore(self, tenant_id: str, data: dict) -> MemoryTenantStore:
+        return MemoryTenantStore.restore(data)

@@ -1,4 +1,4 @@
 """Altcraft Platform API v1.1, loyalty section (https://<host>/api/v1.1/loyalty/...), JSON and XML."""
-from .exceptions import AltcraftVendor
+from .adapter import AltcraftVendor
 
 VENDOR = AltcraftVendor()

@@ -1,4 +1,4 @@
 """Brevo Loyalty Balance API v3 (https://api.brevo.com/v3/loyalty/balance/programs/{pid}/...)."""
-from .exceptions import BrevoVendor
+from .adapter import BrevoVendor
 
 VENDOR = BrevoVendor()

@@ -1,4 +1,4 @@
 """Gameball v4.0 integrations API (https://api.gameball.co/api/v4.0/integrations/...)."""
-from .exceptions import GameballVendor
+from .adapter import GameballVendor
 
 VENDOR = GameballVendor()

@@ -1,4 +1,4 @@
 """Omneo API v3 (https://api.{tenant}.getomneo.com/api/v3/...)."""
-from .exceptions import OmneoVendor
+from .adapter import OmneoVendor
 
 VENDOR = OmneoVendor()

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable
 
-from ..engine.model import Entry, Hold, Lot, Member, Reward, Totals
+from .model import Entry, Hold, Lot, Member, Reward, Totals
 
 
 class TenantStore(ABC):
@@ -138,3 +138,19 @@ class TenantStore(ABC):
     @classmethod
     @abstractmethod
     def restore(cls, data: dict) -> "TenantStore": ...
+
+
+class StoreFactory(ABC):
+    """Where the tenants' stores come from, chosen once per gateway by `gateway.store.open_stores(url)`
+    (`memory` now; a durable store later). The engine and the fixtures loader ask it for a store; none of
+    them names a store class."""
+
+    url: str = ""
+
+    @abstractmethod
+    def new(self, tenant_id: str) -> TenantStore:
+        """An empty store for a new tenant (or for a tenant being rebuilt from its fixtures)."""
+
+    @abstractmethod
+    def restore(self, tenant_id: str, data: dict) -> TenantStore:
+        """A store holding exactly a snapshot's state (`TenantStore.export`)."""
