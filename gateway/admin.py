@@ -7,6 +7,7 @@ have passed the operation's own validators. Every error, including unknown paths
 operation's `x-error-code`."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import logging
@@ -26,6 +27,7 @@ from .engine.errors import EngineError, InvalidTime, NotFound, TenantConflict
 from .engine.tenant import Tenant
 from .faults import FaultCaseError, error_case
 from .specs import Operation, Violation
+from .vendors import registry
 
 log = logging.getLogger("loyalty_gateway.admin")
 UTC = timezone.utc
@@ -274,16 +276,14 @@ def get_spec(call: AdminCall):
     name = call.path["vendor"]
     if name not in call.gw.specs:
         raise AdminError(404, "vendor_not_found", f"no spec for {name!r}; one of {sorted(call.gw.specs)}")
-    return web.Response(body=resources.spec_file(f"{name}.yaml").read_bytes(), content_type="application/yaml")
+    return web.Response(body=registry.spec_bytes(name), content_type="application/yaml")
 
 
 # --- tenants --------------------------------------------------------------------------------------------------
 
 def fresh_credentials() -> dict:
-    tok = lambda prefix: f"{prefix}-{secrets.token_hex(12)}"
-    return {"omneo": {"token": tok("omneo")}, "altcraft": {"token": tok("altcraft")},
-            "gameball": {"apikey": tok("gb-api"), "secretkey": tok("gb-secret")},
-            "brevo": {"api_key": tok("brevo")}}
+    """New credentials for every registered vendor, as its descriptor makes them (`<prefix>-<24 hex digits>`)."""
+    return {d.name: d.fresh_credentials() for d in registry.descriptors()}
 
 
 def _build(gw, doc: dict, **kw) -> Tenant:
@@ -528,9 +528,50 @@ def disarm_fault(call: AdminCall):
 
 # --- routes ---------------------------------------------------------------------------------------------------------------
 
+_spec: tuple[int, specs.Spec] | None = None      # (registry generation, the spec with its vendor lists filled)
+
+
+def _vendor_parts(node: Any, descriptors) -> Any:
+    """A schema with its `x-vendors` nodes filled from the descriptors: `enum` (VendorName: the vendor names),
+    `credentials` (one closed object per vendor, its credential names), `views` (one view per vendor)."""
+    if isinstance(node, list):
+        return [_vendor_parts(v, descriptors) for v in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _vendor_parts(v, descriptors) for k, v in node.items()}
+    kind = node.get("x-vendors")
+    if kind == "enum":
+        node["enum"] = [d.name for d in descriptors]
+    elif kind == "credentials":
+        node["required"] = [d.name for d in descriptors]
+        node["properties"] = {d.name: {
+            "type": "object", "additionalProperties": False, "required": [c.name for c in d.credentials],
+            "properties": {c.name: {"type": "string", "minLength": 1, **({"description": c.description}
+                                                                          if c.description else {})}
+                           for c in d.credentials}} for d in descriptors}
+    elif kind == "views":
+        view = next(iter(node.get("properties", {}).values()), {"type": ["object", "array", "null"]})
+        node["properties"] = {d.name: copy.deepcopy(view) for d in descriptors}
+    return node
+
+
 def spec() -> specs.Spec:
-    """The control plane's own spec (specs/admin.yaml, bundled)."""
-    return specs.get("admin")
+    """The control plane's own spec (specs/admin.yaml, bundled), its vendor lists (the `x-vendors` schemas:
+    vendor names, credentials, member views) filled from the registry's vendors. Rebuilt when a vendor is
+    (un)registered; apps already built keep the one they were built with."""
+    global _spec
+    generation = registry.generation()
+    if _spec is None or _spec[0] != generation:
+        base, ds = specs.get("admin"), registry.descriptors()
+        fill = lambda schema: _vendor_parts(schema, ds) if schema is not None else None
+        ops = {oid: dataclasses.replace(
+                   op, params=[dataclasses.replace(p, schema=fill(p.schema)) for p in op.params],
+                   body_schema=fill(op.body_schema),
+                   responses={status: {media: fill(s) for media, s in by_media.items()}
+                              for status, by_media in op.responses.items()})
+               for oid, op in base.operations.items()}
+        _spec = (generation, specs.Spec(vendor=base.vendor, document=base.document, operations=ops))
+    return _spec[1]
 
 
 def setup(app: web.Application, gw) -> None:

@@ -238,8 +238,8 @@ def build_app(engine: Engine, config: Config | None = None, vendors: list[str] |
     gw.faults = faults.Faults()
     app = web.Application(client_max_size=codecs.MAX_BODY)   # no middleware: served calls pay for none
     app[GATEWAY] = gw
-    for name in vendors or specs.available():
-        spec = specs.get(name)
+    for name in vendors or registry.names():     # the built-ins, then vendors registered at run time
+        spec = registry.spec(name)
         vendor = registry.get(name)
         gw.specs[name] = spec
         gw.vendors[name] = vendor

@@ -312,10 +312,11 @@ def validate(args) -> int:
     from pathlib import Path
 
     from . import codecs, specs
-    if args.vendor not in specs.available():
-        return _fail([f"unknown vendor {args.vendor!r}; one of: {', '.join(specs.available())}"])
+    from .vendors import registry
+    if args.vendor not in registry.names():
+        return _fail([f"unknown vendor {args.vendor!r}; one of: {', '.join(registry.names())}"])
     try:
-        spec = specs.get(args.vendor)
+        spec = registry.spec(args.vendor)
     except specs.SpecError as exc:
         return _fail([str(exc)])
     op = spec.operations.get(args.operation)

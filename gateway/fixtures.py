@@ -4,6 +4,7 @@ History is replayed through the engine's own operations with the clock set to ea
 instant, so a fixture world obeys exactly the rules a live one does."""
 from __future__ import annotations
 
+import copy
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -20,6 +21,7 @@ from .engine.tenant import Tenant
 from . import resources
 from .engine.ports import StoreFactory
 from .store import open_stores
+from .vendors import registry
 
 UTC = timezone.utc
 _REL = re.compile(r"^(?:now)?\s*([+-])\s*(\d+(?:\.\d+)?)\s*([wdhms])$")
@@ -41,15 +43,40 @@ class FixtureError(ValueError):
         return [f"{where}#{p}: {m}" if p else f"{where}: {m}" for p, m in self.errors]
 
 
-_validator: Draft202012Validator | None = None
+_validator: tuple[int, Draft202012Validator] | None = None     # (registry generation, validator)
+
+
+def compose(base: dict, descriptors) -> dict:
+    """specs/fixtures.schema.json with its vendor parts made from the vendors' descriptors: `credentials` and
+    `settings` (one closed object per vendor), the identity kinds (`$defs/member/.../identities`), and the
+    program's and point currency's `external` keys. What the file itself writes there is the built-ins' part
+    (kept equal to this composition by tests/test_fifth_vendor.py), so the file stays a valid, readable schema."""
+    schema = copy.deepcopy(base)
+    props = schema["properties"]
+    props["credentials"]["properties"] = {d.name: d.credentials_schema() for d in descriptors}
+    props["settings"]["properties"] = {d.name: d.settings_schema() for d in descriptors}
+    identities = schema["$defs"]["member"]["properties"]["identities"]
+    identities["propertyNames"]["pattern"] = \
+        "^(" + "|".join(p for d in descriptors for p in d.identity_patterns()) + ")$"
+    identities["description"] = "identity kind -> value. Kinds: " + \
+        ", ".join(k for d in descriptors for k in d.identities)
+    for where, attr in (("program_external", "program_external"), ("currency_external", "currency_external")):
+        schema["$defs"][where]["properties"] = {key: {"$ref": "#/$defs/external_id", "description": text}
+                                                for d in descriptors for key, text in getattr(d, attr).items()}
+    return schema
+
+
+def schema() -> dict:
+    """The fixtures schema in force: the bundled file, its vendor parts from every registered vendor."""
+    return compose(json.loads(resources.spec_file("fixtures.schema.json").read_text()), registry.descriptors())
 
 
 def _schema_validator() -> Draft202012Validator:
     global _validator
-    if _validator is None:
-        schema = json.loads(resources.spec_file("fixtures.schema.json").read_text())
-        _validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    return _validator
+    generation = registry.generation()
+    if _validator is None or _validator[0] != generation:
+        _validator = (generation, Draft202012Validator(schema(), format_checker=Draft202012Validator.FORMAT_CHECKER))
+    return _validator[1]
 
 
 def pointer(path) -> str:
@@ -264,4 +291,5 @@ def snapshot(tenant: Tenant) -> dict:
     return doc
 
 
-__all__ = ["FixtureError", "build", "demo_document", "load_file", "load_yaml", "parse_when", "read", "validate"]
+__all__ = ["FixtureError", "build", "compose", "demo_document", "load_file", "load_yaml", "parse_when", "read", "schema",
+           "validate"]

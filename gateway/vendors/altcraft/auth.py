@@ -8,8 +8,9 @@ from aiohttp import web
 
 from ...engine.tenant import Tenant
 from ..base import VendorError
+from .descriptor import DESCRIPTOR
 
-CREDENTIAL = "altcraft.token"
+CREDENTIAL = DESCRIPTOR.credential_key("token")
 TOKEN_REQUIRED = "API token required"
 INVALID_TOKEN = "Access denied: invalid API token"
 

@@ -8,16 +8,18 @@ from aiohttp import web
 from ...engine.tenant import Tenant
 from ..base import VendorError
 from . import render
+from .descriptor import DESCRIPTOR
 
 MISSING = "authentication not found in headers"
 UNKNOWN = "Key not found"
+CREDENTIAL = DESCRIPTOR.credential_key("api_key")
 
 
 def authenticate(request: web.Request, engine) -> Tenant:
     key = request.headers.get("api-key")
     if not key:
         raise VendorError(render.error(401, "unauthorized", MISSING))
-    tenant = engine.by_credential("brevo.api_key", key)
+    tenant = engine.by_credential(CREDENTIAL, key)
     if tenant is None:
         raise VendorError(render.error(401, "unauthorized", UNKNOWN))
     return tenant

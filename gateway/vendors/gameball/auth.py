@@ -7,6 +7,9 @@ from aiohttp import web
 from ...engine.tenant import Tenant
 from ...specs import Operation
 from ..base import VendorError
+from .descriptor import DESCRIPTOR
+
+APIKEY = DESCRIPTOR.credential_key("apikey")
 
 
 def needs_secret(op: Operation) -> bool:
@@ -17,13 +20,13 @@ def authenticate(vendor, request: web.Request, op: Operation, engine) -> Tenant:
     apikey = request.headers.get("apikey")
     if not apikey:
         raise VendorError(vendor.error(1000, "Unauthorized access. API key is missing."))
-    tenant = engine.by_credential("gameball.apikey", apikey)
+    tenant = engine.by_credential(APIKEY, apikey)
     if tenant is None:
         raise VendorError(vendor.error(1000, "Unauthorized access. Please authenticate to proceed."))
-    if needs_secret(op) or tenant.setting("gameball", "high_security", False):
+    if needs_secret(op) or tenant.setting(DESCRIPTOR.name, "high_security", False):
         secret = request.headers.get("secretkey") or request.headers.get("transactionkey")
         if not secret:
             raise VendorError(vendor.error(1001, "Secret key is required for this operation."))
-        if secret != tenant.credentials.get("gameball", {}).get("secretkey"):
+        if secret != tenant.credentials.get(DESCRIPTOR.name, {}).get("secretkey"):
             raise VendorError(vendor.error(1001, "Secret key is invalid."))
     return tenant

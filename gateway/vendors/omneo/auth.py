@@ -7,8 +7,9 @@ from aiohttp import web
 from ...engine.tenant import Tenant
 from ..base import VendorError
 from . import render
+from .descriptor import DESCRIPTOR
 
-CREDENTIAL = "omneo.token"
+CREDENTIAL = DESCRIPTOR.credential_key("token")
 
 
 def bearer(request: web.Request) -> str | None:
