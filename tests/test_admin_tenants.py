@@ -9,10 +9,12 @@ import re
 import pytest
 import yaml
 
+from gateway.vendors import registry
+
 from conftest import ALICE, GB, NOW
 from test_admin import FIXTURES, admin, gb_balance, http  # noqa: F401  (http: the fixture)
 
-VENDORS = ["omneo", "altcraft", "gameball", "brevo"]
+VENDORS = registry.names()
 DEMO_CREDENTIALS = {"omneo": {"token": "demo-omneo-token"}, "altcraft": {"token": "abc123def456"},
                     "gameball": GB, "brevo": {"api_key": "demo-brevo-key"}}
 

@@ -9,6 +9,7 @@ import pytest
 from gateway import resources, specs
 from gateway.app import build_app
 from gateway.engine import Engine
+from gateway.vendors import registry
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -40,6 +41,6 @@ def test_a_vendor_without_its_spec_stops_the_gateway(monkeypatch, tmp_path):
             (tmp_path / f.name).write_bytes(f.read_bytes())
     monkeypatch.setattr(resources, "_folder", lambda kind: tmp_path if kind == "specs" else REPO / kind)
     monkeypatch.setattr(specs, "_cache", {})
-    assert specs.available() == ["omneo", "altcraft", "gameball", "brevo"]
+    assert registry.names() == ["omneo", "altcraft", "gameball", "brevo"]
     with pytest.raises(specs.SpecError, match="brevo"):
         build_app(Engine())

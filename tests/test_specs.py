@@ -13,7 +13,7 @@ from gateway import specs
 from gateway import resources
 from gateway.vendors import registry
 
-VENDORS = ["omneo", "altcraft", "gameball", "brevo"]
+VENDORS = registry.names()
 
 
 @pytest.mark.parametrize("vendor", VENDORS)
