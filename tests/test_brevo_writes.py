@@ -449,8 +449,8 @@ async def test_order_then_complete_its_transaction(client, tenant):
                     "status": "completed", "balance": 1520.5, "completedAt": z(later), "updatedAt": z(later),
                     "expirationDate": z(later + timedelta(days=365))}
     assert await value(client) == 1520.5
-    record = tenant.store.record("brevo.order", order["id"])
-    assert (record["processed_at"], record["updated_at"]) == (later, later)
+    record = tenant.order(order["id"])
+    assert (record.processed_at, record.updated_at) == (later, later)
     history = await get(client, history_path())
     assert history["transactionHistory"][0] == {
         "id": order["transactionid"], "amount": 120.5, "transactionType": "credit", "status": "completed",
@@ -461,7 +461,7 @@ async def test_order_then_complete_its_transaction(client, tenant):
 async def test_order_cancelled_is_never_processed(client, tenant):
     order = await post(client, ORDERS, order_body())
     assert (await cancel(client, order["transactionid"]))["status"] == "cancelled"
-    assert tenant.store.record("brevo.order", order["id"])["processed_at"] is None
+    assert tenant.order(order["id"]).processed_at is None
     assert await value(client) == 1400
 
 
@@ -471,7 +471,7 @@ async def test_order_rejected_is_never_processed(client, tenant):
     done = await complete(client, order["transactionid"])
     assert (done["status"], done["transactionType"], done["rejectReason"]) == ("rejected", "debit",
                                                                                "insufficient points")
-    assert tenant.store.record("brevo.order", order["id"])["processed_at"] is None
+    assert tenant.order(order["id"]).processed_at is None
     assert await value(client) == 1400
 
 

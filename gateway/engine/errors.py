@@ -95,6 +95,12 @@ class InvalidTime(EngineError):
     code = "invalid_time"
 
 
+class NotInFuture(InvalidTime):
+    """A time that must be ahead of the tenant clock is not (detail `field`: which one, e.g. expires_at)."""
+
+    code = "not_in_future"
+
+
 class TenantConflict(EngineError):
     """A new tenant would take an id or a credential that already opens another tenant."""
 

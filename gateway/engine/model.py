@@ -157,7 +157,7 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """A two-phase transaction that changes nothing until completed (Brevo's draft transactions)."""
+    """A two-phase transaction that changes nothing until completed (or rejected, cancelled, expired)."""
 
     id: str
     member_id: str
@@ -177,6 +177,56 @@ class Draft:
     rejected_at: datetime | None = None
     updated_at: datetime | None = None
     balance_after: Decimal | None = None
+    negative: bool | None = None      # the amount was given negative (shown so); None: as its direction says
+    order_id: str | None = None       # the order it pays, if any
+    entry_mark: int = 0               # ledger entries written before it: places it among them in a history
+    lot_expires_at: datetime | None = None   # a completed credit: when the points it added expire
+
+    @property
+    def signed_amount(self) -> Decimal:
+        """The amount with the sign it was given (a debit is negative unless said otherwise)."""
+        negative = self.direction == "debit" if self.negative is None else self.negative
+        return -self.amount if negative else self.amount
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order to be paid in points: a draft transaction with a due date and an expiry; processed when that
+    draft completes."""
+
+    id: str
+    member_id: str
+    currency_id: str
+    draft_id: str
+    direction: str                    # credit | debit (the draft's)
+    amount: Decimal                   # positive, the draft's amount; direction gives the sign
+    due_at: datetime
+    created_at: datetime
+    expires_at: datetime | None = None
+    source: str | None = None         # who placed it (opaque to the engine)
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    negative: bool | None = None      # as Draft.negative
+    processed_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def signed_amount(self) -> Decimal:
+        negative = self.direction == "debit" if self.negative is None else self.negative
+        return -self.amount if negative else self.amount
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceRecord:
+    """A member's balance of one point currency, opened explicitly (one per member and currency); it expires
+    when points earned at its opening would."""
+
+    id: str
+    member_id: str
+    currency_id: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    amount: Decimal = ZERO
+    consumed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable
 
-from .model import Entry, Hold, Lot, Member, Reward, Totals
+from .model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Reward, Totals
 
 
 class TenantStore(ABC):
@@ -122,6 +122,31 @@ class TenantStore(ABC):
 
     @abstractmethod
     def put_reward(self, reward: Reward) -> None: ...
+
+    # --- drafts, orders, balance records ---
+    @abstractmethod
+    def draft(self, draft_id: str) -> Draft | None: ...
+
+    @abstractmethod
+    def drafts(self, member_id: str, currency_id: str) -> list[Draft]:
+        """The member's drafts in this currency, in the order they were created."""
+
+    @abstractmethod
+    def put_draft(self, draft: Draft) -> None:
+        """Insert or replace (a draft never changes member or currency)."""
+
+    @abstractmethod
+    def order(self, order_id: str) -> Order | None: ...
+
+    @abstractmethod
+    def put_order(self, order: Order) -> None: ...
+
+    @abstractmethod
+    def balance_record(self, member_id: str, currency_id: str) -> BalanceRecord | None:
+        """The member's balance record of this currency (there is at most one)."""
+
+    @abstractmethod
+    def put_balance_record(self, record: BalanceRecord) -> None: ...
 
     # --- generic records (redemptions, orders, vendor-neutral documents) -----------------
     @abstractmethod

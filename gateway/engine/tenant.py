@@ -11,6 +11,7 @@ from typing import Any, Callable, TypeVar
 from .ports import TenantStore
 from . import drafts, ledger, redemptions
 from .clock import Clock
+from .draft_ops import DraftOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      LimitExceeded, MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -23,7 +24,7 @@ T = TypeVar("T")
 
 
 @dataclass
-class Tenant:
+class Tenant(DraftOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore
@@ -422,32 +423,6 @@ class Tenant:
             e, currency = self._settled_entry(entry_id, now)
             return ledger.rollback(self.store, e, now)
         return self.run(op)
-
-    # --- drafts (recorded now, applied on completion) ----------------------------------------------------
-    def create_draft(self, member: Member, currency: PointCurrency, direction: str, amount, *,
-                     auto_complete: bool = False, ttl_sec: int | None = None, event_time: datetime | None = None,
-                     lot_minutes: int | None = None, meta: dict | None = None) -> Draft:
-        rounding = currency.rules.credit_rounding if direction == "credit" else currency.rules.debit_rounding
-        value = check_points(currency, amount, rounding=rounding)
-
-        def op(now):
-            d = drafts.create(self.store, member.id, currency, direction, value, now, ttl_sec=ttl_sec,
-                              event_time=event_time, lot_minutes=lot_minutes, meta=meta)
-            return drafts.complete(self.store, d, currency, now) if auto_complete else d
-        return self.run(op)
-
-    def draft(self, draft_id: str) -> Draft:
-        return self.run(lambda now: drafts.get(self.store, draft_id, now))
-
-    def complete_draft(self, draft_id: str) -> Draft:
-        def op(now):
-            d = drafts.get(self.store, draft_id, now)
-            member = self.member_by_id(d.member_id)
-            return drafts.complete(self.store, d, self.currency(self.program(member.program_id), d.currency_id), now)
-        return self.run(op)
-
-    def cancel_draft(self, draft_id: str) -> Draft:
-        return self.run(lambda now: drafts.cancel(self.store, drafts.get(self.store, draft_id, now), now))
 
     # --- money redemptions across rewards and points ----------------------------------------------------
     def redeem_value(self, member: Member, amount, strategies: list[str], *, strict: bool = False,

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..engine.model import Entry, Hold, Lot, Member, Reward, Totals
+from ..engine.model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Reward, Totals
 from . import serial
 from ..engine.ports import StoreFactory, TenantStore
 
@@ -70,6 +70,10 @@ class MemoryTenantStore(TenantStore):
         self._rewards: dict[int, Reward] = {}
         self._member_rewards: dict[str, list[int]] = {}
         self._records: dict[tuple[str, str], Any] = {}
+        self._drafts: dict[str, Draft] = {}
+        self._member_drafts: dict[tuple[str, str], list[str]] = {}   # (member, currency) -> ids, creation order
+        self._orders: dict[str, Order] = {}
+        self._balance_records: dict[tuple[str, str], BalanceRecord] = {}
         self._seq: dict[str, int] = {}
         self._by_seq: list[tuple[int, str]] = []    # entries in the order they were written
         self._undo: list | None = None
@@ -286,6 +290,33 @@ class MemoryTenantStore(TenantStore):
             self._append(self._member_rewards[reward.member_id], reward.id)
         self._set(self._rewards, reward.id, reward)
 
+    # --- drafts, orders, balance records ---
+    def draft(self, draft_id):
+        return self._drafts.get(draft_id)
+
+    def drafts(self, member_id, currency_id):
+        return [self._drafts[i] for i in self._member_drafts.get((member_id, currency_id), ())]
+
+    def put_draft(self, draft: Draft) -> None:
+        if draft.id not in self._drafts:
+            key = (draft.member_id, draft.currency_id)
+            if key not in self._member_drafts:
+                self._set(self._member_drafts, key, [])
+            self._append(self._member_drafts[key], draft.id)
+        self._set(self._drafts, draft.id, draft)
+
+    def order(self, order_id):
+        return self._orders.get(order_id)
+
+    def put_order(self, order: Order) -> None:
+        self._set(self._orders, order.id, order)
+
+    def balance_record(self, member_id, currency_id):
+        return self._balance_records.get((member_id, currency_id))
+
+    def put_balance_record(self, record: BalanceRecord) -> None:
+        self._set(self._balance_records, (record.member_id, record.currency_id), record)
+
     def record(self, kind, record_id):
         return self._records.get((kind, str(record_id)))
 
@@ -305,7 +336,12 @@ class MemoryTenantStore(TenantStore):
             "tier": [[m, credits] for m, credits in self._tier.items()],
             "refs": [[scope, key, value] for (scope, key), value in self._refs.items()],
             "rewards": list(self._rewards.values()),
-            "records": [[kind, rid, value] for (kind, rid), value in self._records.items()],
+            # drafts, orders and balance records travel as typed rows of `records` (the snapshot format is
+            # fixed by specs/admin.yaml); restore sends each back to its own table by its record type
+            "records": [[kind, rid, value] for (kind, rid), value in self._records.items()]
+            + [["draft", i, self._drafts[i]] for ids in self._member_drafts.values() for i in ids]
+            + [["order", o.id, o] for o in self._orders.values()]
+            + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()],
         })
 
     @classmethod
@@ -329,7 +365,14 @@ class MemoryTenantStore(TenantStore):
         for r in d["rewards"]:
             store.put_reward(r)
         for kind, rid, value in d["records"]:
-            store.put_record(kind, rid, value)
+            if isinstance(value, Draft):
+                store.put_draft(value)
+            elif isinstance(value, Order):
+                store.put_order(value)
+            elif isinstance(value, BalanceRecord):
+                store.put_balance_record(value)
+            else:
+                store.put_record(kind, rid, value)
         store._seq = dict(d["seq"])
         return store
 

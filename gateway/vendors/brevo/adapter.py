@@ -38,6 +38,14 @@ REFUSED_BY_OPERATION = {
     "cancel_transaction": {E.InvalidState: "transaction is not in draft status"},
 }
 
+# engine refusals whose Brevo text differs from the engine's (the code stays the one REFUSED gives)
+TEXT_BY_OPERATION = {
+    "create_subscription_balance": {E.DuplicateKey: "the contact already has a balance of this balance definition"},
+}
+
+# the engine's names of the fields it refuses -> Brevo's
+FIELDS = {"expires_at": "expiresAt"}
+
 # engine refusals (not "not found") -> 422 code
 REFUSED = [
     (E.DuplicateKey, "duplicate_request"),
@@ -136,9 +144,13 @@ class BrevoVendor(Vendor):
             for cls, text in NOT_FOUND:
                 if isinstance(exc, cls):
                     return render.error(404, "document_not_found", override.get(cls, text))
+        if isinstance(exc, E.NotInFuture):
+            field = exc.detail.get("field")
+            return render.error(422, "out_of_range", f"{FIELDS.get(field, field)} must be in the future")
+        texts = TEXT_BY_OPERATION.get(op.operation_id, {})
         for cls, code in REFUSED:
             if isinstance(exc, cls):
-                return render.error(422, code, exc.message)
+                return render.error(422, code, next((t for c, t in texts.items() if isinstance(exc, c)), exc.message))
         return render.error(422, "unprocessable_entity", exc.message)
 
     def member_view(self, tenant, member):

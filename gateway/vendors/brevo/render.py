@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
+from ...engine.history import HistoryRow
 from ...engine.ledger import Balance
-from ...engine.model import Draft, Entry, Lot, PointCurrency
+from ...engine.model import BalanceRecord, Draft, Lot, Order, PointCurrency
 from ..base import Reply
 from ..format import parse_datetime, rfc3339
 
@@ -87,17 +88,11 @@ def active_balances(program_id: str, contact_id: int, bdid: str, count: int, lot
 
 # --- transactions, history, orders, balance records ------------------------------------------------
 
-def signed(amount, negative: bool):
-    """A positive engine amount with the sign the client used (debits are negative by default)."""
-    return -amount if negative else amount
-
-
-def transaction(d: Draft, *, program_id: str, bdid: str, contact_id: int, negative: bool,
-                lot_expires_at: datetime | None) -> dict:
-    """A draft as a Brevo Transaction. `balance` (the balance after it) only when it changed the
-    balance, i.e. once completed; `expirationDate` is the expiry of the balance a completed credit
-    created."""
-    body: dict[str, Any] = {"id": d.id, "amount": signed(d.amount, negative)}
+def transaction(d: Draft, *, program_id: str, bdid: str, contact_id: int) -> dict:
+    """A draft as a Brevo Transaction: the amount with the sign the client gave it. `balance` (the balance
+    after it) only when it changed the balance, i.e. once completed; `expirationDate` is the expiry of the
+    balance a completed credit created."""
+    body: dict[str, Any] = {"id": d.id, "amount": d.signed_amount}
     if d.status == "completed" and d.balance_after is not None:
         body["balance"] = d.balance_after
     body.update({
@@ -105,28 +100,21 @@ def transaction(d: Draft, *, program_id: str, bdid: str, contact_id: int, negati
         "loyaltyProgramId": program_id, "balanceDefinitionId": bdid, "contactId": contact_id,
         "eventTime": rfc3339(d.event_time or d.created_at),
         "rejectReason": d.reject_reason, "rejectedAt": rfc3339(d.rejected_at),
-        "expirationDate": rfc3339(lot_expires_at), "completedAt": rfc3339(d.completed_at),
-        "cancelledAt": rfc3339(d.cancelled_at), "createdAt": rfc3339(d.created_at),
-        "updatedAt": rfc3339(d.updated_at or d.created_at),
+        "expirationDate": rfc3339(d.lot_expires_at if d.status == "completed" else None),
+        "completedAt": rfc3339(d.completed_at), "cancelledAt": rfc3339(d.cancelled_at),
+        "createdAt": rfc3339(d.created_at), "updatedAt": rfc3339(d.updated_at or d.created_at),
     })
     return body
 
 
-def history_draft(d: Draft, negative: bool, lot_expires_at: datetime | None) -> dict:
-    return {"id": d.id, "amount": signed(d.amount, negative), "transactionType": d.direction, "status": d.status,
-            "meta": dict(d.meta or {}), "balanceExpirationDate": rfc3339(lot_expires_at),
-            "createdAt": rfc3339(d.created_at), "completedAt": rfc3339(d.completed_at),
-            "cancelledAt": rfc3339(d.cancelled_at), "rejectedAt": rfc3339(d.rejected_at),
-            "rejectReason": d.reject_reason}
-
-
-def history_entry(e: Entry, direction: str, lot_expires_at: datetime | None) -> dict:
-    """A ledger movement made outside Brevo's drafts (fixtures, other dialects, a reversal): a
-    completed transaction, a debit as a negative amount."""
-    return {"id": e.id, "amount": signed(e.amount, direction == "debit"), "transactionType": direction,
-            "status": "completed", "meta": {}, "balanceExpirationDate": rfc3339(lot_expires_at),
-            "createdAt": rfc3339(e.at), "completedAt": rfc3339(e.at), "cancelledAt": None, "rejectedAt": None,
-            "rejectReason": None}
+def history_row(row: HistoryRow) -> dict:
+    """A history row (a draft, or a ledger movement made outside drafts: fixtures, other dialects, a reversal)
+    as a Brevo transaction history item."""
+    return {"id": row.id, "amount": row.signed_amount, "transactionType": row.direction, "status": row.status,
+            "meta": dict(row.meta), "balanceExpirationDate": rfc3339(row.lot_expires_at),
+            "createdAt": rfc3339(row.created_at), "completedAt": rfc3339(row.completed_at),
+            "cancelledAt": rfc3339(row.cancelled_at), "rejectedAt": rfc3339(row.rejected_at),
+            "rejectReason": row.reject_reason}
 
 
 def history(program_id: str, contact_id: int, bdid: str, count: int, items: Iterable[dict]) -> dict:
@@ -134,16 +122,14 @@ def history(program_id: str, contact_id: int, bdid: str, count: int, items: Iter
             "transactionHistory": list(items)}
 
 
-def order(rec: dict) -> dict:
-    return {"id": rec["id"], "amount": rec["amount"], "balanceDefinitionId": rec["balance_definition_id"],
-            "contactId": rec["contact_id"], "loyaltyProgramId": rec["program_id"], "dueAt": rfc3339(rec["due_at"]),
-            "expiresAt": rfc3339(rec["expires_at"]), "meta": dict(rec["meta"]),
-            "processedAt": rfc3339(rec["processed_at"]), "transactionid": rec["transaction_id"],
-            "createdAt": rfc3339(rec["created_at"]), "updatedAt": rfc3339(rec["updated_at"])}
+def order(o: Order, *, program_id: str, bdid: str, contact_id: int) -> dict:
+    return {"id": o.id, "amount": o.signed_amount, "balanceDefinitionId": bdid, "contactId": contact_id,
+            "loyaltyProgramId": program_id, "dueAt": rfc3339(o.due_at), "expiresAt": rfc3339(o.expires_at),
+            "meta": dict(o.meta), "processedAt": rfc3339(o.processed_at), "transactionid": o.draft_id,
+            "createdAt": rfc3339(o.created_at), "updatedAt": rfc3339(o.updated_at or o.created_at)}
 
 
-def balance_record(rec: dict) -> dict:
-    return {"id": rec["id"], "amount": rec["amount"], "loyaltyProgramId": rec["program_id"],
-            "organizationId": rec["organization_id"], "contactId": rec["contact_id"],
-            "balanceDefinitionId": rec["balance_definition_id"], "createdAt": rfc3339(rec["created_at"]),
-            "expiresAt": rfc3339(rec["expires_at"]), "consumedAt": rfc3339(rec["consumed_at"])}
+def balance_record(rec: BalanceRecord, *, program_id: str, organization_id: int, contact_id: int, bdid: str) -> dict:
+    return {"id": rec.id, "amount": rec.amount, "loyaltyProgramId": program_id, "organizationId": organization_id,
+            "contactId": contact_id, "balanceDefinitionId": bdid, "createdAt": rfc3339(rec.created_at),
+            "expiresAt": rfc3339(rec.expires_at), "consumedAt": rfc3339(rec.consumed_at)}

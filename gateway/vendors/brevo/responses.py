@@ -5,25 +5,17 @@ its `brevo.balance_definition_id`, a member by its `brevo.contact` id (or its `b
 id, Brevo's loyaltySubscriptionId) within that program. UUIDs are compared in their canonical
 lower-case form.
 
-Transactions are the engine's drafts (create_draft / complete_draft / cancel_draft): the engine
-rounds, caps, checks the balance limits and rejects; the adapter maps names and shapes only.
-What the engine does not keep, the adapter keeps as store records (see `_note`):
-  - `brevo.transactions`, one per member: {draft id: {negative, order, mark}}: the sign the client
-    used (Brevo echoes a signed amount), the order a draft was created for, and the entry sequence
-    number when it was created (to list drafts among ledger entries); it is also the index of the
-    member's drafts, which the engine cannot list;
-  - `brevo.order`: the orders (create_order), `processedAt` set when their transaction completes;
-  - `brevo.balance`: the balance records opened by create_subscription_balance."""
+Transactions are the engine's drafts (create_draft / complete_draft / cancel_draft), orders its orders
+(create_order), balance records its balance records (open_balance_record), the transaction history its
+history query: the engine rounds, caps, checks the balance limits, rejects, dates and lists; the adapter
+maps names and shapes only (Brevo's signed amount <-> direction + amount + the sign the client used)."""
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Callable
 
-from ...engine import ledger
-from ...engine.errors import MemberNotFound, TransactionNotFound
-from ...engine.model import ZERO, Draft, Member, PointCurrency, Program
+from ...engine.errors import MemberNotFound
+from ...engine.model import Draft, Member, PointCurrency, Program
 from ...engine.tenant import Tenant
 from ..base import Call, Reply, VendorError
 from ..format import parse_datetime
@@ -33,10 +25,6 @@ PROGRAM = "brevo.program_id"
 DEFINITION = "brevo.balance_definition_id"
 CONTACT = "brevo.contact"
 SUBSCRIPTION = "brevo.subscription"
-
-NOTES = "brevo.transactions"
-ORDER = "brevo.order"
-BALANCE = "brevo.balance"
 
 # Brevo's example account id (spec, create_subscription_balance); settings.brevo.organization_id overrides it.
 DEFAULT_ORGANIZATION_ID = 5456004
@@ -129,7 +117,7 @@ def get_active_balance(call: Call) -> Reply:
                                              lots[offset:offset + limit]))
 
 
-# --- members, notes, rendering helpers for the writes ------------------------------------------------
+# --- members, rendering helpers for the writes ----------------------------------------------------
 
 def contact_id(member: Member) -> int | None:
     value = member.identities.get(CONTACT)
@@ -162,36 +150,11 @@ def _subscriber(call: Call, program: Program, body: dict) -> Member:
     return member
 
 
-def _notes(tenant: Tenant, member_id: str) -> dict:
-    return tenant.store.record(NOTES, member_id) or {}
-
-
-def _note(tenant: Tenant, d: Draft) -> dict:
-    """What the adapter remembers of a draft; a draft it did not create reads as Brevo's default."""
-    return _notes(tenant, d.member_id).get(d.id) or {"negative": d.direction == "debit", "order": None, "mark": 0}
-
-
-def _remember(tenant: Tenant, d: Draft, *, negative: bool, mark: int, order: str | None = None) -> None:
-    notes = _notes(tenant, d.member_id)
-    tenant.store.put_record(NOTES, d.member_id, {**notes, d.id: {"negative": negative, "order": order, "mark": mark}})
-
-
-def _lot_expiry(tenant: Tenant, entry_id: str | None, kind: str = "credit") -> datetime | None:
-    """The expiry of the balance (lot) a credit created."""
-    if entry_id is None or kind != "credit":
-        return None
-    e = tenant.entry(entry_id)
-    lot = tenant.store.lot(e.lots[0][0]) if e.kind == "credit" and e.lots else None
-    return lot.expires_at if lot is not None else None
-
-
 def _render(tenant: Tenant, program: Program, d: Draft) -> dict:
     member = tenant.member_by_id(d.member_id)
     currency = tenant.currency(program, d.currency_id)
-    expiry = _lot_expiry(tenant, d.entry_id, d.direction) if d.status == "completed" else None
     return render.transaction(d, program_id=render.external_id(program.external, PROGRAM),
-                              bdid=render.external_id(currency.external, DEFINITION), contact_id=_contact(member),
-                              negative=_note(tenant, d)["negative"], lot_expires_at=expiry)
+                              bdid=render.external_id(currency.external, DEFINITION), contact_id=_contact(member))
 
 
 def _direction(body: dict) -> tuple[str, Decimal, bool]:
@@ -204,15 +167,6 @@ def _direction(body: dict) -> tuple[str, Decimal, bool]:
     return direction, abs(amount), negative
 
 
-def _own_draft(call: Call, program: Program) -> Draft:
-    """The draft `tid`, as long as it belongs to a member of this program."""
-    tid = _uuid(call.path["tid"])
-    d = call.tenant.draft(tid)
-    if call.tenant.member_by_id(d.member_id).program_id != program.id:
-        raise TransactionNotFound("transaction not found", transaction=tid)
-    return d
-
-
 # --- writes --------------------------------------------------------------------------------------------
 
 def create_transaction(call: Call) -> Reply:
@@ -221,37 +175,25 @@ def create_transaction(call: Call) -> Reply:
     currency = _definition(call, program, body["balanceDefinitionId"])
     member = _subscriber(call, program, body)
     direction, amount, negative = _direction(body)
-    auto = bool(body.get("autoComplete", False))
-    event_time = parse_datetime(body["eventTime"]) if body.get("eventTime") else None
-    with tenant.atomic():
-        mark = tenant.store.seq_value("entry")
-        d = tenant.create_draft(member, currency, direction, amount, auto_complete=auto, ttl_sec=body.get("ttl"),
-                                event_time=event_time,
-                                # "only applicable when autoComplete is true" [D]: ignored otherwise
-                                lot_minutes=body.get("balanceExpiryInMinutes") if auto else None,
-                                meta=dict(body.get("meta") or {}))
-        _remember(tenant, d, negative=negative, mark=mark)
+    d = tenant.create_draft(member, currency, direction, amount, auto_complete=bool(body.get("autoComplete", False)),
+                            ttl_sec=body.get("ttl"),
+                            event_time=parse_datetime(body["eventTime"]) if body.get("eventTime") else None,
+                            # "only applicable when autoComplete is true" [D]: the engine's rule for lot_minutes
+                            lot_minutes=body.get("balanceExpiryInMinutes"), meta=dict(body.get("meta") or {}),
+                            negative=negative)
     return Reply(200, _render(tenant, program, d))
 
 
 def complete_transaction(call: Call) -> Reply:
-    tenant = call.tenant
     program = _program(call)
-    d = _own_draft(call, program)
-    with tenant.atomic():
-        d = tenant.complete_draft(d.id)
-        order_id = _note(tenant, d)["order"]
-        order = tenant.store.record(ORDER, order_id) if order_id else None
-        if order is not None and d.status == "completed":
-            tenant.store.put_record(ORDER, order_id, {**order, "processed_at": d.completed_at,
-                                                      "updated_at": d.completed_at})
-    return Reply(200, _render(tenant, program, d))
+    d = call.tenant.complete_draft(_uuid(call.path["tid"]), program=program)
+    return Reply(200, _render(call.tenant, program, d))
 
 
 def cancel_transaction(call: Call) -> Reply:
     program = _program(call)
-    d = _own_draft(call, program)
-    return Reply(200, _render(call.tenant, program, call.tenant.cancel_draft(d.id)))
+    d = call.tenant.cancel_draft(_uuid(call.path["tid"]), program=program)
+    return Reply(200, _render(call.tenant, program, d))
 
 
 def create_order(call: Call) -> Reply:
@@ -259,24 +201,13 @@ def create_order(call: Call) -> Reply:
     program = _program(call)
     currency = _definition(call, program, body["balanceDefinitionId"])
     member = tenant.member(CONTACT, int(body["contactId"]), program=program)
-    now = call.now()
-    expires_at = parse_datetime(body["expiresAt"]) if body.get("expiresAt") else None
-    if expires_at is not None and expires_at <= now:
-        raise VendorError(render.error(422, "out_of_range", "expiresAt must be in the future"))
     direction, amount, negative = _direction(body)
-    meta = dict(body.get("meta") or {})
-    with tenant.atomic():
-        mark = tenant.store.seq_value("entry")
-        d = tenant.create_draft(member, currency, direction, amount, meta=meta)
-        order = {"id": str(uuid.uuid4()), "transaction_id": d.id, "amount": render.signed(d.amount, negative),
-                 "program_id": render.external_id(program.external, PROGRAM),
-                 "balance_definition_id": render.external_id(currency.external, DEFINITION),
-                 "contact_id": _contact(member), "due_at": parse_datetime(body["dueAt"]), "expires_at": expires_at,
-                 "source": body["source"], "meta": meta, "processed_at": None, "created_at": d.created_at,
-                 "updated_at": d.created_at}
-        tenant.store.put_record(ORDER, order["id"], order)
-        _remember(tenant, d, negative=negative, mark=mark, order=order["id"])
-    return Reply(200, render.order(order))
+    order = tenant.create_order(member, currency, direction, amount, due_at=parse_datetime(body["dueAt"]),
+                                expires_at=parse_datetime(body["expiresAt"]) if body.get("expiresAt") else None,
+                                source=body["source"], meta=dict(body.get("meta") or {}), negative=negative)
+    return Reply(200, render.order(order, program_id=render.external_id(program.external, PROGRAM),
+                                   bdid=render.external_id(currency.external, DEFINITION),
+                                   contact_id=_contact(member)))
 
 
 def create_subscription_balance(call: Call) -> Reply:
@@ -284,57 +215,14 @@ def create_subscription_balance(call: Call) -> Reply:
     program = _program(call)
     currency = _definition(call, program, call.body["balanceDefinitionId"])
     member = tenant.member(CONTACT, call.path["cid"], program=program)
-    key = f"{member.id}/{currency.id}"
-    now = call.now()
-    with tenant.atomic():
-        if tenant.store.record(BALANCE, key) is not None:
-            raise VendorError(render.error(422, "duplicate_request",
-                                           "the contact already has a balance of this balance definition"))
-        record = {"id": str(uuid.uuid4()), "amount": ZERO, "program_id": render.external_id(program.external, PROGRAM),
-                  "organization_id": int(call.setting("organization_id", DEFAULT_ORGANIZATION_ID)),
-                  "contact_id": call.path["cid"], "balance_definition_id": render.external_id(currency.external,
-                                                                                               DEFINITION),
-                  # the expiry the definition gives a balance opened now (the engine's rule)
-                  "created_at": now, "expires_at": ledger.expiry_for(currency, now), "consumed_at": None}
-        tenant.store.put_record(BALANCE, key, record)
-    return Reply(200, render.balance_record(record))
+    record = tenant.open_balance_record(member, currency)
+    return Reply(200, render.balance_record(
+        record, program_id=render.external_id(program.external, PROGRAM),
+        organization_id=int(call.setting("organization_id", DEFAULT_ORGANIZATION_ID)), contact_id=call.path["cid"],
+        bdid=render.external_id(currency.external, DEFINITION)))
 
 
 # --- transaction history -------------------------------------------------------------------------------
-
-def _history(tenant: Tenant, member: Member, currency: PointCurrency) -> list[tuple[tuple, dict]]:
-    """(sort key, item) for every transaction of the member in this currency: Brevo drafts in every
-    status, and the ledger's other balance movements (credits, debits and reversals made by
-    fixtures or other dialects) as completed transactions. Expirations are not transactions; two-
-    phase entries of other dialects that never committed are not listed."""
-    notes = _notes(tenant, member.id)
-    entries = tenant.entries(member, currency)
-    draft_ids = list(notes) + [e.refs["draft"] for e in entries if e.refs.get("draft") and e.refs["draft"] not in notes]
-    out = []
-    for position, draft_id in enumerate(draft_ids):
-        d = tenant.draft(draft_id)
-        if d.currency_id != currency.id:
-            continue
-        note = _note(tenant, d)
-        expiry = _lot_expiry(tenant, d.entry_id, d.direction) if d.status == "completed" else None
-        # after the entries written before it, then in creation order
-        out.append(((d.created_at, note["mark"] + 0.5, position), render.history_draft(d, note["negative"], expiry)))
-    for e in entries:
-        if e.refs.get("draft") or e.amount <= 0:
-            continue
-        if e.kind in ("credit", "debit"):
-            committed = e.status == "committed" or (e.status == "cancelled" and e.reversed_amount > 0)
-            if not committed:
-                continue
-            direction = e.kind
-        elif e.kind == "cancel" and e.reverses:   # a reversal moves the balance the other way
-            direction = "debit" if tenant.entry(e.reverses).kind == "credit" else "credit"
-        else:
-            continue
-        expiry = _lot_expiry(tenant, e.id, e.kind)
-        out.append(((e.at, e.seq, 0), render.history_entry(e, direction, expiry)))
-    return out
-
 
 def get_transaction_history(call: Call) -> Reply:
     cid = _either(call, "contactId", "contact_id")
@@ -348,11 +236,10 @@ def get_transaction_history(call: Call) -> Reply:
     subscription = call.query.get("loyaltySubscriptionId")
     if subscription is not None and tenant.member(SUBSCRIPTION, subscription, program=program).id != member.id:
         raise MemberNotFound("the subscription id belongs to another contact", subscription=subscription)
-    status, kind = call.query.get("status"), call.query.get("transactionType")
-    rows = [(key, item) for key, item in _history(tenant, member, currency)
-            if (status is None or item["status"] == status) and (kind is None or item["transactionType"] == kind)]
-    rows.sort(key=lambda r: r[0], reverse=_query(call, "sort") == "desc")
-    offset, limit = _query(call, "offset"), _query(call, "limit")
+    page = tenant.history(member, currency, status=call.query.get("status"),
+                          direction=call.query.get("transactionType"),
+                          newest_first=_query(call, "sort") == "desc", offset=_query(call, "offset"),
+                          limit=_query(call, "limit"))
     return Reply(200, render.history(render.external_id(program.external, PROGRAM), cid,
-                                     render.external_id(currency.external, DEFINITION), len(rows),
-                                     [item for _, item in rows[offset:offset + limit]]))
+                                     render.external_id(currency.external, DEFINITION), page.count,
+                                     [render.history_row(row) for row in page.rows]))
