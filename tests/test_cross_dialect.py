@@ -159,3 +159,26 @@ async def test_altcraft_temporary_redemption_times_out(client, tenant):
         "token": ALTCRAFT_TOKEN, "transaction_id": body["data"]["transaction_id"]})).json()
     assert late["error"] == 400
     assert (await read_all(client, ALICE))["gameball"]["availablePointsBalance"] == 1400
+
+
+async def test_omneo_reversal_of_points_cancelled_through_altcraft_says_they_were_cancelled(client, tenant):
+    """Issue 8: the engine says why it refuses a reversal. Redeem through Omneo, cancel that debit through
+    Altcraft, reverse through Omneo at once (clock frozen, well inside the 10-minute window): the answer is the
+    cancellation, not the window; and the refused reversal changes nothing."""
+    from gateway.app import GATEWAY
+    from invariants import check
+    assert tenant.clock.frozen
+    r = await client.post(f"/api/v3/profiles/{ALICE['omneo']}/redeem", headers=OMNEO, json={"amount": 80})
+    assert r.status == 201, await r.text()
+    rid = (await r.json())["data"]["id"]
+    debit_id = next(record_id for kind, record_id, _, _ in tenant.redemption(rid).items if kind == "point")
+    await _ok(await client.post("/api/v1.1/loyalty/cancel_transaction",
+                                json={"token": ALTCRAFT_TOKEN, "transaction_id": debit_id}))
+    before = tenant.store.export()
+    r = await client.post(f"/api/v3/redemptions/{rid}/reversal", headers=OMNEO)
+    assert (r.status, await r.json()) == (422, {
+        "message": "The redemption has already been cancelled.",
+        "errors": {"redemption": ["The redemption has already been cancelled."]}})
+    assert tenant.store.export() == before
+    assert client.app[GATEWAY].journal("demo").list(limit=1)[0]["refusal"]["reason"] == "entry_cancelled"
+    check(tenant)

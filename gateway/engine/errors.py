@@ -85,6 +85,35 @@ class AlreadyCancelled(InvalidState):
     code = "already_cancelled"
 
 
+class NotRefundable(InvalidState):
+    """A refund gives back what a payment or a redemption did; this transaction is neither (a manual
+    adjustment, a refund itself)."""
+
+    code = "not_refundable"
+
+
+class NotReversible(InvalidState):
+    """Only a redemption can be reversed (a reversal cannot)."""
+
+    code = "not_reversible"
+
+
+class AlreadyReversed(InvalidState):
+    code = "already_reversed"
+
+
+class ReversalWindowClosed(InvalidState):
+    """Too late to reverse (detail `minutes`: how long the window is)."""
+
+    code = "reversal_window_closed"
+
+
+class EntryCancelled(InvalidState):
+    """What the operation would undo was cancelled meanwhile (e.g. a redemption's points, through another call)."""
+
+    code = "entry_cancelled"
+
+
 class DuplicateKey(EngineError):
     """An idempotency key or business id was used before with a different request."""
 

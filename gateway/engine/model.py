@@ -246,6 +246,17 @@ class Redemption:
 
 
 @dataclass(frozen=True, slots=True)
+class Payment:
+    """What refunds of one transaction (a ledger entry with money behind it) read and keep: the money refunded so
+    far, and the entries that paid for it (points a purchase burned), given back in proportion. Kept beside the
+    entry, under its id."""
+
+    entry_id: str
+    refunded_money: Decimal = ZERO
+    paid_with: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Reward:
     """Money-valued credit with an expiry (Omneo rewards)."""
 
@@ -264,7 +275,14 @@ class Reward:
 
     def is_active(self, now: datetime) -> bool:
         """Spendable now: something left, already issued, not expired (the one definition every dialect uses)."""
-        return self.value_remaining > 0 and self.issued_at <= now and (self.expires_at is None or self.expires_at > now)
+        return self.is_open(now) and not self.is_expired(now)
+
+    def is_open(self, now: datetime) -> bool:
+        """Issued and not used up, whether or not it has expired since."""
+        return self.value_remaining > 0 and self.issued_at <= now
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
 
 
 @dataclass(frozen=True, slots=True)

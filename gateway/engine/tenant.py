@@ -11,6 +11,7 @@ from typing import Any, Callable, TypeVar
 from .ports import TenantStore
 from . import drafts, ledger, redemptions
 from .clock import Clock
+from .payments import PaymentOperations
 from .draft_ops import DraftOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
@@ -24,7 +25,7 @@ T = TypeVar("T")
 
 
 @dataclass
-class Tenant(DraftOperations):
+class Tenant(DraftOperations, PaymentOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore
@@ -284,62 +285,6 @@ class Tenant(DraftOperations):
                 raise AlreadyCancelled(f"transaction is already {e.status.replace('_', ' ')}", transaction=e.id)
             ledger.reverse(self.store, e, currency, now, origin=origin)
             return self.store.entry(entry_id)
-        return self.run(op)
-
-    def refund(self, entry_id: str, money=None, *, key=None, fingerprint=None, origin: str = "refund",
-               refs: dict | None = None) -> Entry:
-        """Reverse (part of) a committed credit or debit, in proportion to the money refunded.
-
-        Without `money`, or with all the money behind it, everything left is reversed. Earned points
-        taken back are whole, rounded down. Entries the transaction lists under refs["linked"] (the points
-        an order burned) are given back in the same proportion."""
-        def op(now):
-            e, currency = self._settled_entry(entry_id, now)
-            if e.status in ("cancelled", "rolled_back") or (e.amount > 0 and e.amount - e.reversed_amount <= 0):
-                raise AlreadyCancelled("transaction already fully reversed", transaction=e.id)
-            if e.status != "committed":
-                raise InvalidState(f"transaction is {e.status}", transaction=e.id)
-            points, full, m = None, True, None
-            if money is not None:
-                m = check_money(money)
-                if e.money is None or e.money <= 0:
-                    points = check_points(currency, (m / currency.value).to_integral_value(rounding=ROUND_FLOOR),
-                                          allow_zero=True)
-                    full = False
-                else:
-                    refunded_money = e.refs.get("refunded_money", ZERO)
-                    if m > e.money - refunded_money:
-                        raise LimitExceeded("refund exceeds what remains of the transaction",
-                                            remaining=str(e.money - refunded_money))
-                    full = m == e.money - refunded_money
-                    points = None if full else (e.amount * m / e.money).to_integral_value(rounding=ROUND_FLOOR)
-                    e = replace(e, refs={**e.refs, "refunded_money": refunded_money + m})
-                    self.store.put_entry(e)
-            if e.amount == 0:          # a payment that earned nothing: only its money is refunded
-                points = ZERO
-                if full:
-                    e = replace(e, status="cancelled")
-                    self.store.put_entry(e)
-            if points is not None and points <= 0:
-                rev = ledger.new_entry(self.store, e.member_id, e.currency_id, "cancel", ZERO, now, origin=origin,
-                                       refs=refs or {}, reverses=e.id)
-                self.store.put_entry(rev)
-            else:
-                rev = ledger.reverse(self.store, e, currency, now, amount=points, origin=origin, refs=refs)
-            if money is not None:
-                rev = replace(rev, money=m)
-                self.store.put_entry(rev)
-            # what the transaction was paid with (points burned by the same order) goes back in proportion
-            for linked_id in e.refs.get("linked", ()):
-                le = self.store.entry(linked_id)
-                if le is None or le.status != "committed" or le.amount - le.reversed_amount <= 0:
-                    continue
-                part = None if full else (le.amount * m / e.money).to_integral_value(rounding=ROUND_FLOOR)
-                if part is None or part > 0:
-                    ledger.reverse(self.store, le, currency, now, amount=part, origin=origin,
-                                   refs={**(refs or {}), "with": rev.id})
-            self._claim(key, fingerprint, rev.id)
-            return rev
         return self.run(op)
 
     # --- holds ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 from ..engine import model
 
 RECORDS = {cls.__name__: cls for cls in (model.Member, model.Lot, model.Hold, model.Entry, model.Reward,
-                                          model.Totals, model.Draft, model.Redemption,
+                                          model.Totals, model.Draft, model.Redemption, model.Payment,
                                           model.Order, model.BalanceRecord)}
 
 

@@ -118,16 +118,16 @@ def _points(call: Call, direction: str) -> Reply:
     refs = {k: body[k] for k in ("transaction_eid", "promotion_id", "external_data", "created_at") if k in body}
     dates = {}
     if direction == "credit":
-        dates = {"earned_at": _date(call, "created_at"),
-                 "available_at": _date(call, "activation_date") or call.now(),
+        dates = {"earned_at": _date(call, "created_at"), "available_at": _date(call, "activation_date"),
                  "expires_at": _date(call, "expiration_date")}
     origin = "accrue" if direction == "credit" else "redeem"
     common = {"key": key, "fingerprint": fp, "origin": origin, "refs": refs}
-    if is_temp:
+    if direction == "credit":      # an accrual is a grant: without activation_date the engine decides availability
+        entry = tenant.grant(member, currency, body["amount"], temporary=is_temp,
+                             timeout_sec=body.get("temp_timeout_sec"), **common, **dates)
+    elif is_temp:
         entry = tenant.temporary(member, currency, direction, body["amount"],
-                                 timeout_sec=body.get("temp_timeout_sec"), **common, **dates)
-    elif direction == "credit":
-        entry = tenant.credit(member, currency, body["amount"], **common, **dates)
+                                 timeout_sec=body.get("temp_timeout_sec"), **common)
     else:
         entry = tenant.debit(member, currency, body["amount"], **common)
     return _transaction_reply(call, entry, eid, is_temp)

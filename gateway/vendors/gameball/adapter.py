@@ -30,6 +30,7 @@ ENGINE = [
     (E.InsufficientPoints, 9008, "Insufficient balance points."),
     (E.DuplicateKey, 9004, "Transaction ID already exists."),
     (E.AlreadyCancelled, 9001, "Transaction already cancelled."),
+    (E.NotRefundable, 9000, "Transaction type cannot be reversed."),
     (E.InvalidTime, 9007, "Transaction time is not valid."),
     (E.LimitExceeded, 3011, "Operation exceeds allowed limits."),
     (E.InvalidAmount, 3003, "Invalid value."),

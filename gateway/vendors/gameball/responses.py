@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...engine.errors import DefinitionNotFound, DuplicateKey, InvalidState, MemberNotFound, TransactionNotFound
+from ...engine.errors import DefinitionNotFound, DuplicateKey, MemberNotFound
 from ...engine.model import Entry, Member, PointCurrency, Program
+from ...engine.payments import MANUAL, Purchase
 from ..base import Call, Reply, fingerprint
 from ..format import parse_datetime
 from . import render
@@ -104,11 +105,10 @@ def upsert_customer(call: Call) -> Reply:
 
 # --- orders --------------------------------------------------------------------------------------------
 
-def _order_reply(call: Call, entry: Entry) -> Reply:
-    hold_ref = entry.refs.get("hold")
-    redeemed = call.tenant.get_hold(hold_ref).amount if hold_ref else 0
-    member = call.tenant.member_by_id(entry.member_id)
-    return Reply(200, render.order(call.body["customerId"], entry.amount, redeemed,
+def _order_reply(call: Call, purchase: Purchase) -> Reply:
+    member = call.tenant.member_by_id(purchase.earned.member_id)
+    return Reply(200, render.order(call.body["customerId"], purchase.earned.amount,
+                                   purchase.burned.amount if purchase.burned is not None else 0,
                                    render.order_lines(_order_lines(call, member, call.body.get("lineItems")))))
 
 
@@ -143,26 +143,19 @@ def track_order(call: Call) -> Reply:
     _check_time(call, "orderDate")
     key, fp = _key(body["orderId"]), _fingerprint(call)
     hold_ref = (body.get("redemption") or {}).get("pointsHoldReference")
-    with call.tenant.atomic():     # the customer, the earning and the burn happen together or not at all
-        try:
-            member = _customer(call, body["customerId"])
-        except MemberNotFound:
-            member, _ = call.tenant.upsert_member(_program(call), CUSTOMER, body["customerId"],
-                                                  attributes=_attributes(body))
-        currency = _currency(call, member)
-        prior = _prior(call, key, fp)
-        if prior is not None:
-            return _order_reply(call, prior)
-        burned = None
-        if hold_ref:
-            burned = call.tenant.redeem_hold(hold_ref, member=member, origin="order",
-                                             refs={"orderId": body["orderId"]})
-        refs = {"orderId": body["orderId"], **({"hold": hold_ref, "linked": [burned.id]} if burned else {})}
-        earned = call.tenant.earn(member, currency, body["totalPaid"], key=key, fingerprint=fp, origin="order",
-                                  refs=refs, pending_days=_pending_days(body.get("cashbackConfigurations")))
-    return Reply(200, render.order(body["customerId"], earned.amount if earned is not None else 0,
-                                   burned.amount if burned is not None else 0,
-                                   render.order_lines(_order_lines(call, member, body.get("lineItems")))))
+    try:
+        _customer(call, body["customerId"])          # an inactive customer is refused before anything else
+    except MemberNotFound:
+        pass                                         # the purchase makes it a customer
+    prior = _prior(call, key, fp)
+    if prior is not None:
+        return _order_reply(call, call.tenant.purchase_of(prior.id))
+    # one engine operation: the customer (if new), the burn and the earning happen together or not at all
+    purchase = call.tenant.purchase(_program(call), (CUSTOMER, body["customerId"]), body["totalPaid"],
+                                    attributes=_attributes(body), hold_id=hold_ref or None, key=key, fingerprint=fp,
+                                    origin="order", refs={"orderId": body["orderId"]},
+                                    pending_days=_pending_days(body.get("cashbackConfigurations")))
+    return _order_reply(call, purchase)
 
 
 # --- transactions ----------------------------------------------------------------------------------------
@@ -206,11 +199,10 @@ def manual_transaction(call: Call) -> Reply:
         refs = {"transactionId": body["transactionId"], "username": body["username"], "reason": body["reason"]}
         if signed < 0:
             entry = call.tenant.debit(member, currency, size, key=key, fingerprint=fp, money=paid,
-                                      origin="manual", refs=refs)
+                                      origin=MANUAL, refs=refs)
         else:
-            entry = call.tenant.credit(member, currency, size, key=key, fingerprint=fp, money=paid,
-                                       origin="manual", refs=refs, pending_days=0,
-                                       expires_after_days=body.get("expiryAfter"))
+            entry = call.tenant.grant(member, currency, size, key=key, fingerprint=fp, money=paid,
+                                      origin=MANUAL, refs=refs, expires_after_days=body.get("expiryAfter"))
     return Reply(200, render.manual(body["customerId"], body["transactionId"], entry, currency))
 
 
@@ -267,9 +259,6 @@ def redeem_points(call: Call) -> Reply:
     return Reply(200, render.redeem(body["customerId"], body["transactionId"], entry, currency, body.get("reason")))
 
 
-NOT_REVERSIBLE = ("manual",)   # origins Gameball refuses to refund (9000) [gateway choice]
-
-
 def refund(call: Call) -> Reply:
     body = call.body
     _check_time(call, "transactionTime")
@@ -278,17 +267,7 @@ def refund(call: Call) -> Reply:
     rev = _prior(call, key, fp)
     if rev is None:
         original = call.tenant.entry_by(_key(body["reverseTransactionId"]))
-        if original.member_id != member.id:
-            raise TransactionNotFound("transaction not found for this customer",
-                                      reverseTransactionId=body["reverseTransactionId"])
-        if original.origin in NOT_REVERSIBLE:
-            raise InvalidState(f"a {original.origin} transaction cannot be reversed", transaction=original.id)
-        amount = body.get("refundAmount")
-        if amount is not None and original.money is not None and amount == original.money:
-            amount = None                       # the original amount: a full refund [D]
-        if amount is None and original.money is not None:
-            # a full refund gives back all the money not refunded yet, recorded on the reversal entry
-            amount = original.money - original.refs.get("refunded_money", 0)
-        rev = call.tenant.refund(original.id, amount, key=key, fingerprint=fp,
+        # the engine decides what is refundable and what is left; no refundAmount (or the original one): all of it
+        rev = call.tenant.refund(original.id, body.get("refundAmount"), member=member, key=key, fingerprint=fp,
                                  refs={"refundTransactionId": body["refundTransactionId"]})
     return Reply(200, render.refund(body["refundTransactionId"], rev, _entry_currency(call, rev)))

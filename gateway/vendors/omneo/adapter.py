@@ -63,6 +63,15 @@ def _schema_at(op: Operation, v: Violation) -> dict:
     return node if isinstance(node, dict) else {}
 
 
+# engine refusal reason -> Omneo's words for refusing a reversal (`errors.redemption`)
+REVERSAL_TEXT = {
+    "not_reversible": "Only redemptions of type redeem can be reversed.",
+    "already_reversed": "The redemption has already been reversed.",
+    "reversal_window_closed": "The redemption can only be reversed within {minutes} minutes.",
+    "entry_cancelled": "The redemption has already been cancelled.",
+}
+
+
 # Laravel `required_without`: the reward definition is named by id or by handle
 REQUIRED_WITHOUT = {("create_reward", "reward_definition_id"): "reward definition handle"}
 
@@ -159,6 +168,8 @@ class OmneoVendor(Vendor):
             return render.not_found("App\\Models\\Redemption", next(iter(exc.detail.values()), None))
         if isinstance(exc, E.NotFound):
             return render.not_found(_model(exc.code.removesuffix("_not_found")), next(iter(exc.detail.values()), None))
+        if exc.code in REVERSAL_TEXT:
+            return render.validation({"redemption": [REVERSAL_TEXT[exc.code].format(**exc.detail)]})
         field = responses.AMOUNT_FIELD.get(op.handler, "amount") if op is not None else "amount"
         if isinstance(exc, E.InsufficientPoints):
             return render.validation({field: [f"The {_attribute(field)} exceeds the available balance."]})

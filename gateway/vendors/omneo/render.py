@@ -282,9 +282,10 @@ def reward(r: Reward, profile_id: str, program: Program, now: datetime) -> dict:
         "expires_at": laravel(r.expires_at),
         "issued_local_at": local(r.issued_at, r.timezone),
         "expires_local_at": local(r.expires_at, r.timezone),
-        "is_expired": r.expires_at is not None and r.expires_at <= now,
-        # false once nothing is left (documented), or before it is issued
-        "is_active": r.value_remaining > 0 and r.issued_at <= now,
+        "is_expired": r.is_expired(now),
+        # Omneo's is_active says nothing of expiry (is_expired does): false once nothing is left (documented),
+        # or before it is issued
+        "is_active": r.is_open(now),
         "notify_issue_at": None,
         "notify_expiry_at": None,
         "extended_at": None,

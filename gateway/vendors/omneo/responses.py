@@ -128,12 +128,12 @@ def create_point(call: Call) -> Reply:
     expires = _time(body, "expires_at", errors)
     _refuse(errors)
 
-    now = call.now()
-    available_at = issued or now                  # points count once issued_at is reached
-    refs = {"omneo.created_at": now.isoformat(), "omneo.description": body.get("description"),
+    refs = {"omneo.created_at": call.now().isoformat(), "omneo.description": body.get("description"),
             "omneo.meta": body.get("meta")}
-    entry = tenant.credit(member, currency, body["value_initial"], earned_at=accrued or available_at,
-                          available_at=available_at, expires_at=expires, origin=POINT_ORIGIN, refs=refs)
+    # points count once issued_at is reached (no issued_at: the engine's grant rule decides); accrued_at
+    # defaults to issued_at
+    entry = tenant.grant(member, currency, body["value_initial"], earned_at=accrued or issued,
+                         available_at=issued, expires_at=expires, origin=POINT_ORIGIN, refs=refs)
     lot = tenant.store.lot(entry.lots[0][0])
     return Reply(201, {"data": render.point(entry, lot, _profile_id(member, body["profile_id"]), currency, program)})
 
@@ -248,20 +248,7 @@ def reverse_redemption(call: Call) -> Reply:
     tenant = call.tenant
     redemption_id = call.path["redemption"]
     meta = call.body.get("meta") if isinstance(call.body, dict) else None
-    try:
-        rev = tenant.reverse_redemption(redemption_id, meta=meta)
-    except E.InvalidState:
-        raise VendorError(render.validation({"redemption": [_reversal_refusal(tenant, redemption_id)]})) from None
+    rev = tenant.reverse_redemption(redemption_id, meta=meta)     # refusals: adapter.REVERSAL_TEXT by reason
     original = tenant.redemption(rev.reverses)
     return _redemption_reply(call, rev, tenant.member_by_id(rev.member_id), dict(original.refs or {}))
 
-
-def _reversal_refusal(tenant: Tenant, redemption_id: int) -> str:
-    """Which of the engine's refusals this was, read from the redemption it refused."""
-    red = tenant.redemption(redemption_id)
-    if red.kind != "redeem":
-        return "Only redemptions of type redeem can be reversed."
-    if red.reversed_by is not None:
-        return "The redemption has already been reversed."
-    minutes = tenant.program(tenant.member_by_id(red.member_id).program_id).reversal_window_minutes
-    return f"The redemption can only be reversed within {minutes} minutes."
