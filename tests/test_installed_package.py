@@ -4,7 +4,8 @@ installed `loyalty-gateway` is used as a user would: `serve` as a process, `vali
 payload, `--version`, and a small user project outside the repository whose test uses only the
 `loyalty_gateway` fixture, as the README shows it.
 
-One wheel and one environment serve the whole module (the xdist group keeps it on one worker)."""
+One wheel and one environment serve the whole module: session-scoped, so a worker that interleaves other
+modules between these tests does not rebuild them (the xdist group keeps them all on one worker)."""
 from __future__ import annotations
 
 import json
@@ -44,7 +45,7 @@ def _clean_env() -> dict:
     return env
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dist(tmp_path_factory) -> Path:
     """sdist and wheel, built the way `python -m build` does (the wheel from the unpacked sdist)."""
     root = tmp_path_factory.mktemp("build")
@@ -55,7 +56,7 @@ def dist(tmp_path_factory) -> Path:
     return root / "dist"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def venv(dist, tmp_path_factory) -> Path:
     """A fresh virtual environment with only the wheel (and pytest, for the user project)."""
     home = tmp_path_factory.mktemp("user")
@@ -171,12 +172,15 @@ def test_a_user_project_uses_the_fixture_as_the_readme_shows(venv, tmp_path):
 
 
 def test_a_missing_vendor_spec_stops_start_up(venv, tmp_path):
-    """Last in this module: it breaks the installed package on purpose."""
+    """A broken install (brevo's spec gone from a copy of the installed package, which shadows it)."""
     site = Path(_run([str(venv / "bin" / "python"), "-c", "import gateway, os; print(os.path.dirname(gateway.__file__))"],
                      cwd=tmp_path, env=_clean_env()).stdout.strip())
-    (site / "_data" / "specs" / "brevo.yaml").unlink()
-    out = subprocess.run([str(venv / "bin" / "loyalty-gateway"), "serve", "--port", "0"], capture_output=True,
-                         text=True, timeout=60, cwd=tmp_path, env=_clean_env())
+    broken = tmp_path / "broken"
+    shutil.copytree(site, broken / "gateway")
+    (broken / "gateway" / "_data" / "specs" / "brevo.yaml").unlink()
+    env = {**_clean_env(), "PYTHONPATH": str(broken)}
+    out = subprocess.run([str(venv / "bin" / "python"), "-m", "gateway", "serve", "--port", "0"], capture_output=True,
+                         text=True, timeout=60, cwd=tmp_path, env=env)
     assert out.returncode == 2
     assert out.stdout == ""
     [line] = out.stderr.strip().splitlines()
