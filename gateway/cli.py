@@ -137,8 +137,8 @@ def options_markdown() -> str:
     return "\n".join(rows) + "\n"
 
 
-ENV_EPILOG = (f"Every option can also be set by its environment variable (shown with each option); the command "
-              f"line wins. Booleans: 1/0, true/false, yes/no, on/off (any case); an empty variable counts as unset.")
+ENV_EPILOG = ("Every option can also be set by its environment variable (shown with each option); the command "
+              "line wins. Booleans: 1/0, true/false, yes/no, on/off (any case); an empty variable counts as unset.")
 
 
 # --- errors ----------------------------------------------------------------------------------------------------------

@@ -9,16 +9,16 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Callable, TypeVar
 
 from .ports import TenantStore
-from . import drafts, ledger, redemptions
+from . import ledger, redemptions
 from .clock import Clock
 from .payments import PaymentOperations
 from .draft_ops import DraftOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
-                     LimitExceeded, MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
+                     MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
                      TransactionNotFound)
 from .ledger import Balance
-from .model import ZERO, Draft, Entry, Hold, Member, PointCurrency, Program, Redemption, Reward
+from .model import ZERO, Entry, Hold, Member, PointCurrency, Program, Redemption, Reward
 from .tiers import TierProgress, tier_progress
 
 T = TypeVar("T")

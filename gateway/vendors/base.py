@@ -57,6 +57,7 @@ class Vendor:
     responses: ModuleType | None = None
     xml_root: str | None = None      # set for vendors that speak XML
     auth_reads_body: bool = False    # credentials may sit in the body: decode before authenticating
+    path_prefixes: tuple[str, ...] = ()   # set by the registry from the vendor's descriptor
 
     # --- credentials ----------------------------------------------------------------------------
     def authenticate(self, request: web.Request, op: Operation, engine, body: Any) -> Tenant:

@@ -118,8 +118,7 @@ def get(name: str) -> Vendor:
         if vendor.name != d.name:
             raise RegistryError(f"vendor package {_modules[name]!r}: VENDOR.name {vendor.name!r} is not its "
                                 f"descriptor's {d.name!r}")
-        if tuple(getattr(vendor, "path_prefixes", ())) != d.path_prefixes:
-            vendor.path_prefixes = d.path_prefixes      # the descriptor decides (unknown paths' 404 shape)
+        vendor.path_prefixes = d.path_prefixes      # the descriptor's (unknown paths under them get its 404 shape)
         _cache[name] = vendor
     return _cache[name]
 

@@ -94,7 +94,6 @@ class AltcraftVendor(Vendor):
     responses = responses
     xml_root = "xml"
     auth_reads_body = True       # the token may be a body field
-    path_prefixes = ("/api/v1.1/",)
     fault_cases = {k: f"error {code} ({text})" for k, (code, text) in FAULTS.items()}
 
     # --- envelope ---------------------------------------------------------------------------------

@@ -106,7 +106,6 @@ def _type_word(schema: dict) -> str:
 class BrevoVendor(Vendor):
     name = "brevo"
     responses = responses
-    path_prefixes = ("/v3/",)
     fault_cases = {k: f"HTTP {s}, code {c}" for k, (s, c, _) in FAULTS.items()}
 
     def authenticate(self, request, op, engine, body):

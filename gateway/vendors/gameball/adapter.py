@@ -54,7 +54,6 @@ FAULT_TEXT = {4029: "Too many requests. Rate limit exceeded.", 5000: "An interna
 class GameballVendor(Vendor):
     name = "gameball"
     responses = responses
-    path_prefixes = ("/api/v4.0/",)
     fault_cases = {k: f"HTTP {STATUS[v]}, code {v}" for k, v in FAULTS.items()}
 
     def error(self, code: int, message: str) -> Reply:

@@ -125,7 +125,6 @@ def _message(op: Operation, v: Violation) -> str:
 class OmneoVendor(Vendor):
     name = "omneo"
     responses = responses
-    path_prefixes = ("/api/v3/",)
     fault_cases = {k: f"HTTP {status}, {text!r}" for k, (status, text, _) in FAULTS.items()}
 
     def authenticate(self, request, op, engine, body):
