@@ -12,74 +12,13 @@ import pytest
 import yaml
 
 import gateway
-from conftest import ALICE, BOB, BREVO_PID, GB, NOW
+from helpers import ALICE, BOB, GB, NOW
 from gateway import specs
 from gateway.app import GATEWAY, Config, build_app
 from gateway import resources
 
-ADMIN = specs.load("admin")
-GB_BALANCE = "/api/v4.0/integrations/customers/{}/balance"
-OMNEO_BALANCE = "/api/v3/profiles/{}/balances"
-ALTCRAFT_BALANCE = "/api/v1.1/loyalty/account/balance"
-BREVO_BALANCES = f"/v3/loyalty/balance/programs/{BREVO_PID}/subscriptions/{{}}/balances"
-DEMO = "/__admin/tenants/demo"
-_YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def z(dt) -> str:
-    """An instant as the control plane writes it."""
-    return dt.isoformat().replace("+00:00", "Z")
-
-
-# --- the spec-checking helper -------------------------------------------------------------------------
-
-_ROUTES = [(op.method, re.compile("^" + re.sub(r"\{[^}/]+\}", "[^/]+", op.path) + "$"), op)
-           for op in ADMIN.operations.values()]
-
-
-def operation(method: str, path: str) -> specs.Operation:
-    path = path.split("?", 1)[0]
-    found = [op for m, rx, op in _ROUTES if m == method and rx.match(path)]
-    assert len(found) == 1, f"{method} {path} is not (or ambiguously) documented in specs/admin.yaml"
-    return found[0]
-
-
-async def admin(http, method: str, path: str, status: int, **kw):
-    """One control-plane call: the status expected and the body valid against specs/admin.yaml."""
-    resp = await http.request(method, path, **kw)
-    raw = await resp.read()
-    media = resp.content_type
-    if media == "application/json":
-        body = json.loads(raw)
-    else:
-        body = raw.decode() if raw else None
-    assert resp.status == status, f"{method} {path} -> {resp.status}: {body}"
-    problems = operation(method, path).validate_response(resp.status, body, media)
-    assert problems == [], f"{method} {path} -> {resp.status} violates specs/admin.yaml: " + "; ".join(
-        f"{v.pointer or '/'} {v.message}" for v in problems)
-    return body
-
-
-def pointers(body) -> list[str]:
-    return [e["pointer"] for e in body["errors"]]
-
-
-@pytest.fixture
-def http(client):
-    """The raw test client (admin calls; vendor calls where the answer is not the point)."""
-    return client._client
-
-
-async def gb_balance(client, customer=ALICE["gameball"], headers=GB, query=""):
-    resp = await client.get(GB_BALANCE.format(customer) + query, headers=headers)
-    return resp.status, await resp.json()
-
-
-def credit(tenant, identity, value, amount):
-    """A credit written straight through the engine, available at once."""
-    member = tenant.member(identity, value)
-    currency = tenant.program(member.program_id).default_currency
-    return tenant.credit(member, currency, Decimal(amount), available_at=tenant.now(), origin="manual")
+from helpers import (ADMIN, ALTCRAFT_BALANCE, BREVO_BALANCES, DEMO, FIXTURES, GB_BALANCE, OMNEO_BALANCE, TENANT_ROUTES,
+                     _BODIES, _YAML, admin, arm, credit, faults, gb_balance, pointers, z)
 
 
 # --- the document itself ----------------------------------------------------------------------------------
@@ -228,16 +167,6 @@ async def test_tenants_are_isolated(client, http, engine):
     assert [e["status"] for e in new_journal["entries"]] == [200, 200]   # the 401 resolved no tenant
 
 
-FIXTURES = {
-    "version": 1,
-    "clock": {"now": NOW.isoformat(), "frozen": True},
-    "programs": [{"id": "shop", "money_currency": "EUR",
-                  "point_currencies": [{"id": "stars", "name": "Stars", "value": "0.01", "pending_days": 0}]}],
-    "members": [{"id": "carol", "identities": {"gameball.customer": "carol-1", "brevo.contact": 31},
-                 "joined_at": "-30d", "history": [{"at": "-10d", "credit": 250}, {"at": "-2d", "debit": 50}]}],
-}
-
-
 @pytest.mark.parametrize("encoding", ["json", "yaml"])
 async def test_new_tenant_from_a_fixtures_document(client, http, encoding):
     if encoding == "json":
@@ -317,14 +246,6 @@ async def test_delete_tenant(client, http):
     status, body = await gb_balance(client, headers={"apikey": gb["apikey"], "secretkey": gb["secretkey"]})
     assert (status, body["code"]) == (401, 1000)
     assert [t["tenant"] for t in (await admin(http, "GET", "/__admin/tenants", 200))["tenants"]] == ["demo"]
-
-
-_SAMPLE = {"member": "alice", "fault": "1", "tenant": "nope"}
-_BODIES = {"put_snapshot": {"json": FIXTURES}, "set_clock": {"json": {"frozen": True}},
-           "advance_clock": {"json": {"by": "P1D"}},
-           "arm_fault": {"json": {"vendor": "gameball", "kind": "drop", "times": 1}}}
-TENANT_ROUTES = sorted((op.operation_id, op.method, re.sub(r"\{([^}]+)\}", lambda m: _SAMPLE[m.group(1)], op.path))
-                       for op in ADMIN.operations.values() if "{tenant}" in op.path)
 
 
 @pytest.mark.parametrize("op_id,method,path", TENANT_ROUTES, ids=[r[0] for r in TENANT_ROUTES])
@@ -633,14 +554,6 @@ async def test_advance_out_of_range(http, engine, by):
 
 
 # --- faults -----------------------------------------------------------------------------------------------------------------
-
-async def arm(http, **fault):
-    return await admin(http, "POST", f"{DEMO}/faults", 201, json=fault)
-
-
-async def faults(http):
-    return (await admin(http, "GET", f"{DEMO}/faults", 200))["faults"]
-
 
 async def test_error_fault_fires_once(client, http):
     fault = await arm(http, vendor="gameball", kind="error", case="rate_limit", times=1)

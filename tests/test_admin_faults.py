@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ALICE
-from test_admin import ALTCRAFT_BALANCE, DEMO, admin, arm, faults, gb_balance, http  # noqa: F401
+from helpers import ALICE, ALTCRAFT_BALANCE, DEMO, admin, arm, faults, gb_balance
 from gateway import faults as faults_module
 from gateway.app import Config, build_app
 from gateway.vendors.base import Reply, Vendor
@@ -86,7 +85,7 @@ def test_every_vendor_case_is_listed():
 
 def test_the_spec_lists_every_vendor_case_with_its_status():
     from gateway.vendors import registry
-    from test_admin import ADMIN
+    from helpers import ADMIN
     text = " ".join(ADMIN.operations["arm_fault"].spec["description"].split())
     for name in registry.names():
         assert f"{name} {faults_module.describe_cases(registry.get(name))}" in text

@@ -8,8 +8,7 @@ import re
 
 import pytest
 
-from conftest import NOW
-from test_admin import ADMIN, DEMO, TENANT_ROUTES, admin, http  # noqa: F401  (http: the fixture)
+from helpers import ADMIN, DEMO, NOW, TENANT_ROUTES, admin
 from gateway import specs
 
 ERROR = specs.compile_schema(ADMIN.operations["get_health"].responses["500"]["application/json"])

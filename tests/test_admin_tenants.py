@@ -11,8 +11,8 @@ import yaml
 
 from gateway.vendors import registry
 
-from conftest import ALICE, GB, NOW
-from test_admin import FIXTURES, admin, gb_balance, http  # noqa: F401  (http: the fixture)
+from helpers import ALICE, GB, NOW
+from helpers import FIXTURES, admin, gb_balance
 
 VENDORS = registry.names()
 DEMO_CREDENTIALS = {"omneo": {"token": "demo-omneo-token"}, "altcraft": {"token": "abc123def456"},

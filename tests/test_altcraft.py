@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import xmltodict
 
-from conftest import ALTCRAFT_TOKEN
+from helpers import ALTCRAFT_TOKEN
 from gateway.app import GATEWAY
 from gateway.engine.model import PointCurrency
 

@@ -12,7 +12,7 @@ import pytest
 import xmltodict
 
 import invariants
-from conftest import ALTCRAFT_TOKEN, NOW
+from helpers import ALTCRAFT_TOKEN, NOW
 from gateway.engine.model import PointCurrency, Program
 
 BASE = "/api/v1.1/loyalty"

@@ -15,7 +15,7 @@ from gateway.engine.model import CurrencyRules
 from gateway.specs import get as get_spec
 from gateway.vendors.brevo import VENDOR
 
-from conftest import ALICE, BOB, BREVO, BREVO_BDID, BREVO_PID, NOW, OTHER_BDID, OTHER_PID
+from helpers import ALICE, BOB, BREVO, BREVO_BDID, BREVO_PID, NOW, OTHER_BDID, OTHER_PID
 from invariants import check
 
 BASE = f"/v3/loyalty/balance/programs/{BREVO_PID}"

@@ -12,7 +12,7 @@ import pytest
 
 from gateway import fixtures
 
-from conftest import ALICE, BOB, BREVO, BREVO_BDID, BREVO_PID, NOW, OTHER_BDID, OTHER_PID
+from helpers import ALICE, BOB, BREVO, BREVO_BDID, BREVO_PID, NOW, OTHER_BDID, OTHER_PID
 from invariants import check
 
 BASE = f"/v3/loyalty/balance/programs/{BREVO_PID}"

@@ -7,32 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import ALICE, ALTCRAFT_TOKEN, BOB, BREVO, BREVO_BDID, BREVO_PID, GB, NOW, OMNEO
+from helpers import ALICE, ALTCRAFT_TOKEN, BOB, BREVO, BREVO_BDID, BREVO_PID, GB, NOW, OMNEO
 
 
-async def read_all(client, who) -> dict:
-    gb = await (await client.get(f"/api/v4.0/integrations/customers/{who['gameball']}/balance", headers=GB)).json()
-    alt_json = await (await client.post("/api/v1.1/loyalty/account/balance", json={
-        "token": ALTCRAFT_TOKEN, "loyalty_program_id": 123, "matching": "email", "email": who["email"]})).json()
-    alt_xml = await (await client.post(
-        "/api/v1.1/loyalty/account/balance?format=json",
-        data=f"<xml><token>{ALTCRAFT_TOKEN}</token><loyalty_program_id>123</loyalty_program_id>"
-             f"<points_currency_iid>1</points_currency_iid><matching>email</matching><email>{who['email']}</email></xml>",
-        headers={"Content-Type": "application/xml"})).json()
-    omneo = (await (await client.get(f"/api/v3/profiles/{who['omneo']}/balances", headers=OMNEO)).json())["data"]
-    brevo = await (await client.get(
-        f"/v3/loyalty/balance/programs/{BREVO_PID}/subscriptions/{who['brevo']}/balances", headers=BREVO)).json()
-    return {"gameball": gb, "altcraft": alt_json["data"], "altcraft_xml": alt_xml["data"], "omneo": omneo,
-            "brevo": {b["balanceDefinitionId"]: b["value"] for b in brevo["balance"]}}
-
-
-def assert_agree(r: dict) -> None:
-    gb, alt, om, br = r["gameball"], r["altcraft"], r["omneo"], r["brevo"]
-    assert Decimal(str(gb["availablePointsBalance"])) == Decimal(alt["active_balance"]) \
-        == Decimal(str(om["point_balance"])) == Decimal(str(br[BREVO_BDID]))
-    assert Decimal(str(gb["totalPointsBalance"])) == Decimal(alt["total_balance"])
-    assert Decimal(str(gb["availablePointsValue"])) == Decimal(str(om["point_balance_dollars"]))
-    assert r["altcraft_xml"] == alt
+from helpers import assert_agree, read_all
 
 
 @pytest.mark.parametrize("who", [ALICE, BOB], ids=["alice", "bob"])

@@ -11,7 +11,7 @@ from gateway.engine import errors as E
 from gateway.engine.amounts import check_points, round_amount
 from gateway.engine.clock import Clock
 
-from conftest import NOW, demo_tenant
+from helpers import NOW, demo_tenant
 from invariants import check
 
 D = Decimal

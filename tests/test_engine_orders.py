@@ -12,7 +12,7 @@ from gateway.engine import errors as E
 from gateway.engine.model import BalanceRecord, Draft, Order
 from gateway.store.memory import MemoryTenantStore
 
-from conftest import NOW, demo_tenant
+from helpers import NOW, demo_tenant
 from invariants import check
 
 D = Decimal

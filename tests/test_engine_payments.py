@@ -14,7 +14,7 @@ from gateway.engine.payments import MANUAL, payment
 from gateway.store import serial
 from gateway.store.memory import MemoryTenantStore
 
-from conftest import NOW, demo_tenant
+from helpers import NOW, demo_tenant
 from invariants import check
 
 D = Decimal

@@ -20,7 +20,7 @@ from gateway.pytest_plugin import LoyaltyGateway
 from gateway.vendors import registry
 from gateway.vendors.descriptor import Credential, VendorDescriptor
 
-from conftest import ALICE, GB, NOW
+from helpers import ALICE, GB, NOW
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.xdist_group("fifth_vendor")

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import ALICE, BOB, GB, NOW
+from helpers import ALICE, BOB, GB, NOW
 
 URL = "/api/v4.0/integrations/customers/{}/balance"
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import ALICE, BOB, GB, NOW
+from helpers import ALICE, BOB, GB, NOW
 from invariants import check
 
 API = "/api/v4.0/integrations"

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import demo_tenant
+from helpers import demo_tenant
 from invariants import check, from_entries
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import ALICE, BOB, NOW, OMNEO, demo_tenant
+from helpers import ALICE, BOB, NOW, OMNEO, demo_tenant
 from gateway.app import GATEWAY, Config, build_app
 from gateway.engine import Engine
 

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from conftest import ALICE, BOB, NOW, OMNEO
+from helpers import ALICE, BOB, NOW, OMNEO
 from gateway.app import GATEWAY
 import invariants
 

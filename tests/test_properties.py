@@ -30,11 +30,11 @@ from hypothesis import HealthCheck, event, example, given, note, settings
 from hypothesis import strategies as st
 
 import invariants
-from conftest import (ALICE, ALTCRAFT_TOKEN, BOB, BREVO, BREVO_BDID, BREVO_PID, GB, NOW, OMNEO, CheckedClient,
+from helpers import (ALICE, ALTCRAFT_TOKEN, BOB, BREVO, BREVO_BDID, BREVO_PID, GB, NOW, OMNEO, CheckedClient,
                       demo_tenant)
 from gateway.app import Config, build_app
 from gateway.engine import Engine, ledger
-from test_cross_dialect import assert_agree, read_all
+from helpers import assert_agree, read_all
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import aiohttp
 import pytest
 
-from conftest import ALICE, ALTCRAFT_TOKEN, BREVO_BDID, BREVO_PID, GB, OMNEO
+from helpers import ALICE, ALTCRAFT_TOKEN, BREVO_BDID, BREVO_PID, GB
 from gateway.app import GATEWAY, Config, build_app
 from gateway.requestlog import RequestLog
 
