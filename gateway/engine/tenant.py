@@ -262,6 +262,13 @@ class Tenant(DraftOperations, PaymentOperations):
         exact = check_money(money, allow_zero=True) * program.earn_per_money
         return exact, exact.to_integral_value(rounding=ROUND_FLOOR)
 
+    @classmethod
+    def line_points(cls, program: Program, lines) -> list[tuple[Decimal, Decimal]]:
+        """What each line of a purchase earns, (exact, whole): price x quantity at the earn rate, each line rounded
+        down on its own; a line without a price earns nothing. `lines` is [(price or None, quantity or None)]."""
+        return [cls.earn_preview(program, 0 if price is None else price * (1 if quantity is None else quantity))
+                for price, quantity in lines]
+
     def points_for_money(self, currency: PointCurrency, money) -> Decimal:
         """Whole points a money amount is worth, rounded down (never pay out more than asked)."""
         m = check_money(money)

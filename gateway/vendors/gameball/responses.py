@@ -128,14 +128,11 @@ def _check_time(call: Call, field: str = "transactionTime") -> None:
 
 
 def _order_lines(call: Call, member: Member, items: list | None) -> list:
-    """Each line's points at the program's earn rate on price x quantity (per line, rounded down)."""
-    program = call.tenant.program(member.program_id)
-    out = []
-    for item in items or ():
-        money = item.get("price", 0) * item.get("quantity", 1) if item.get("price") is not None else 0
-        exact, whole = call.tenant.earn_preview(program, money)
-        out.append((item, exact, whole))
-    return out
+    """Each line with the points the engine says it earns."""
+    items = list(items or ())
+    points = call.tenant.line_points(call.tenant.program(member.program_id),
+                                     [(item.get("price"), item.get("quantity")) for item in items])
+    return [(item, exact, whole) for item, (exact, whole) in zip(items, points)]
 
 
 def track_order(call: Call) -> Reply:
