@@ -1,13 +1,14 @@
 """Assembles the aiohttp app: one route per spec operation, the request pipeline, the admin API.
 
-decode -> vendor auth (resolves the tenant) -> coerce + validate -> handler (one engine call)
--> vendor renderer or vendor error envelope -> response validation -> encode."""
+Each operation's route handler is its Pipeline's `handle`: authenticate -> decode -> fault -> validate
+-> dispatch (one engine call, rendered by the vendor) -> finalize (response validation) -> journal -> encode
+-> request log; the call's state travels through the steps in an Exchange (see Pipeline)."""
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from aiohttp import web
 
@@ -73,126 +74,212 @@ def _refused(reply: Reply, reason: str) -> VendorError:
     return VendorError(reply)
 
 
-def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:
-    handler = getattr(vendor.responses, op.handler, None) if vendor.responses else None
-    strict = gw.config.validation == "strict"
-    check = gw.config.validation != "off"
-    body_expected = op.body_schema is not None or bool(op.body_media)
-    rlog = gw.config.request_log
-    vendor_name, op_id = vendor.name, op.operation_id
+class _Dropped(Exception):
+    """The fault step closed the connection: no status line ever reaches the client."""
 
-    async def handle(request: web.Request) -> web.StreamResponse:
-        started = time.perf_counter()
-        fmt = "json"
-        tenant = None
-        call: Call | None = None
-        mark = None
-        refusal = None
-        fault = None
-        violations: list[Violation] = []
+
+_NO_VIOLATIONS: tuple = ()
+
+
+class Exchange:
+    """One call on its way through the pipeline: what each step found, for the steps after it."""
+
+    __slots__ = ("request", "started", "tenant", "fmt", "body", "path", "query", "violations",
+                 "response_violations", "fault", "mark", "reply", "status", "reason", "refusal")
+
+    def __init__(self, request: web.Request):
+        self.request = request
+        self.started = time.perf_counter()
+        self.tenant: Any = None               # set by authenticate; None: nobody's journal
+        self.fmt = "json"                     # the reply's format (json | xml)
+        self.body: Any = None
+        self.path: dict | None = None         # typed parameters, set by validate
+        self.query: dict | None = None
+        self.violations: Sequence[Violation] = _NO_VIOLATIONS       # shared: no list per call on the happy path
+        self.response_violations: Sequence[Violation] = _NO_VIOLATIONS
+        self.fault: Any = None                # the armed fault this call fired, if any
+        self.mark: Any = None                 # the store's entry sequence before dispatch
+        self.reply: Reply | None = None       # None after a drop: nothing to answer
+        self.status = 0                       # 0: the connection was dropped
+        self.reason: str | None = None        # the request log's reason tag
+        self.refusal: dict | None = None      # why the engine (or a bug) refused, for the journal
+
+
+class Pipeline:
+    """The steps every call of one operation goes through, in order:
+
+        authenticate  (header vendors: before the body is read)
+        decode        (bounded JSON | XML; the reply's format)
+        authenticate  (Altcraft: after decoding, its token may be in the body)
+        fault         (an armed fault: latency, the vendor's error, or a dropped connection)
+        validate      (coerce path, query and XML values; strict | warn | off)
+        dispatch      (the vendor's handler: one engine call, rendered)
+        finalize      (the vendor's last touch; response validation; X-Gateway-Violations)
+        journal       (one entry per call whose tenant is known) -> encode -> request log (one line)
+
+    A step refuses by raising VendorError with the vendor's reply, tagged for the request log; an EngineError
+    becomes the vendor's envelope (and the journal's `refusal`); anything else is a bug, logged and answered
+    in the vendor's 500 shape."""
+
+    __slots__ = ("gw", "vendor", "op", "handler", "strict", "check", "body_expected", "auth_first", "rlog",
+                 "vendor_name", "op_id")
+
+    def __init__(self, gw: Gateway, vendor: Vendor, op: Operation):
+        self.gw, self.vendor, self.op = gw, vendor, op
+        self.handler = getattr(vendor.responses, op.handler, None) if vendor.responses else None
+        self.strict = gw.config.validation == "strict"
+        self.check = gw.config.validation != "off"
+        self.body_expected = op.body_schema is not None or bool(op.body_media)
+        self.auth_first = not vendor.auth_reads_body
+        self.rlog = gw.config.request_log
+        self.vendor_name, self.op_id = vendor.name, op.operation_id
+
+    def __repr__(self) -> str:
+        return f"<Pipeline {self.vendor_name}.{self.op_id}>"
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        x = Exchange(request)
         try:
-            # 1. who is calling (before the body, unless the credentials may be in it), 2. decode
-            body = None
-            if not vendor.auth_reads_body:
-                try:
-                    tenant = vendor.authenticate(request, op, gw.engine, None)
-                except VendorError as exc:
-                    raise _refused(exc.reply, "bad_credentials") from None
-            if body_expected and request.body_exists:
-                try:
-                    raw = await request.read()
-                except web.HTTPRequestEntityTooLarge:
-                    raise _refused(vendor.malformed(op, "request body too large"), "malformed_body") from None
-                fmt = _request_format(request, op)
-                if raw.strip():
-                    try:
-                        body = codecs.decode_xml(raw, vendor.xml_root) if fmt == "xml" else codecs.decode_json(raw)
-                    except codecs.DecodeError as exc:
-                        raise _refused(vendor.malformed(op, str(exc), fmt), "malformed_body") from None
-            fmt = vendor.response_format(request, body, fmt)
-            if vendor.auth_reads_body:
-                try:
-                    tenant = vendor.authenticate(request, op, gw.engine, body)
-                except VendorError as exc:
-                    raise _refused(exc.reply, "bad_credentials") from None
-            fault = gw.faults.take(tenant.id, vendor_name, op_id) if gw.faults else None
-            if fault is not None:
-                outcome = await fault.apply(vendor, op)
-                if outcome is None:       # drop the connection: no status line ever reaches the client
-                    if request.transport is not None:
-                        request.transport.close()
-                    duration = (time.perf_counter() - started) * 1000
-                    gw.journal(tenant.id).record(
-                        vendor=vendor_name, operation=op_id, method=request.method, path=request.path,
-                        status=0, duration_ms=duration, request_violations=[], response_violations=[], entries=[],
-                        at=tenant.now(), fault={"id": fault.id, "kind": fault.kind, "case": fault.case})
-                    if rlog is not None:
-                        rlog.write(tenant=tenant.id, vendor=vendor_name, operation=op_id, method=request.method,
-                                   path=request.rel_url.raw_path, status=0, duration_ms=duration, reason="dropped")
-                    return web.Response(status=499)   # never sent: the transport is closed
-                if outcome is not True:
-                    raise _refused(outcome, f"fault:{fault.case}")
-            # 3. coerce and validate
-            path, e1 = op.coerce_params("path", request.match_info)
-            query, e2 = op.coerce_params("query", request.query)
-            if fmt == "xml" or request.content_type in XML_TYPES:
-                body = specs.coerce(body, op.body_schema)
-            if check:
-                violations = e1 + e2 + op.validate_params("path", path) + op.validate_params("query", query) \
-                    + op.validate_body(body)
-                if violations and strict:
-                    raise _refused(vendor.invalid(op, violations), "invalid_request")
-            # 4. one engine call, rendered by the vendor
-            call = Call(request, op, tenant, path, query, body, fmt)
-            mark = tenant.store.seq_value("entry")
-            if handler is None:
-                reply = vendor.not_implemented(op)
-            else:
-                reply = handler(call)
+            if self.auth_first:
+                self.authenticate(x)
+            await self.decode(x)
+            if not self.auth_first:
+                self.authenticate(x)
+            if self.take_fault(x) is not None:
+                await self.apply_fault(x)
+            self.validate(x)
+            self.dispatch(x)
         except VendorError as exc:
-            reply = exc.reply
+            x.reply = exc.reply
         except EngineError as exc:
-            reply = vendor.engine_error(op, exc)
-            refusal = {"reason": exc.code, "message": exc.message,
-                       "detail": {k: str(v) for k, v in exc.detail.items()}}
+            self.engine_refused(x, exc)
+        except _Dropped:
+            pass                                  # x.reply stays None: nothing to finalize or send
         except Exception as exc:   # a bug must still answer in the vendor's shape, never a bare 500
-            log.exception("unhandled error in %s.%s", vendor_name, op_id)
-            reply = vendor.internal(op)
-            refusal = {"reason": "internal_error", "message": f"{type(exc).__name__}: {exc}", "detail": {}}
-        reason = reply.reason            # finalize may build a new Reply (Altcraft's error-status switch)
-        reply = vendor.finalize(reply, tenant)
-        response_violations = []
-        if gw.config.validate_responses:
-            response_violations = op.validate_response(reply.status, reply.body)
-            if response_violations:
-                log.warning("%s.%s response violates the spec: %s", vendor_name, op_id,
-                            "; ".join(f"{v.pointer} {v.message}" for v in response_violations))
-        flagged = (0 if strict else len(violations)) + len(response_violations)
-        if flagged:
-            reply.headers["X-Gateway-Violations"] = str(flagged)
-        if tenant is not None:
-            extra = {}
-            if refusal:
-                extra["refusal"] = refusal
-            if fault is not None:
-                extra["fault"] = {"id": fault.id, "kind": fault.kind, "case": fault.case}
-            gw.journal(tenant.id).record(
-                vendor=vendor_name, operation=op_id, method=request.method, path=request.path,
-                status=reply.status, duration_ms=(time.perf_counter() - started) * 1000,
-                request_violations=violations, response_violations=response_violations,
-                entries=[e.id for e in tenant.store.entries_after(mark)] if mark is not None else [],
-                at=tenant.now(), **extra)
-        response = _encode(vendor, reply, fmt)
-        if rlog is not None:
-            rlog.write(tenant=tenant.id if tenant is not None else None, vendor=vendor_name, operation=op_id,
-                       method=request.method, path=request.rel_url.raw_path, status=reply.status,
-                       duration_ms=(time.perf_counter() - started) * 1000,
-                       reason=refusal["reason"] if refusal else reason,
-                       violations=len(violations) + len(response_violations))
+            self.bug(x, exc)
+        if x.reply is not None:
+            self.finalize(x)
+        if x.tenant is not None:
+            self.journal(x)
+        # a dropped call's 499 is never sent: the transport is closed
+        response = _encode(self.vendor, x.reply, x.fmt) if x.reply is not None else web.Response(status=499)
+        if self.rlog is not None:
+            self.log(x)
         return response
 
-    handle.__name__ = f"{vendor_name}_{op_id}"
-    return handle
+    # --- the steps, in order ------------------------------------------------------------------------------
+
+    def authenticate(self, x: Exchange) -> None:
+        """Who is calling: the tenant, or the vendor's refusal (bad_credentials)."""
+        try:
+            x.tenant = self.vendor.authenticate(x.request, self.op, self.gw.engine, x.body)
+        except VendorError as exc:
+            raise _refused(exc.reply, "bad_credentials") from None
+
+    async def decode(self, x: Exchange) -> None:
+        """The body (JSON with Decimal numbers, or XML), bounded; then the format the reply is written in."""
+        request, vendor = x.request, self.vendor
+        if self.body_expected and request.body_exists:
+            try:
+                raw = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                raise _refused(vendor.malformed(self.op, "request body too large"), "malformed_body") from None
+            x.fmt = _request_format(request, self.op)
+            if raw.strip():
+                try:
+                    x.body = codecs.decode_xml(raw, vendor.xml_root) if x.fmt == "xml" else codecs.decode_json(raw)
+                except codecs.DecodeError as exc:
+                    raise _refused(vendor.malformed(self.op, str(exc), x.fmt), "malformed_body") from None
+        x.fmt = vendor.response_format(request, x.body, x.fmt)
+
+    def take_fault(self, x: Exchange):
+        """The armed fault this call fires, if any (marked in the journal)."""
+        faults = self.gw.faults
+        x.fault = faults.take(x.tenant.id, self.vendor_name, self.op_id) if faults else None
+        return x.fault
+
+    async def apply_fault(self, x: Exchange) -> None:
+        """Latency (then serve on), the vendor's error (fault:<case>), or a dropped connection."""
+        outcome = await x.fault.apply(self.vendor, self.op)
+        if outcome is None:
+            if x.request.transport is not None:
+                x.request.transport.close()
+            x.reason = "dropped"
+            raise _Dropped
+        if outcome is not True:
+            raise _refused(outcome, f"fault:{x.fault.case}")
+
+    def validate(self, x: Exchange) -> None:
+        """Path, query and XML values typed by the schema, then checked (strict: refused, invalid_request)."""
+        request, op = x.request, self.op
+        x.path, e1 = op.coerce_params("path", request.match_info)
+        x.query, e2 = op.coerce_params("query", request.query)
+        if x.fmt == "xml" or request.content_type in XML_TYPES:
+            x.body = specs.coerce(x.body, op.body_schema)
+        if self.check:
+            x.violations = e1 + e2 + op.validate_params("path", x.path) + op.validate_params("query", x.query) \
+                + op.validate_body(x.body)
+            if x.violations and self.strict:
+                raise _refused(self.vendor.invalid(op, x.violations), "invalid_request")
+
+    def dispatch(self, x: Exchange) -> None:
+        """One engine call through the vendor's handler, rendered in its words."""
+        x.mark = x.tenant.store.seq_value("entry")
+        if self.handler is None:
+            x.reply = self.vendor.not_implemented(self.op)
+        else:
+            x.reply = self.handler(Call(x.request, self.op, x.tenant, x.path, x.query, x.body, x.fmt))
+
+    def engine_refused(self, x: Exchange, exc: EngineError) -> None:
+        x.reply = self.vendor.engine_error(self.op, exc)
+        x.refusal = {"reason": exc.code, "message": exc.message, "detail": {k: str(v) for k, v in exc.detail.items()}}
+
+    def bug(self, x: Exchange, exc: Exception) -> None:
+        log.exception("unhandled error in %s.%s", self.vendor_name, self.op_id)
+        x.reply = self.vendor.internal(self.op)
+        x.refusal = {"reason": "internal_error", "message": f"{type(exc).__name__}: {exc}", "detail": {}}
+
+    def finalize(self, x: Exchange) -> None:
+        """The vendor's last touch, the response checked against the spec, violations flagged in a header."""
+        x.reason = x.reply.reason            # finalize may build a new Reply (Altcraft's error-status switch)
+        reply = x.reply = self.vendor.finalize(x.reply, x.tenant)
+        x.status = reply.status
+        if self.gw.config.validate_responses:
+            x.response_violations = self.op.validate_response(reply.status, reply.body)
+            if x.response_violations:
+                log.warning("%s.%s response violates the spec: %s", self.vendor_name, self.op_id,
+                            "; ".join(f"{v.pointer} {v.message}" for v in x.response_violations))
+        flagged = (0 if self.strict else len(x.violations)) + len(x.response_violations)
+        if flagged:
+            reply.headers["X-Gateway-Violations"] = str(flagged)
+
+    def journal(self, x: Exchange) -> None:
+        """The tenant's journal entry: status (0: dropped), violations, the ledger entries written, why it was
+        refused, the fault it fired."""
+        tenant, extra = x.tenant, {}
+        if x.refusal:
+            extra["refusal"] = x.refusal
+        if x.fault is not None:
+            extra["fault"] = {"id": x.fault.id, "kind": x.fault.kind, "case": x.fault.case}
+        self.gw.journal(tenant.id).record(
+            vendor=self.vendor_name, operation=self.op_id, method=x.request.method, path=x.request.path,
+            status=x.status, duration_ms=(time.perf_counter() - x.started) * 1000,
+            request_violations=x.violations, response_violations=x.response_violations,
+            entries=[e.id for e in tenant.store.entries_after(x.mark)] if x.mark is not None else [],
+            at=tenant.now(), **extra)
+
+    def log(self, x: Exchange) -> None:
+        """The request log's one line."""
+        self.rlog.write(tenant=x.tenant.id if x.tenant is not None else None, vendor=self.vendor_name,
+                        operation=self.op_id, method=x.request.method, path=x.request.rel_url.raw_path,
+                        status=x.status, duration_ms=(time.perf_counter() - x.started) * 1000,
+                        reason=x.refusal["reason"] if x.refusal else x.reason,
+                        violations=len(x.violations) + len(x.response_violations))
+
+
+def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:
+    """The route handler of one operation: its Pipeline's `handle`."""
+    return Pipeline(gw, vendor, op).handle
 
 
 def _vendor_for_path(gw: Gateway, path: str) -> Vendor | None:
