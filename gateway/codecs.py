@@ -36,6 +36,8 @@ def _xml_clean(node: Any) -> Any:
             if k.startswith("@") or k.startswith("#"):    # attributes and stray text carry nothing here
                 continue
             out[k] = _xml_clean(v)
+        if not out and "#text" in node:     # <points unit="x">5</points>: the text is the value
+            return node["#text"]
         return out
     if isinstance(node, list):
         return [_xml_clean(v) for v in node]

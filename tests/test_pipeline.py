@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from conftest import ALICE, ALTCRAFT_TOKEN, BREVO, BREVO_BDID, BREVO_PID, GB, OMNEO
+from helpers import ALICE, ALTCRAFT_TOKEN, BREVO, BREVO_BDID, BREVO_PID, GB, OMNEO
 from gateway.app import Config, GATEWAY, build_app
 
 BAD_JSON = b'{"amount": 5,'

@@ -6,6 +6,10 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+# ASCII digits only: \d would also take other scripts' digits ('٣' is 3 to int()), which no JSON number has
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
 
 def _types(schema: dict) -> list[str]:
     t = schema.get("type")
@@ -41,9 +45,12 @@ def coerce_scalar(value: Any, schema: dict) -> Any:
         return value
     s = value.strip()
     for t in types:
-        if t == "integer" and re.fullmatch(r"[+-]?\d+", s):
-            return int(s)
-        if t == "number" and re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", s):
+        if t == "integer" and _INTEGER.fullmatch(s):
+            try:
+                return int(s)
+            except ValueError:      # more digits than int() converts (4300): left as it is, fails validation
+                pass
+        if t == "number" and _NUMBER.fullmatch(s):
             try:
                 return Decimal(s)
             except InvalidOperation:
@@ -60,13 +67,14 @@ def coerce(value: Any, schema: dict | None) -> Any:
     if schema is None:
         return value
     types = _types(schema)
+    arrays = "array" in types or ("items" in schema and not types)
+    if arrays and not (isinstance(value, dict) and "object" in types):   # one XML element is a list of one
+        items = value if isinstance(value, list) else ([] if value is None else [value])
+        return [coerce(v, schema.get("items")) for v in items]
     if isinstance(value, dict):
         props = _properties(schema)
         extra = schema.get("additionalProperties")
         return {k: coerce(v, props.get(k, extra if isinstance(extra, dict) else None)) for k, v in value.items()}
-    if "array" in types or ("items" in schema and not types):
-        items = value if isinstance(value, list) else ([] if value is None else [value])
-        return [coerce(v, schema.get("items")) for v in items]
     if isinstance(value, list):
         return [coerce(v, schema) for v in value]
     if value is None and "object" in types:

@@ -75,8 +75,13 @@ def compile_fast(schema: dict):
     return ok
 
 
+_HUGE = 300    # a Decimal beyond 1e300 (JSON allows 1e999999999): no exact int is built (that takes minutes)
+
+
 def _float_view(value):
     if isinstance(value, Decimal):
+        if value.is_finite() and value.adjusted() > _HUGE:
+            raise OverflowError("too large for the fast path")   # `ok` says no: jsonschema decides
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
         return {k: _float_view(v) for k, v in value.items()}
