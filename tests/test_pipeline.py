@@ -113,3 +113,35 @@ async def test_journal_says_why_the_engine_refused(client):
     assert entry["refusal"]["reason"] == "insufficient_points"
     assert entry["refusal"]["detail"] == {"requested": "99999.00", "available": "1400.00"}
     assert entry["entries"] == []
+
+
+REDEEM = "/api/v4.0/integrations/transactions/redeem"
+OUTCOMES = [
+    # (armed fault, method, path, headers, body, status, journal entries: [(status, fault kind or None)])
+    (None, "GET", CALLS["gameball"][1], GB, None, 200, [(200, None)]),
+    (None, "GET", CALLS["gameball"][1], {"apikey": "wrong", "secretkey": "x"}, None, 401, []),   # no tenant
+    (None, "POST", REDEEM, {**GB, "Content-Type": "application/json"}, BAD_JSON, 400, [(400, None)]),
+    (None, "GET", CALLS["gameball"][1] + "?expand=wallet", GB, None, 422, [(422, None)]),
+    ({"kind": "error", "case": "rate_limit", "status": 429}, "GET", CALLS["gameball"][1], GB, None, 429,
+     [(429, "error")]),
+    ({"kind": "latency", "latency_ms": (0, 0)}, "GET", CALLS["gameball"][1], GB, None, 200, [(200, "latency")]),
+    ({"kind": "drop"}, "GET", CALLS["gameball"][1], GB, None, None, [(0, "drop")]),
+]
+
+
+@pytest.mark.parametrize("fault, method, path, headers, body, status, journaled", OUTCOMES,
+                         ids=["served", "bad-credentials", "malformed", "invalid", "fault-error", "fault-latency",
+                              "dropped"])
+async def test_every_outcome_is_journaled_once(client, fault, method, path, headers, body, status, journaled):
+    gw = client.app[GATEWAY]
+    before = len(gw.journal("demo"))
+    if fault is not None:
+        gw.faults.arm(tenant="demo", vendor="gameball", times=1, **fault)
+    if status is None:
+        with pytest.raises(aiohttp.ClientError):
+            await client._client.request(method, path, headers=headers, data=body)
+    else:
+        r = await client._client.request(method, path, headers=headers, data=body)
+        assert r.status == status
+    entries = gw.journal("demo").list(limit=10)[:len(gw.journal("demo")) - before]
+    assert [(e["status"], e.get("fault", {}).get("kind")) for e in entries] == journaled
