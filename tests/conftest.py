@@ -18,7 +18,6 @@ from gateway.app import Config, build_app
 from gateway.engine import Engine
 
 from helpers import OTHER_BDID, OTHER_PID, CheckedClient, demo_tenant
-from helpers import ALICE, ALTCRAFT_TOKEN, BOB, BREVO, BREVO_BDID, BREVO_PID, GB, NOW, OMNEO  # noqa: F401  TEMPORARY until test_pipeline/test_specs import helpers
 
 
 @pytest.fixture

@@ -18,20 +18,15 @@ from .loader import METHODS, SpecError, load
 from .operation import Operation, Param, Spec
 from .validate import FORMATS, Violation, compile_fast, compile_schema, fast_check
 
-__all__ = ["VENDORS", "METHODS", "FORMATS", "SpecError", "Spec", "Operation", "Param", "Violation",
-           "load", "get", "available", "coerce", "coerce_scalar", "compile_schema", "compile_fast", "fast_check"]
-
-VENDORS = ("omneo", "altcraft", "gameball", "brevo")
+__all__ = ["METHODS", "FORMATS", "SpecError", "Spec", "Operation", "Param", "Violation",
+           "load", "get", "coerce", "coerce_scalar", "compile_schema", "compile_fast", "fast_check"]
 
 _cache: dict[str, Spec] = {}
 
 
 def get(vendor: str) -> Spec:
+    """A bundled spec, loaded once (which vendors exist is the vendor registry's business)."""
     if vendor not in _cache:
         _cache[vendor] = load(vendor)
     return _cache[vendor]
 
-
-def available() -> list[str]:
-    """Every vendor the gateway serves. Each must have its spec: `get` fails loudly, never skips one."""
-    return list(VENDORS)
