@@ -18,6 +18,7 @@ from gateway.app import Config, build_app
 from gateway.engine import Engine
 
 from helpers import OTHER_BDID, OTHER_PID, CheckedClient, demo_tenant
+from invariants import check
 
 
 @pytest.fixture
@@ -36,6 +37,25 @@ def tenant(engine):
 def alice(tenant):
     """The demo member with history (reachable by every vendor identity)."""
     return tenant.member_by_id("alice")
+
+
+@pytest.fixture
+def t(tenant):
+    """The demo tenant for engine-level tests, its ledger invariants checked after the test."""
+    yield tenant
+    check(tenant)
+
+
+@pytest.fixture
+def bob(tenant):
+    """The demo member with no history."""
+    return tenant.member_by_id("bob")
+
+
+@pytest.fixture
+def pts(points):
+    """The demo program's point currency (the engine tests' short name)."""
+    return points
 
 
 @pytest.fixture

@@ -11,32 +11,9 @@ from gateway.engine import errors as E
 from gateway.engine.amounts import check_points, round_amount
 from gateway.engine.clock import Clock
 
-from helpers import NOW, demo_tenant
-from invariants import check
+from helpers import NOW
 
 D = Decimal
-
-
-@pytest.fixture
-def t():
-    tenant = demo_tenant()
-    yield tenant
-    check(tenant)
-
-
-@pytest.fixture
-def alice(t):
-    return t.member("gameball.customer", "user-123")
-
-
-@pytest.fixture
-def bob(t):
-    return t.member("gameball.customer", "user-456")
-
-
-@pytest.fixture
-def pts(t):
-    return t.currency(t.only_program())
 
 
 def test_demo_figures(t, alice, pts):

@@ -12,32 +12,9 @@ from gateway.engine import errors as E
 from gateway.engine.model import BalanceRecord, Draft, Order
 from gateway.store.memory import MemoryTenantStore
 
-from helpers import NOW, demo_tenant
-from invariants import check
+from helpers import NOW
 
 D = Decimal
-
-
-@pytest.fixture
-def t():
-    tenant = demo_tenant()
-    yield tenant
-    check(tenant)
-
-
-@pytest.fixture
-def alice(t):
-    return t.member("gameball.customer", "user-123")
-
-
-@pytest.fixture
-def bob(t):
-    return t.member("gameball.customer", "user-456")
-
-
-@pytest.fixture
-def pts(t):
-    return t.currency(t.only_program())
 
 
 def kept(t) -> dict:

@@ -14,28 +14,10 @@ from gateway.engine.payments import MANUAL, payment
 from gateway.store import serial
 from gateway.store.memory import MemoryTenantStore
 
-from helpers import NOW, demo_tenant
-from invariants import check
+from helpers import NOW
 
 D = Decimal
 CUSTOMER = "gameball.customer"
-
-
-@pytest.fixture
-def t():
-    tenant = demo_tenant()
-    yield tenant
-    check(tenant)
-
-
-@pytest.fixture
-def alice(t):
-    return t.member(CUSTOMER, "user-123")
-
-
-@pytest.fixture
-def pts(t):
-    return t.currency(t.only_program())
 
 
 # --- grants ------------------------------------------------------------------------------------------------
