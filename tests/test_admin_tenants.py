@@ -11,8 +11,7 @@ import yaml
 
 from gateway.vendors import registry
 
-from helpers import ALICE, GB, NOW
-from helpers import FIXTURES, admin, gb_balance
+from helpers import ALICE, FIXTURES, GB, NOW, admin, gb_balance
 
 VENDORS = registry.names()
 DEMO_CREDENTIALS = {"omneo": {"token": "demo-omneo-token"}, "altcraft": {"token": "abc123def456"},
@@ -184,3 +183,12 @@ async def test_reset_and_snapshots_keep_the_credentials_in_force(client, http):
     assert (status, body["availablePointsBalance"]) == (200, 200)
     status, body = await gb_balance(client, ALICE["gameball"], headers=GB)     # demo is still demo's
     assert (status, body["availablePointsBalance"]) == (200, 1400)
+
+
+async def test_restoring_a_snapshot_of_an_older_format_is_a_422(http):
+    snap = await admin(http, "GET", "/__admin/tenants/demo/snapshot", 200)
+    del snap["state"]["store"]["format"]
+    body = await admin(http, "PUT", "/__admin/tenants/demo/snapshot", 422, json=snap)
+    assert body["error"] == "invalid_fixtures"
+    assert body["errors"][0]["pointer"] == "/state/store"
+    assert "store format 1, written by an older loyalty-gateway" in body["errors"][0]["message"]

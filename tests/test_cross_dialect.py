@@ -160,3 +160,16 @@ async def test_omneo_reversal_of_points_cancelled_through_altcraft_says_they_wer
     assert tenant.store.export() == before
     assert client.app[GATEWAY].journal("demo").list(limit=1)[0]["refusal"]["reason"] == "entry_cancelled"
     check(tenant)
+
+
+async def test_points_cancelled_meanwhile_is_the_reason_even_after_the_window(client, tenant):
+    """Both apply (cancelled through Altcraft, and 11 minutes later): the state of the record is the reason given,
+    as for a redemption already reversed; the window is only the reason when nothing else stands in the way."""
+    r = await client.post(f"/api/v3/profiles/{ALICE['omneo']}/redeem", headers=OMNEO, json={"amount": 80})
+    rid = (await r.json())["data"]["id"]
+    debit_id = next(record_id for kind, record_id, _, _ in tenant.redemption(rid).items if kind == "point")
+    await _ok(await client.post("/api/v1.1/loyalty/cancel_transaction",
+                                json={"token": ALTCRAFT_TOKEN, "transaction_id": debit_id}))
+    tenant.set_clock(tenant.now() + timedelta(minutes=11))
+    r = await client.post(f"/api/v3/redemptions/{rid}/reversal", headers=OMNEO)
+    assert (r.status, (await r.json())["message"]) == (422, "The redemption has already been cancelled.")

@@ -193,7 +193,9 @@ def test_snapshot_keeps_its_format(t, alice, pts):
     o = t.create_order(alice, pts, "credit", 5, due_at=NOW)
     r = t.open_balance_record(alice, pts)
     data = t.store.export()
-    assert set(data) == {"seq", "members", "lots", "holds", "entries", "totals", "tier", "refs", "rewards", "records"}
+    assert set(data) == {"format", "seq", "members", "lots", "holds", "entries", "totals", "tier", "refs", "rewards",
+                         "records"}
+    assert data["format"] == 2
     assert [(kind, value["$r"]) for kind, _, value in data["records"]] == [
         ("draft", "Draft"), ("draft", "Draft"), ("order", "Order"), ("balance_record", "BalanceRecord")]
     restored = MemoryTenantStore.restore(data)
@@ -210,3 +212,11 @@ def test_a_failed_operation_leaves_no_draft_or_order_behind(t, alice, pts):
             raise RuntimeError("undo")
     assert kept(t) == before
     assert t.store.drafts(alice.id, pts.id) == [] and t.store.balance_record(alice.id, pts.id) is None
+
+
+def test_a_snapshot_of_an_older_format_is_refused_not_misread(t):
+    """Format 1 (0.1.0) kept refunds, orders and draft signs where this version no longer reads them."""
+    data = t.store.export()
+    del data["format"]
+    with pytest.raises(ValueError, match="store format 1, written by an older loyalty-gateway"):
+        MemoryTenantStore.restore(data)

@@ -82,6 +82,21 @@ def test_a_purchase_paid_with_points_only_is_on_record(t, alice, pts):
     assert t.purchase_of(p.earned.id).burned == p.burned
 
 
+
+@pytest.mark.parametrize("money", [None, "5", "0"], ids=["no amount", "an amount", "zero"])
+def test_a_purchase_paid_with_points_only_refunds_all_its_points_once(t, alice, pts, money):
+    """No money was paid: any refund gives the burned points back whole (it used to be refused, or to give back
+    nothing and be repeatable forever)."""
+    h = t.hold(alice, pts, 100)
+    p = t.purchase(t.only_program(), (CUSTOMER, "user-123"), 0, hold_id=h.id)
+    assert t.balance(alice, pts).available == D(1300)
+    t.refund(p.earned.id, money)
+    assert t.balance(alice, pts).available == D(1400)
+    with pytest.raises(E.AlreadyCancelled):
+        t.refund(p.earned.id, money)
+    assert t.balance(alice, pts).available == D(1400)
+
+
 # --- refunds --------------------------------------------------------------------------------------------------
 
 def test_refund_tracks_refunded_money_and_gives_back_the_burn_in_proportion(t, alice, pts):

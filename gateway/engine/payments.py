@@ -152,6 +152,9 @@ class PaymentOperations:
             if e.money is not None and (asked is None or to_decimal(asked) == e.money):
                 asked = e.money - pay.refunded_money     # the original amount, or none: all that is left
             points, full, m = None, True, None
+            if e.money is not None and e.money <= 0 and pay.paid_with:
+                # paid with points only: no money to refund, so any refund gives everything back, once
+                asked = None
             if asked is not None:
                 m = check_money(asked)
                 if e.money is None or e.money <= 0:

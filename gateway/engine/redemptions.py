@@ -82,20 +82,20 @@ def get(store: TenantStore, redemption_id: int) -> Redemption:
 def reverse(store: TenantStore, program: Program, red: Redemption, now: datetime, *,
             meta: dict | None = None) -> Redemption:
     """Give back everything a redemption took, as a new redemption of kind `reversal`. Refused, with the reason:
-    not a redemption (NotReversible), reversed before (AlreadyReversed), the window has passed
-    (ReversalWindowClosed), or points it spent were cancelled meanwhile (EntryCancelled)."""
+    not a redemption (NotReversible), reversed before (AlreadyReversed), points it spent were cancelled meanwhile
+    (EntryCancelled), or the window has passed (ReversalWindowClosed): states of the record before the clock."""
     if red.kind != "redeem":
         raise NotReversible("only a redemption can be reversed", redemption=red.id)
     if red.reversed_by is not None:
         raise AlreadyReversed("redemption has already been reversed", redemption=red.id)
-    if now - red.created_at > timedelta(minutes=program.reversal_window_minutes):
-        raise ReversalWindowClosed(f"a redemption can only be reversed within {program.reversal_window_minutes} "
-                                   "minutes", redemption=red.id, minutes=program.reversal_window_minutes)
-    for instrument, record_id, _money, _units in red.items:
+    for instrument, record_id, _money, _units in red.items:      # a fact about the state before the clock
         entry = store.entry(record_id) if instrument != "reward" else None
         if entry is not None and (entry.status != "committed" or entry.reversed_amount >= entry.amount):
             raise EntryCancelled("points this redemption spent have been cancelled since", redemption=red.id,
                                  transaction=entry.id)
+    if now - red.created_at > timedelta(minutes=program.reversal_window_minutes):
+        raise ReversalWindowClosed(f"a redemption can only be reversed within {program.reversal_window_minutes} "
+                                   "minutes", redemption=red.id, minutes=program.reversal_window_minutes)
     currency = program.default_currency
     items = []
     for instrument, record_id, money, units in red.items:

@@ -1,5 +1,7 @@
 """Engine records <-> JSON-safe values, for snapshots. Tagged so a restore is exact:
-{"$d": "1.50"} a Decimal, {"$t": "...Z"} a datetime, {"$r": "Lot", ...} a record; tuples as lists."""
+{"$d": "1.50"} a Decimal, {"$t": "...Z"} a datetime, {"$r": "Lot", ...} a record; tuples as lists.
+A client's own mapping whose keys start with `$` (a `meta` of {"$t": ...}) is wrapped as {"$m": {...}}, so it
+is never read back as a tag."""
 from __future__ import annotations
 
 import dataclasses
@@ -25,7 +27,8 @@ def dump(value: Any) -> Any:
             out[f.name] = dump(getattr(value, f.name))
         return out
     if isinstance(value, dict):
-        return {str(k): dump(v) for k, v in value.items()}
+        out = {str(k): dump(v) for k, v in value.items()}
+        return {"$m": out} if any(k.startswith("$") for k in out) else out
     if isinstance(value, (list, tuple)):
         return [dump(v) for v in value]
     return value
@@ -37,6 +40,8 @@ def load(value: Any, *, as_tuple: bool = False) -> Any:
             return Decimal(value["$d"])
         if "$t" in value and len(value) == 1:
             return datetime.fromisoformat(value["$t"])
+        if "$m" in value and len(value) == 1:
+            return {k: load(v) for k, v in value["$m"].items()}
         if "$r" in value:
             cls = RECORDS[value["$r"]]
             kwargs = {}
