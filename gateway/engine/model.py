@@ -243,6 +243,7 @@ class Redemption:
     reversed_by: int | None = None
     meta: Mapping[str, Any] | None = None
     refs: Mapping[str, Any] = field(default_factory=dict)
+    part_ids: tuple[int, ...] = ()    # one id per part, in `items` order: a reward, or a lot a points debit took from
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from .errors import (AlreadyReversed, EntryCancelled, InsufficientPoints, NotRev
 from .model import ZERO, Member, Program, Redemption, Reward
 
 KIND = "redemption"
+PART = "redemption_part"
 CENT = Decimal("0.01")
 
 
@@ -67,9 +68,17 @@ def redeem(store: TenantStore, program: Program, member: Member, amount: Decimal
                 left -= money
     total = amount - left
     red = Redemption(id=store.next_seq(KIND), member_id=member.id, kind="redeem", total=total,
-                     items=tuple(items), created_at=now, meta=meta, refs=refs or {})
+                     items=tuple(items), created_at=now, meta=meta, refs=refs or {},
+                     part_ids=_part_ids(store, items))
     store.put_record(KIND, red.id, red)
     return red
+
+
+def _part_ids(store: TenantStore, items) -> tuple[int, ...]:
+    """Ids for a redemption's parts, numbered per tenant: each reward, and each lot a points debit took from."""
+    count = sum(1 if instrument == "reward" else len(store.entry(record_id).lots)
+                for instrument, record_id, _money, _units in items)
+    return tuple(store.next_seq(PART) for _ in range(count))
 
 
 def get(store: TenantStore, redemption_id: int) -> Redemption:
@@ -109,7 +118,8 @@ def reverse(store: TenantStore, program: Program, red: Redemption, now: datetime
             ledger.reverse(store, entry, currency, now, origin="reversal")
             items.append(("point", record_id, money, units))
     rev = Redemption(id=store.next_seq(KIND), member_id=red.member_id, kind="reversal", total=red.total,
-                     items=tuple(items), created_at=now, reverses=red.id, meta=meta)
+                     items=tuple(items), created_at=now, reverses=red.id, meta=meta,
+                     part_ids=_part_ids(store, items))
     store.put_record(KIND, rev.id, rev)
     store.put_record(KIND, red.id, replace(red, reversed_by=rev.id))
     return rev

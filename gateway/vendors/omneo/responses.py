@@ -17,8 +17,6 @@ POINT_DEFINITION = "omneo.point_definition_id"
 POINT_ORIGIN = "omneo.point"
 CURRENCY_INVALID = "The selected currency is invalid."
 DEFAULT_STRATEGIES = ["rewards", "points"]
-ITEM_SEQ = "omneo.redemption_item"        # integer ids of redemption items, per tenant
-ITEM_IDS = "omneo.redemption_items"       # redemption id -> its item ids (stable across renders)
 
 # which request field an engine amount refusal is about
 AMOUNT_FIELD = {"create_point": "value_initial", "create_reward": "value_initial"}
@@ -182,15 +180,6 @@ def create_reward(call: Call) -> Reply:
 
 # --- redemptions -----------------------------------------------------------------------------------
 
-def _item_ids(tenant: Tenant, redemption_id: int, count: int) -> list[int]:
-    ids = tenant.store.record(ITEM_IDS, redemption_id)
-    if ids is None or len(ids) != count:
-        with tenant.atomic():
-            ids = [tenant.store.next_seq(ITEM_SEQ) for _ in range(count)]
-            tenant.store.put_record(ITEM_IDS, redemption_id, ids)
-    return list(ids)
-
-
 def _redemption_reply(call: Call, red, member: Member, refs: dict) -> Reply:
     """One item per record touched (a point debit spans one or more point records), each record as it
     is now, i.e. after the change; `balances` after the call."""
@@ -210,9 +199,8 @@ def _redemption_reply(call: Call, red, member: Member, refs: dict) -> Reply:
                 credit = tenant.store.entry(lot.entry_id)
                 touched.append(("point", points, render.point(credit, lot, profile_id, currency, program,
                                                               red.created_at)))
-    ids = _item_ids(tenant, red.id, len(touched))
     items = [render.redemption_item(i, kind, value, attrs, red.created_at)
-             for i, (kind, value, attrs) in zip(ids, touched)]
+             for i, (kind, value, attrs) in zip(red.part_ids, touched)]
     code = refs.get("currency")
     rate = program.currency_rates.get(code) if code else None
     record = render.currency(program, code, rate) if code and rate is not None else None
