@@ -121,7 +121,7 @@ def balance(store: TenantStore, member_id: str, currency: PointCurrency, now: da
 def after(store: TenantStore, entry: Entry, currency: PointCurrency, now: datetime) -> Entry:
     """The entry with the member's figures right after it (replays answer with these, not today's)."""
     b = balance(store, entry.member_id, currency, now)
-    return replace(entry, balance_after=b.available, total_after=b.total)
+    return replace(entry, balance_after=b.available, total_after=b.total, recorded_at=entry.recorded_at or now)
 
 
 def expiry_for(currency: PointCurrency, available_at: datetime) -> datetime | None:
@@ -143,7 +143,8 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
            expires_at: datetime | None = None, pending_days: int | None = None,
            provisional: bool = False, deadline: datetime | None = None, origin: str = "",
            refs: dict | None = None, counts_for_tier: bool = True, entry_id: str | None = None,
-           money: Decimal | None = None, expires_after_days: int | None = None) -> Entry:
+           money: Decimal | None = None, expires_after_days: int | None = None, description: str | None = None,
+           meta: dict | None = None) -> Entry:
     """Add a lot. Rules of the currency (max balance, per-operation cap) apply here."""
     rules = currency.rules
     if rules.max_credit is not None and amount > rules.max_credit:
@@ -173,7 +174,8 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
               provisional=provisional, counts_for_tier=counts_for_tier)
     entry = new_entry(store, member_id, currency.id, "credit", amount, earned_at, id=entry_id,
                       status="temporary" if provisional else "committed", origin=origin,
-                      refs=refs or {}, lots=((lot.id, amount),), deadline=deadline, money=money)
+                      refs=refs or {}, lots=((lot.id, amount),), deadline=deadline, money=money,
+                      description=description, meta=meta)
     store.put_lot(lot)
     if not provisional:
         _bump(store, member_id, currency.id, earned=amount)

@@ -153,6 +153,9 @@ class Entry:
     balance_after: Decimal | None = None   # available points right after it
     total_after: Decimal | None = None     # available + pending right after it
     money: Decimal | None = None      # the money amount behind it (order paid, redeemed value), for refunds
+    recorded_at: datetime | None = None   # when the engine wrote it (`at` is when it happened, e.g. back-dated)
+    description: str | None = None        # what the client attached to it, kept and echoed as sent
+    meta: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

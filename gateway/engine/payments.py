@@ -56,7 +56,8 @@ class PaymentOperations:
     def grant(self, member: Member, currency: PointCurrency, amount, *, earned_at: datetime | None = None,
               available_at: datetime | None = None, expires_at: datetime | None = None,
               expires_after_days: int | None = None, temporary: bool = False, timeout_sec: int | None = None,
-              money=None, key=None, fingerprint=None, origin: str = "", refs: dict | None = None) -> Entry:
+              money=None, key=None, fingerprint=None, origin: str = "", refs: dict | None = None,
+              description: str | None = None, meta: dict | None = None) -> Entry:
         """Points given outright: available from now (no return window) unless `available_at` says when.
 
         `temporary`: counted as pending until committed, rolled back or timed out (`timeout_sec`, else the
@@ -69,7 +70,7 @@ class PaymentOperations:
             e = ledger.credit(self.store, member.id, currency, value, now, earned_at=earned_at,
                               available_at=available_at or now, expires_at=expires_at,
                               expires_after_days=expires_after_days, provisional=temporary, deadline=deadline,
-                              origin=origin, refs=refs, money=money)
+                              origin=origin, refs=refs, money=money, description=description, meta=meta)
             self._claim(key, fingerprint, e.id)
             return e
         return self.run(op)

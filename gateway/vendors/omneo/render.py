@@ -194,8 +194,7 @@ def point_definition(currency: PointCurrency, program: Program) -> dict:
 
 def point(credit: Entry, lot: Lot, profile_id: str, currency: PointCurrency, program: Program,
           updated_at: datetime | None = None) -> dict:
-    refs = credit.refs or {}
-    created = stamp(refs.get("omneo.created_at"), laravel(credit.at))
+    created = laravel(credit.recorded_at or credit.at)
     return {
         "id": credit.seq,
         "profile_id": profile_id,
@@ -208,8 +207,8 @@ def point(credit: Entry, lot: Lot, profile_id: str, currency: PointCurrency, pro
         "accrued_at": laravel(lot.earned_at),
         "expires_at": laravel(lot.expires_at),
         "status": None,
-        "description": refs.get("omneo.description"),
-        "meta": refs.get("omneo.meta"),
+        "description": credit.description,
+        "meta": credit.meta,
         "definition": point_definition(currency, program),
         "rate": None,
         "source_type": None,

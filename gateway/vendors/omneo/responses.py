@@ -126,12 +126,11 @@ def create_point(call: Call) -> Reply:
     expires = _time(body, "expires_at", errors)
     _refuse(errors)
 
-    refs = {"omneo.created_at": call.now().isoformat(), "omneo.description": body.get("description"),
-            "omneo.meta": body.get("meta")}
     # points count once issued_at is reached (no issued_at: the engine's grant rule decides); accrued_at
     # defaults to issued_at
     entry = tenant.grant(member, currency, body["value_initial"], earned_at=accrued or issued,
-                         available_at=issued, expires_at=expires, origin=POINT_ORIGIN, refs=refs)
+                         available_at=issued, expires_at=expires, origin=POINT_ORIGIN,
+                         description=body.get("description"), meta=body.get("meta"))
     lot = tenant.store.lot(entry.lots[0][0])
     return Reply(201, {"data": render.point(entry, lot, _profile_id(member, body["profile_id"]), currency, program)})
 
