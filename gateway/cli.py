@@ -62,6 +62,13 @@ def _path(text: str) -> str:
     return text
 
 
+def _package(text: str) -> str:
+    import re
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", text.strip()):
+        raise argparse.ArgumentTypeError(f"not a Python package name: {text!r}")
+    return text.strip()
+
+
 def _boolean(text: str) -> bool:
     try:
         return BOOLEANS[text.strip().lower()]
@@ -121,6 +128,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("--log-format", _one_of("text", "json"), "text", "request log format: one text line or one JSON "
            "object per call, on stdout", "{text,json}"),
     Option("--quiet", _boolean, False, "no request log", kind="switch"),
+    Option("--vendor", _package, None, "an extra vendor package to serve besides the four built-ins (importable: "
+           "installed, or on PYTHONPATH; see 'Adding a vendor'); repeat the flag (in the variable: separate names "
+           "with the path separator)", "PACKAGE", "repeat"),
 )
 
 
@@ -269,11 +279,28 @@ async def _run(app, host: str, port: int, tenants: list[str]) -> int:
             loop.remove_signal_handler(sig)
 
 
+def _register_vendors(packages) -> list[str]:
+    """Register each extra vendor package; one problem line per package that cannot be."""
+    from .vendors import registry
+    problems = []
+    for package in packages:
+        try:
+            registry.register(package)
+        except registry.RegistryError as exc:     # not importable, no DESCRIPTOR/VENDOR, a refused descriptor
+            problems.append(f"--vendor {package}: {exc}")
+        except Exception as exc:                  # its own code failed while importing
+            problems.append(f"--vendor {package}: {type(exc).__name__}: {exc}")
+    return problems
+
+
 def serve(given: argparse.Namespace) -> int:
     values, problems = resolve(given)
     if problems:
         return _fail(problems)
     args = argparse.Namespace(**values)
+    problems = _register_vendors(args.vendor or ())   # first: fixtures may name their credentials and identities
+    if problems:
+        return _fail(problems)
     try:
         engine = _engine(args.fixtures)
     except _Problems as exc:

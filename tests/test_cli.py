@@ -185,7 +185,7 @@ def resolved(argv: list[str], env: dict):
 def test_defaults_without_flags_or_variables():
     assert resolved([], {}) == ({"host": "127.0.0.1", "port": 8080, "fixtures": None, "validation": "strict",
                                  "validate_responses": False, "journal_size": 1000, "log_format": "text",
-                                 "quiet": False}, [])
+                                 "quiet": False, "vendor": None}, [])
 
 
 def test_every_option_from_its_variable():
@@ -193,10 +193,11 @@ def test_every_option_from_its_variable():
     env = {"LOYALTY_GATEWAY_HOST": "0.0.0.0", "LOYALTY_GATEWAY_PORT": "9000",
            "LOYALTY_GATEWAY_FIXTURES": os.pathsep.join(["a.yaml", "b.yaml"]), "LOYALTY_GATEWAY_VALIDATION": "warn",
            "LOYALTY_GATEWAY_VALIDATE_RESPONSES": "Yes", "LOYALTY_GATEWAY_JOURNAL_SIZE": "5",
-           "LOYALTY_GATEWAY_LOG_FORMAT": "json", "LOYALTY_GATEWAY_QUIET": "ON"}
+           "LOYALTY_GATEWAY_LOG_FORMAT": "json", "LOYALTY_GATEWAY_QUIET": "ON",
+           "LOYALTY_GATEWAY_VENDOR": os.pathsep.join(["acme", "shop.loyalty"])}
     assert resolved([], env) == ({"host": "0.0.0.0", "port": 9000, "fixtures": ["a.yaml", "b.yaml"],
                                   "validation": "warn", "validate_responses": True, "journal_size": 5,
-                                  "log_format": "json", "quiet": True}, [])
+                                  "log_format": "json", "quiet": True, "vendor": ["acme", "shop.loyalty"]}, [])
 
 
 def test_the_command_line_wins():

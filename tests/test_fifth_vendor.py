@@ -509,3 +509,45 @@ def test_a_descriptor_is_checked():
         VendorDescriptor(name="acme", spec="a.yaml", path_prefixes=("/a/",), credentials=(), identities=())
     with pytest.raises(registry.RegistryError, match="built-in"):
         registry.unregister("gameball")
+
+
+def test_serve_takes_it_with_the_vendor_option(tmp_path):
+    """`loyalty-gateway serve --vendor PACKAGE`, as a process: served beside the four, with fresh credentials."""
+    import os
+    import re
+    import subprocess
+    import urllib.request
+    module = write_vendor(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--port", "0", "--quiet", "--vendor", module],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        base = re.search(r"on (http://\S+)$", line.strip()).group(1)
+
+        def http(method, path, body=None, headers=None):
+            req = urllib.request.Request(base + path, method=method, headers={"Content-Type": "application/json",
+                                                                              **(headers or {})},
+                                         data=None if body is None else json.dumps(body).encode())
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read())
+
+        assert "acme" in http("GET", "/__admin/health")["vendors"]
+        doc = world(tenant="with-acme", clock={"frozen": True})
+        doc["credentials"] = {"acme": {"key": "acme-second-key"}}
+        created = http("POST", "/__admin/tenants", doc)
+        assert created["credentials"]["acme"] == {"key": "acme-second-key"} and set(created["credentials"]) == {
+            "omneo", "altcraft", "gameball", "brevo", "acme"}
+        assert http("GET", BALANCE.format("A-1"), headers={"X-Acme-Key": "acme-second-key"})["points"] == 1400
+    finally:
+        proc.kill()
+        proc.communicate(timeout=10)
+
+
+def test_serve_refuses_a_vendor_it_cannot_import(tmp_path):
+    import subprocess
+    out = subprocess.run([sys.executable, "-m", "gateway", "serve", "--port", "0", "--vendor", "no_such_vendor_pkg"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and out.stdout == ""
+    [line] = out.stderr.strip().splitlines()
+    assert line.startswith("loyalty-gateway: error: --vendor no_such_vendor_pkg: ") and "cannot be imported" in line
