@@ -128,14 +128,6 @@ async def _read_body(request: web.Request, op: Operation) -> Any:
         raise AdminError(400, "malformed_body", f"the body is not valid {kind}: {message}") from None
 
 
-def _unescape(part: str) -> str:
-    return part.replace("~1", "/").replace("~0", "~")
-
-
-def _escape(part: str) -> str:
-    return str(part).replace("~", "~0").replace("/", "~1")
-
-
 def _declared(schema: dict) -> set[str]:
     """The property names an object schema declares, its if/then/else and *Of branches included."""
     names = set(schema.get("properties", {}))
@@ -168,17 +160,16 @@ def _body_errors(op: Operation, violations: list[Violation]) -> list[dict]:
     field it does not declare, at that field's own pointer."""
     out = []
     for v in violations:
-        parts = [_unescape(p) for p in v.pointer.split("/")[2:]]     # drop the "/body" prefix
+        parts = specs.pointer_parts(v.pointer)[1:]     # drop the "/body" prefix
         if v.keyword == "additionalProperties" and isinstance(v.value, dict):
             node = _schema_at(op.body_schema, parts)
             if node is not None:
                 known = _declared(node)
-                base = "".join("/" + _escape(p) for p in parts)
-                out += [{"pointer": f"{base}/{_escape(k)}",
+                out += [{"pointer": specs.pointer(parts + [k]),
                          "message": f"unknown field {k!r}; expected one of {sorted(known)}"}
                         for k in v.value if k not in known]
                 continue
-        out.append({"pointer": "".join("/" + _escape(p) for p in parts) or "/", "message": v.message})
+        out.append({"pointer": specs.pointer(parts) or "/", "message": v.message})
     return out
 
 
@@ -196,7 +187,7 @@ async def _prepare(gw, op: Operation, request: web.Request) -> AdminCall:
             raise _not_found("tenant", raw_path["tenant"]) from None
     path, missing = op.coerce_params("path", raw_path)
     for v in missing + op.validate_params("path", path):   # a path value its schema refuses names nothing
-        name = _unescape(v.pointer.split("/")[2])
+        name = specs.pointer_parts(v.pointer)[1]
         raise _not_found(name, raw_path.get(name))
     query, missing = op.coerce_params("query", request.query)
     violations = missing + op.validate_params("query", query)

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from .engine.clock import Clock
 from .engine.model import CurrencyRules, PointCurrency, Program, RewardDefinition, Tier
 from .engine.tenant import Tenant
-from . import resources
+from . import resources, specs
 from .engine.ports import StoreFactory
 from .store import open_stores
 from .vendors import registry
@@ -79,14 +79,10 @@ def _schema_validator() -> Draft202012Validator:
     return _validator[1]
 
 
-def pointer(path) -> str:
-    return "".join(f"/{str(p).replace('~', '~0').replace('/', '~1')}" for p in path)
-
-
 def validate(doc: Any) -> None:
     errors = sorted(_schema_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        raise FixtureError([(pointer(e.absolute_path), e.message) for e in errors])
+        raise FixtureError([(specs.pointer(e.absolute_path), e.message) for e in errors])
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):

@@ -161,3 +161,14 @@ def test_violation_field(violation, field):
 def test_violation_as_dict():
     v = Violation("/body/id", "'id' is a required property", "required", "body", None)
     assert v.as_dict() == {"pointer": "/body/id", "message": "'id' is a required property", "keyword": "required"}
+
+
+POINTERS = [([], ""), (["body"], "/body"), (["a/b", "c~d", 0], "/a~1b/c~0d/0"), (["x", ""], "/x/")]
+
+
+@pytest.mark.parametrize("parts,text", POINTERS, ids=[t or "root" for _, t in POINTERS])
+def test_json_pointers_both_ways(parts, text):
+    from gateway.specs import pointer, pointer_parts
+    assert pointer(parts) == text
+    if parts and parts[-1] != "":          # a trailing empty key is the one form pointer_parts cannot tell apart
+        assert pointer_parts(text) == [str(p) for p in parts]

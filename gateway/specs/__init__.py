@@ -16,10 +16,10 @@ from __future__ import annotations
 from .coercion import coerce, coerce_scalar
 from .loader import METHODS, SpecError, load
 from .operation import Operation, Param, Spec
-from .validate import FORMATS, Violation, compile_fast, compile_schema, fast_check
+from .validate import FORMATS, Violation, compile_fast, compile_schema, fast_check, pointer, pointer_parts
 
 __all__ = ["METHODS", "FORMATS", "SpecError", "Spec", "Operation", "Param", "Violation",
-           "load", "get", "coerce", "coerce_scalar", "compile_schema", "compile_fast", "fast_check"]
+           "load", "get", "pointer", "pointer_parts", "coerce", "coerce_scalar", "compile_schema", "compile_fast", "fast_check"]
 
 _cache: dict[str, Spec] = {}
 

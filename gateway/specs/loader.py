@@ -9,6 +9,7 @@ import yaml
 
 from .. import resources
 from .operation import Operation, Param, Spec
+from .validate import pointer_parts
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml: specs load ~8x faster
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -25,8 +26,8 @@ def _deref(node: Any, root: dict, seen: tuple = ()) -> Any:
             if ref in seen:
                 raise ValueError(f"recursive $ref {ref}")
             target = root
-            for part in ref[2:].split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
+            for part in pointer_parts(ref[1:]):
+                target = target[part]
             merged = _deref(target, root, seen + (ref,))
             siblings = {k: v for k, v in node.items() if k != "$ref"}
             if siblings and isinstance(merged, dict):

@@ -148,15 +148,21 @@ class Violation:
     @property
     def field(self) -> str:
         """The offending field in dot notation (`items.0.price`), as Laravel-style vendors name it."""
-        parts = self.pointer.strip("/").split("/")[1:] if self.location != "response" else self.pointer.strip("/").split("/")
-        return ".".join(p.replace("~1", "/").replace("~0", "~") for p in parts if p)
+        parts = pointer_parts(self.pointer)
+        return ".".join(p for p in (parts if self.location == "response" else parts[1:]) if p)
 
     def as_dict(self) -> dict:
         return {"pointer": self.pointer, "message": self.message, "keyword": self.keyword}
 
 
-def _pointer(parts: Iterable) -> str:
+def pointer(parts: Iterable) -> str:
+    """A JSON pointer (RFC 6901) from its parts: `["a/b", 0]` -> `/a~1b/0`."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def pointer_parts(text: str) -> list[str]:
+    """The parts of a JSON pointer: `/a~1b/0` -> `["a/b", "0"]` (`""` and `"/"` -> `[]`)."""
+    return [p.replace("~1", "/").replace("~0", "~") for p in text.strip("/").split("/")] if text.strip("/") else []
 
 
 def _violations(validator, instance, prefix: list, location: str) -> list[Violation]:
@@ -171,10 +177,10 @@ def _violations(validator, instance, prefix: list, location: str) -> list[Violat
             best = min(err.context, key=lambda e: (-len(e.absolute_path), e.validator != "required"))
             if best.validator == "required":
                 m = re.match(r"'([^']+)' is a required property", best.message)
-                out.append(Violation(_pointer(prefix + path + ([m.group(1)] if m else [])), best.message,
+                out.append(Violation(pointer(prefix + path + ([m.group(1)] if m else [])), best.message,
                                      "required", location))
                 continue
         value = None if err.validator == "required" else err.instance
-        out.append(Violation(_pointer(prefix + path), err.message, str(err.validator), location, value))
+        out.append(Violation(pointer(prefix + path), err.message, str(err.validator), location, value))
     out.sort(key=lambda v: v.pointer)
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ...codecs import jsonable
 from ...engine import errors as E
-from ...specs import Operation, Violation
+from ...specs import Operation, Violation, pointer_parts
 from ...specs import get as get_spec
 from ..base import Reply, Vendor
 from . import auth, render, responses
@@ -81,7 +81,7 @@ FAULTS = {
 
 def _schema_at(op: Operation, v: Violation) -> dict:
     """The schema of the value a violation points at (to quote its bounds, enum or type)."""
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in v.pointer.strip("/").split("/") if p]
+    parts = [p for p in pointer_parts(v.pointer) if p]
     if v.location in ("path", "query", "header") and len(parts) >= 2:
         schema = next((p.schema for p in op.params if p.location == v.location and p.name == parts[1]), None)
         rest = parts[2:]
