@@ -26,6 +26,7 @@ from . import __version__, durations, fixtures, resources, specs
 from .engine.errors import EngineError, InvalidTime, NotFound, TenantConflict
 from .engine.tenant import Tenant
 from .faults import FaultCaseError, error_case
+from .routes import allowed_methods
 from .specs import Operation, Violation
 from .vendors import registry
 
@@ -585,12 +586,9 @@ def setup(app: web.Application, gw) -> None:
             resource.add_route("HEAD", route)
 
     async def unknown(request: web.Request) -> tuple[web.StreamResponse, str]:
-        allowed: set[str] = set()
-        for resource in resources_:
-            _, methods = await resource.resolve(request)
-            allowed |= methods
+        allowed = await allowed_methods(resources_, request)
         if allowed:
-            allow = ", ".join(sorted(allowed))
+            allow = ", ".join(allowed)
             return AdminError(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}; "
                               f"allowed: {allow}", headers={"Allow": allow}).response(), "method_not_allowed"
         return AdminError(404, "not_found", f"no control-plane route {request.path}").response(), "not_found"

@@ -17,6 +17,7 @@ from .engine import Engine
 from .engine.errors import EngineError
 from .journal import Journal
 from .requestlog import RequestLog
+from .routes import allowed_methods
 from .specs import Operation, Violation
 from .vendors import registry
 from .vendors.base import Call, Reply, Vendor, VendorError
@@ -284,7 +285,7 @@ def make_handler(gw: Gateway, vendor: Vendor, op: Operation) -> Callable:
 
 def _vendor_for_path(gw: Gateway, path: str) -> Vendor | None:
     for v in gw.vendors.values():
-        if any(path.startswith(p) for p in getattr(v, "path_prefixes", ())):
+        if any(path.startswith(p) for p in v.path_prefixes):
             return v
     return None
 
@@ -294,12 +295,7 @@ async def unknown_route(request: web.Request) -> web.StreamResponse:
     of the vendor whose prefix they share. A route, not a middleware: served calls pay nothing for it."""
     gw = request.app[GATEWAY]
     started = time.perf_counter()
-    allowed: set[str] = set()
-    for resource in request.app.router.resources():
-        if resource.name != "unknown":
-            _, methods = await resource.resolve(request)
-            allowed |= methods
-    allowed = sorted(allowed)
+    allowed = await allowed_methods((r for r in request.app.router.resources() if r.name != "unknown"), request)
     vendor = _vendor_for_path(gw, request.path)
     if allowed:
         reason = "method_not_allowed"
