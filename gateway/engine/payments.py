@@ -93,17 +93,8 @@ class PaymentOperations:
             own = self.program(member.program_id)
             currency = own.default_currency
             burned = self._burn_hold(hold_id, member, now, origin, refs) if hold_id is not None else None
-            paid = check_money(money_paid, allow_zero=True)
-            points = self.earn_preview(own, paid)[1]
-            ledger.settle(self.store, member.id, currency, now)
-            if points <= 0:
-                e = ledger.new_entry(self.store, member.id, currency.id, "credit", ZERO, now, money=paid,
-                                     origin=origin, refs=refs or {})
-                e = ledger.after(self.store, e, currency, now)
-                self.store.put_entry(e)
-            else:
-                e = ledger.credit(self.store, member.id, currency, check_points(currency, points), now, money=paid,
-                                  pending_days=pending_days, origin=origin, refs=refs)
+            e = self._earning(member, currency, check_money(money_paid, allow_zero=True), now,
+                              pending_days=pending_days, origin=origin, refs=refs)
             if burned is not None:
                 self.store.put_record(KIND, e.id, Payment(e.id, paid_with=(burned.id,)))
             self._claim(key, fingerprint, e.id)

@@ -223,24 +223,27 @@ class Tenant(DraftOperations, PaymentOperations):
              **kw) -> Entry | None:
         """Points for money paid: whole points, rounded down, at the program's earn rate (a payment that
         earns nothing is still recorded, as a zero credit)."""
-        program = self.program(member.program_id)
         paid = check_money(money_paid, allow_zero=True)
-        points = self.earn_preview(program, paid)[1]
 
         def op(now):
-            ledger.settle(self.store, member.id, currency, now)
-            if points <= 0:     # nothing earned, but the payment is on record (to activate, refund, link)
-                e = ledger.new_entry(self.store, member.id, currency.id, "credit", ZERO, now, money=paid,
-                                     origin=kw.get("origin", ""), refs=kw.get("refs") or {})
-                e = ledger.after(self.store, e, currency, now)
-                self.store.put_entry(e)
-                self._claim(key, fingerprint, e.id)
-                return e
-            e = ledger.credit(self.store, member.id, currency, check_points(currency, points), now,
-                              money=paid, **kw)
+            e = self._earning(member, currency, paid, now, **kw)
             self._claim(key, fingerprint, e.id)
             return e
         return self.run(op)
+
+    def _earning(self, member: Member, currency: PointCurrency, paid: Decimal, now: datetime, **kw) -> Entry:
+        """Inside an operation: the credit for money paid, at the member's program's earn rate. A payment that
+        earns nothing is still recorded, as a zero credit (to activate, refund, link)."""
+        points = self.earn_preview(self.program(member.program_id), paid)[1]
+        ledger.settle(self.store, member.id, currency, now)
+        if points > 0:
+            return ledger.credit(self.store, member.id, currency, check_points(currency, points), now, money=paid,
+                                 **kw)
+        e = ledger.new_entry(self.store, member.id, currency.id, "credit", ZERO, now, money=paid,
+                             origin=kw.get("origin", ""), refs=kw.get("refs") or {})
+        e = ledger.after(self.store, e, currency, now)
+        self.store.put_entry(e)
+        return e
 
     def debit(self, member: Member, currency: PointCurrency, amount, *, key=None, fingerprint=None,
               money=None, **kw) -> Entry:
