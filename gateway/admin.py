@@ -288,18 +288,14 @@ def _build(gw, doc: dict, **kw) -> Tenant:
 
 def _collisions(engine, tenant: Tenant) -> list[dict]:
     """What of a new (unregistered) tenant is already another tenant's: its id, each credential (pointers into
-    the document). Every tenant found is another one, even one with the same id."""
+    the document)."""
     out = []
-    try:
-        engine.get(tenant.id)
-        out.append({"pointer": "/tenant", "message": f"tenant {tenant.id!r} already exists"})
-    except NotFound:
-        pass
-    for vendor, creds in tenant.credentials.items():
-        for name, secret in creds.items():
-            if engine.by_credential(f"{vendor}.{name}", str(secret)) is not None:
-                out.append({"pointer": f"/credentials/{vendor}/{name}",
-                            "message": f"{vendor}.{name} already opens another tenant"})
+    for kind, _owner in engine.conflicts(tenant):
+        if kind == "tenant":
+            out.append({"pointer": "/tenant", "message": f"tenant {tenant.id!r} already exists"})
+        else:
+            vendor, name = kind.split(".", 1)
+            out.append({"pointer": f"/credentials/{vendor}/{name}", "message": f"{kind} already opens another tenant"})
     return out
 
 

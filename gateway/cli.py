@@ -217,7 +217,7 @@ def _engine(fixture_paths: list[str] | None):
         try:
             engine.add(tenant)
         except TenantConflict as exc:
-            problems.append(_conflict(source, tenant, loaded, exc))
+            problems.append(_conflict(engine, source, tenant, loaded, exc))
             continue
         loaded.append((source, tenant))
     if problems:
@@ -225,16 +225,14 @@ def _engine(fixture_paths: list[str] | None):
     return engine
 
 
-def _conflict(source: str, tenant, loaded: list[tuple[str, Any]], exc) -> str:
+def _conflict(engine, source: str, tenant, loaded: list[tuple[str, Any]], exc) -> str:
     """A tenant id or credential taken by an earlier document, naming both files."""
+    found = engine.conflicts(tenant)
     for other_source, other in loaded:
-        if other.id == tenant.id:
+        if ("tenant", other.id) in found and other.id == tenant.id:
             return f"{source}: tenant {tenant.id!r} is already defined by {other_source}"
-    mine = {(f"{ns}.{name}", str(secret)) for ns, creds in tenant.credentials.items() for name, secret in creds.items()}
     for other_source, other in loaded:
-        theirs = {(f"{ns}.{name}", str(secret)) for ns, creds in other.credentials.items()
-                  for name, secret in creds.items()}
-        shared = sorted(kind for kind, _ in mine & theirs)
+        shared = sorted(kind for kind, owner in found if kind != "tenant" and owner == other.id)
         if shared:
             return (f"{source}: credentials {', '.join(shared)} of tenant {tenant.id!r} already open tenant "
                     f"{other.id!r} of {other_source}")

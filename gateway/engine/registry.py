@@ -16,24 +16,38 @@ class Engine:
         self._tenants: dict[str, Tenant] = {}
         self._by_credential: dict[tuple[str, str], str] = {}
 
+    @staticmethod
+    def _keys(tenant: Tenant) -> list[tuple[str, str]]:
+        """(`<vendor>.<name>`, secret) for each of the tenant's credentials: how `by_credential` finds it."""
+        return [(f"{namespace}.{name}", str(secret)) for namespace, creds in tenant.credentials.items()
+                for name, secret in creds.items()]
+
+    def conflicts(self, tenant: Tenant, *, replace: bool = False) -> list[tuple[str, str]]:
+        """What of `tenant` another registered tenant already has, as (`tenant` or `<vendor>.<name>`, that
+        tenant's id): its id (unless `replace`), each credential (with `replace`, the same id's are its own)."""
+        out = [("tenant", tenant.id)] if tenant.id in self._tenants and not replace else []
+        for kind, secret in self._keys(tenant):
+            owner = self._by_credential.get((kind, secret))
+            if owner is not None and not (replace and owner == tenant.id):
+                out.append((kind, owner))
+        return out
+
     def add(self, tenant: Tenant, *, replace: bool = False) -> Tenant:
         """Register a tenant. Its id must be new (unless `replace`, which swaps the tenant of that id for
         this one: reset, restore) and none of its credentials may open another tenant: two tenants sharing a
         credential would make every call with it ambiguous."""
-        if tenant.id in self._tenants and not replace:
+        found = self.conflicts(tenant, replace=replace)
+        if found and found[0][0] == "tenant":
             raise TenantConflict(f"tenant {tenant.id!r} already exists", tenant=tenant.id)
-        taken = sorted(f"{namespace}.{name}" for namespace, creds in tenant.credentials.items()
-                       for name, secret in creds.items()
-                       if self._by_credential.get((f"{namespace}.{name}", str(secret)), tenant.id) != tenant.id)
-        if taken:
+        if found:
+            taken = sorted(kind for kind, _ in found)
             raise TenantConflict(f"credentials already used by another tenant: {', '.join(taken)}",
                                  tenant=tenant.id, credentials=", ".join(taken))
         if tenant.id in self._tenants:
             self.remove(tenant.id)
         self._tenants[tenant.id] = tenant
-        for namespace, creds in tenant.credentials.items():
-            for name, secret in creds.items():
-                self._by_credential[(f"{namespace}.{name}", str(secret))] = tenant.id
+        for key in self._keys(tenant):
+            self._by_credential[key] = tenant.id
         return tenant
 
     def remove(self, tenant_id: str) -> None:
