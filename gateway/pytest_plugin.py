@@ -153,8 +153,8 @@ class LoyaltyGateway:
     def load(self, fixtures: dict | str | Path) -> None:
         """Replace this tenant's world with a fixtures document (a dict, or a YAML/JSON file)."""
         if not isinstance(fixtures, dict):
-            import yaml
-            fixtures = yaml.safe_load(Path(fixtures).read_text())
+            from .fixtures import read
+            fixtures = read(fixtures)       # as serve reads a file: unquoted dates stay text, errors name the file
         self.admin("PUT", "/snapshot", fixtures)
 
     def snapshot(self) -> dict:

@@ -152,3 +152,22 @@ def test_demo_credentials_work(loyalty_gateway):
 ''')
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--loyalty-gateway-fixtures", "world.yaml")
     result.assert_outcomes(passed=1)
+
+
+def test_load_reads_a_file_as_serve_does(tmp_path):
+    """Unquoted YAML dates (a plain YAML reader makes them datetimes, which the JSON body cannot carry)."""
+    from gateway.pytest_plugin import LoyaltyGateway, _call, _Server
+    world = tmp_path / "world.yaml"
+    world.write_text("clock: {now: 2026-03-10T12:00:00Z, frozen: true}\n"
+                     "programs: [{id: p, money_currency: EUR, point_currencies: [{id: pts, value: '0.01'}]}]\n"
+                     "members: [{identities: {gameball.customer: c-1}, history: [{at: 2026-03-09T12:00:00Z, credit: 7}]}]\n")
+    server = _Server()
+    url = server.start()
+    try:
+        created = _call(url, "POST", "/__admin/tenants")
+        gw = LoyaltyGateway(url, created["tenant"], created["credentials"])
+        gw.load(world)
+        assert gw.clock()["now"] == "2026-03-10T12:00:00Z"
+        assert gw.views("c-1")["gameball"]["availablePointsBalance"] == 7
+    finally:
+        server.stop()
