@@ -184,14 +184,26 @@ class Pipeline:
             try:
                 raw = await request.read()
             except web.HTTPRequestEntityTooLarge:
+                self.identify(x)
                 raise _refused(vendor.malformed(self.op, "request body too large"), "malformed_body") from None
             x.fmt = _request_format(request, self.op)
             if raw.strip():
                 try:
                     x.body = codecs.decode_xml(raw, vendor.xml_root) if x.fmt == "xml" else codecs.decode_json(raw)
                 except codecs.DecodeError as exc:
+                    self.identify(x)
                     raise _refused(vendor.malformed(self.op, str(exc), x.fmt), "malformed_body") from None
+            x.body = vendor.prepare_body(x.body)
         x.fmt = vendor.response_format(request, x.body, x.fmt)
+
+    def identify(self, x: Exchange) -> None:
+        """A body-reading vendor's body could not be read, but a header or query credential may still name the
+        tenant: its refusal then follows that tenant's settings and is journaled (unknown: stays anonymous)."""
+        if x.tenant is None:
+            try:
+                x.tenant = self.vendor.authenticate(x.request, self.op, self.gw.engine, None)
+            except VendorError:
+                pass
 
     def take_fault(self, x: Exchange):
         """The armed fault this call fires, if any (marked in the journal)."""
@@ -306,7 +318,8 @@ async def unknown_route(request: web.Request) -> web.StreamResponse:
         if vendor is None:
             response = web.json_response({"message": f"no route for {request.method} {request.path}"}, status=404)
         else:
-            response = _encode(vendor, vendor.not_found_route(request.path), "json")
+            fmt = vendor.response_format(request, None, "xml" if request.content_type in XML_TYPES else "json")
+            response = _encode(vendor, vendor.not_found_route(request.path), fmt)
     rlog = gw.config.request_log
     if rlog is not None:     # /__admin paths never get here: the control plane has its own catch-all
         rlog.write(tenant=None, vendor=vendor.name if vendor is not None else None, operation=None,

@@ -67,6 +67,10 @@ class Vendor:
     def response_format(self, request: web.Request, body: Any, request_format: str) -> str:
         return "json"
 
+    def prepare_body(self, body: Any) -> Any:
+        """The decoded body as the vendor reads it, before validation (Altcraft: `null` means absent)."""
+        return body
+
     # --- errors in the vendor's own words ---------------------------------------------------------
     def malformed(self, op: Operation | None, message: str, fmt: str = "json") -> Reply:
         raise NotImplementedError

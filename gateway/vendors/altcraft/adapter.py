@@ -4,10 +4,14 @@ validation failures and armed faults map onto its codes.
 HTTP status: by default every answer is HTTP 200 and the outcome is in `error` (the vendor: "HTTP 200
 only means transport success"). With the tenant setting altcraft.error_http_status = true the HTTP
 status equals `error` (4xx/5xx): finalize() applies it to every reply of a request whose tenant is
-known. Where the tenant is not known yet (malformed body, missing or unknown token) the answer stays
-HTTP 200."""
+known, including a body that cannot be read when a Bearer or query token names the tenant. Where no
+credential names a tenant (missing or unknown token) the answer stays HTTP 200.
+
+`null` in a request field means the field is absent (the vendor's own clients send it so)."""
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from ...engine import errors as E
@@ -83,6 +87,37 @@ def _accept_format(accept: str) -> str | None:
     return best
 
 
+def _json_text(value: Any) -> str:
+    """A value as the client wrote it (JSON), never a Python repr."""
+    try:
+        return json.dumps(value, default=str, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+_TYPE = re.compile(r" is not of type (.+)$")
+_ENUM = re.compile(r" is not one of \[(.+)\]$")
+
+
+def _wording(v: Violation) -> str:
+    """A violation in plain words, with values as JSON (`null`, `true`, `"abc"`), never Python reprs."""
+    m = _TYPE.search(v.message)
+    if v.keyword == "type" and m:
+        types = m.group(1).replace("'", "").split(", ")
+        return f"must be of type {' or '.join(types)}, not {_json_text(v.value)}"
+    m = _ENUM.search(v.message)
+    if v.keyword == "enum" and m:
+        return f"must be one of {m.group(1).replace(chr(39), '')}, not {_json_text(v.value)}"
+    shown = repr(v.value)
+    if not v.message.startswith(shown):
+        return v.message
+    rest = v.message[len(shown):]
+    m = re.match(r" is not a '([^']+)'$", rest)
+    if v.keyword == "format" and m:
+        return f"{_json_text(v.value)} is not a valid {m.group(1)}"
+    return _json_text(v.value) + re.sub(r"'([^']*)'", r"\1", rest)
+
+
 def _format_value(value: Any) -> str | None:
     if isinstance(value, str) and value.strip().lower() in FORMATS:
         return value.strip().lower()
@@ -117,6 +152,13 @@ class AltcraftVendor(Vendor):
         program = tenant.program(member.program_id)
         return render.balance(tenant.balance(member, program.default_currency))
 
+    def prepare_body(self, body: Any) -> Any:
+        """`null` in a field means the field is absent (an optional field is then simply not sent, a required
+        one is missing)."""
+        if isinstance(body, dict) and any(v is None for v in body.values()):
+            return {k: v for k, v in body.items() if v is not None}
+        return body
+
     # --- credentials and formats --------------------------------------------------------------------
     def authenticate(self, request, op, engine, body):
         return auth.authenticate(self, request, engine, body)
@@ -139,9 +181,9 @@ class AltcraftVendor(Vendor):
         elif v.keyword == "required" and name:
             text = f"{INCORRECT}: {name} is required"
         elif name:
-            text = f"{INCORRECT}: {name}: {v.message}"
+            text = f"{INCORRECT}: {name}: {_wording(v)}"
         else:
-            text = f"{INCORRECT}: {v.message}"
+            text = f"{INCORRECT}: {_wording(v)}"
         return self.error(400, text)
 
     def engine_error(self, op, exc: E.EngineError) -> Reply:
