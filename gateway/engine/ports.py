@@ -84,6 +84,15 @@ class TenantStore(ABC):
     def temporary_entries(self, member_id: str, currency_id: str) -> list[Entry]: ...
 
     @abstractmethod
+    def ledger_page(self, member_id: str, currency_id: str, after_seq: int | None, limit: int) -> list[Entry]:
+        """The member's entries in this currency written after entry sequence number `after_seq` (None: from the
+        first), oldest first, at most `limit`: an index read that costs one page, whatever the history's length."""
+
+    @abstractmethod
+    def ledger_count(self, member_id: str, currency_id: str) -> int:
+        """How many entries the member has in this currency, O(1)."""
+
+    @abstractmethod
     def entries_after(self, seq: int) -> list[Entry]:
         """Entries written after sequence number `seq` (the journal's 'entries this call made')."""
 

@@ -79,6 +79,7 @@ class MemoryTenantStore(TenantStore):
         self._balance_records: dict[tuple[str, str], BalanceRecord] = {}
         self._seq: dict[str, int] = {}
         self._by_seq: list[tuple[int, str]] = []    # entries in the order they were written
+        self._ledger: dict[tuple[str, str], list[tuple[int, str]]] = {}   # (member, currency) -> sorted (seq, id)
         self._undo: list | None = None
 
     # --- unit of work -------------------------------------------------------------------
@@ -231,6 +232,14 @@ class MemoryTenantStore(TenantStore):
     def seq_value(self, name: str) -> int:
         return self._seq.get(name, 0)
 
+    def ledger_page(self, member_id, currency_id, after_seq, limit):
+        idx = self._ledger.get((member_id, currency_id), ())
+        i = 0 if after_seq is None else bisect.bisect_right(idx, (after_seq, "\uffff"))
+        return [self._entries[eid] for _, eid in idx[i:i + limit]]
+
+    def ledger_count(self, member_id, currency_id):
+        return len(self._ledger.get((member_id, currency_id), ()))
+
     def temporary_entries(self, member_id, currency_id):
         ids = self._temporary.get((member_id, currency_id))
         return [self._entries[i] for i in ids] if ids else []
@@ -243,6 +252,10 @@ class MemoryTenantStore(TenantStore):
             if entry.member_id not in self._history:
                 self._set(self._history, entry.member_id, [])
             self._append(self._history[entry.member_id], entry.id)
+            ledger_key = (entry.member_id, entry.currency_id)
+            if ledger_key not in self._ledger:
+                self._set(self._ledger, ledger_key, [])
+            self._insort(self._ledger[ledger_key], (entry.seq, entry.id))
         key = (entry.member_id, entry.currency_id)
         if key not in self._temporary:
             self._set(self._temporary, key, {})

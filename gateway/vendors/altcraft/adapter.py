@@ -24,6 +24,7 @@ FORMATS = ("json", "xml")
 INCORRECT = "Incorrect request"
 NOT_TEMPORARY = "Transaction is not temporary"
 TRANSACTION_OPS = ("commit_transaction", "rollback_transaction", "cancel_transaction")
+CURRENCY_REQUIRED_OPS = ("get_account_transactions", "get_expiring_points", "transactions_export")
 
 # engine error -> (code, text, with the engine's detail); the first match wins (subclasses first)
 ENGINE = [
@@ -178,6 +179,8 @@ class AltcraftVendor(Vendor):
         name = v.field
         if v.keyword == "required" and name == "transaction_id" and op.operation_id in TRANSACTION_OPS:
             text = f"{INCORRECT}: transaction_id or transaction_eid is required"
+        elif v.keyword == "required" and name == "points_currency_iid" and op.operation_id in CURRENCY_REQUIRED_OPS:
+            text = f"{INCORRECT}: points_currency_iid or points_currency_eid is required"
         elif v.keyword == "required" and name:
             text = f"{INCORRECT}: {name} is required"
         elif name:

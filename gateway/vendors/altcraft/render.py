@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from ...engine.ledger import Balance
 from ...engine.model import Entry, Member
-from ..format import fixed2
+from ...engine.statement import StatementPage, StatementRow
+from ..format import fixed2, rfc3339
 
 SUCCESS = "Successful operation"
 PROFILE_ID = "altcraft.profile_id"
@@ -55,3 +56,34 @@ def transaction(entry: Entry, eid: str | None, is_temp: bool, total: Decimal) ->
 def transaction_state(entry: Entry, available: Decimal) -> dict:
     """commit / rollback / cancel: the transaction named and the active balance after the operation."""
     return success({"transaction_id": entry.id, "balance": fixed2(available)})
+
+
+# --- account reads --------------------------------------------------------------------------------------
+
+TRANSACTION_TYPES = {"credit": "accrual", "debit": "redemption", "expire": "expiration", "cancel": "cancellation"}
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _money_or_none(value: Decimal | None) -> str | None:
+    return None if value is None else fixed2(value)
+
+
+def statement_row(r: StatementRow, promo_iid: int | None) -> dict:
+    e = r.entry
+    return {"transaction_id": e.id, "transaction_eid": _text(e.refs.get("transaction_eid")),
+            "created_at": rfc3339(e.at), "transaction_type": TRANSACTION_TYPES[e.kind], "status": e.status,
+            "amount": fixed2(e.amount), "balance_before": _money_or_none(r.balance_before),
+            "balance_after": _money_or_none(r.balance_after), "promo_iid": promo_iid,
+            "promo_eid": _text(e.refs.get("promotion_id")), "description": e.description,
+            "activation_date": rfc3339(r.available_at), "expiration_date": rfc3339(r.expires_at),
+            "source_type": e.origin or None, "source_iid": None}
+
+
+def transactions(page: StatementPage, promo_iid) -> dict:
+    """account/transactions: the page under `data`, the cursor and the count at the top level (as
+    trigger_promotions has them). `promo_iid(row)` names the trigger promotion a row's promotion_id names."""
+    return {"error": 0, "error_text": SUCCESS, "data": [statement_row(r, promo_iid(r)) for r in page.rows],
+            "next_from_id": page.next_after, "total_count": page.total}

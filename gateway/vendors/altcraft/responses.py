@@ -197,3 +197,17 @@ def cancel_transaction(call: Call) -> Reply:
     entry = _transaction(call)
     call.tenant.cancel(entry.id)
     return _state_reply(call, entry)
+
+
+# --- account reads -------------------------------------------------------------------------------------
+
+def _no_promotion(row) -> None:
+    return None
+
+
+def get_account_transactions(call: Call) -> Reply:
+    program = _program(call)
+    currency = _currency(call, program)
+    member = _member(call, program)
+    page = call.tenant.statement(member, currency, after=call.body.get("from_id"), limit=call.body.get("limit", 20))
+    return Reply(200, render.transactions(page, _no_promotion))

@@ -1,0 +1,182 @@
+"""Altcraft account reads, in JSON and XML: account/transactions (the member's ledger, paged by `from_id`),
+account/expiring_points, account/tiers.
+
+Demo: alice's history, oldest first: +500 (-420d, expired at -41d), +300 (-334d), +1200 (-114d), the 500's
+expiration, -100 (-20d, taken from the 300), +400 (-5d, pending). The clock is frozen at NOW."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import xmltodict
+
+import invariants
+from helpers import ALTCRAFT_TOKEN, NOW
+
+BASE = "/api/v1.1/loyalty"
+TRANSACTIONS = f"{BASE}/account/transactions"
+ACCRUE = f"{BASE}/accrue_points"
+REDEEM = f"{BASE}/redeeme_points"
+CANCEL = f"{BASE}/cancel_transaction"
+COMMIT = f"{BASE}/commit_transaction"
+ALICE = {"matching": "email", "email": "user@example.com"}
+BOB = {"matching": "email", "email": "new.member@example.com"}
+OK = {"error": 0, "error_text": "Successful operation"}
+
+
+@pytest.fixture
+def vendors():
+    return ["altcraft"]
+
+
+def req(who=ALICE, **fields) -> dict:
+    out = {"token": ALTCRAFT_TOKEN, "loyalty_program_id": 123, "points_currency_eid": "stars", **who, **fields}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def z(at) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def day(n: int) -> str:
+    return z(NOW + timedelta(days=n))
+
+
+def xml_of(fields: dict) -> bytes:
+    return ("<xml>" + "".join(f"<{k}>{v}</{k}>" for k, v in fields.items()) + "</xml>").encode()
+
+
+async def post(client, path, payload):
+    resp = await client.post(path, json=payload)
+    assert resp.headers["Content-Type"] == "application/json; charset=utf-8"
+    return resp.status, await resp.json()
+
+
+async def post_xml(client, path, payload):
+    resp = await client.post(path, data=xml_of(payload), headers={"Content-Type": "application/xml"})
+    assert resp.headers["Content-Type"] == "application/xml; charset=utf-8"
+    return resp.status, xmltodict.parse(await resp.text())["xml"]
+
+
+def record(**fields) -> dict:
+    base = {"transaction_eid": None, "status": "committed", "promo_iid": None, "promo_eid": None,
+            "description": None, "activation_date": None, "expiration_date": None, "source_iid": None}
+    return {**base, **fields}
+
+
+def without_ids(rows):
+    return [{k: v for k, v in r.items() if k != "transaction_id"} for r in rows]
+
+
+ALICE_HISTORY = [
+    record(created_at=day(-420), transaction_type="accrual", amount="500.00", balance_before="0.00",
+           balance_after="500.00", activation_date=day(-406), expiration_date=day(-41), source_type="order"),
+    record(created_at=day(-334), transaction_type="accrual", amount="300.00", balance_before="500.00",
+           balance_after="800.00", activation_date=day(-320), expiration_date=day(45), source_type="order"),
+    record(created_at=day(-114), transaction_type="accrual", amount="1200.00", balance_before="800.00",
+           balance_after="2000.00", activation_date=day(-100), expiration_date=day(265), source_type="order"),
+    record(created_at=day(-41), transaction_type="expiration", amount="500.00", balance_before=None,
+           balance_after=None, source_type="expiry"),
+    record(created_at=day(-20), transaction_type="redemption", amount="100.00", balance_before="1500.00",
+           balance_after="1400.00", source_type="redeem"),
+    record(created_at=day(-5), transaction_type="accrual", amount="400.00", balance_before="1400.00",
+           balance_after="1800.00", activation_date=day(9), expiration_date=day(374), source_type="order"),
+]
+
+
+# --- account/transactions -----------------------------------------------------------------------------------
+
+async def test_transactions_list_the_members_ledger_oldest_first(client):
+    status, body = await post(client, TRANSACTIONS, req())
+    assert status == 200
+    assert {k: body[k] for k in ("error", "error_text", "next_from_id", "total_count")} == {
+        **OK, "next_from_id": None, "total_count": 6}
+    assert without_ids(body["data"]) == ALICE_HISTORY
+    assert len({r["transaction_id"] for r in body["data"]}) == 6
+
+
+async def test_transactions_pages_follow_from_id(client):
+    _, whole = await post(client, TRANSACTIONS, req(limit=100))
+    seen, cursor, pages = [], None, 0
+    while True:
+        _, body = await post(client, TRANSACTIONS, req(limit=4, from_id=cursor))
+        pages += 1
+        assert body["total_count"] == 6 and len(body["data"]) <= 4
+        seen += body["data"]
+        cursor = body["next_from_id"]
+        if cursor is None:
+            break
+        assert cursor == body["data"][-1]["transaction_id"]
+    assert (pages, seen) == (2, whole["data"])
+    _, body = await post(client, TRANSACTIONS, req(from_id=whole["data"][1]["transaction_id"], limit=1))
+    assert (body["data"], body["next_from_id"]) == ([whole["data"][2]], whole["data"][2]["transaction_id"])
+    _, body = await post(client, TRANSACTIONS, req(from_id=whole["data"][-1]["transaction_id"]))
+    assert (body["data"], body["next_from_id"], body["total_count"]) == ([], None, 6)
+
+
+async def test_transactions_in_xml_are_repeated_data_elements(client):
+    _, whole = await post(client, TRANSACTIONS, req(limit=2))
+    status, body = await post_xml(client, TRANSACTIONS, req(limit=2, points_currency_eid=None, points_currency_iid=1))
+    assert status == 200
+    assert (body["error"], body["next_from_id"], body["total_count"]) == ("0", whole["next_from_id"], "6")
+    assert [r["transaction_id"] for r in body["data"]] == [r["transaction_id"] for r in whole["data"]]
+    assert body["data"][0]["amount"] == "500.00" and body["data"][0]["expiration_date"] == day(-41)
+
+
+async def test_transactions_show_what_altcraft_wrote(client, tenant):
+    _, acc = await post(client, ACCRUE, req(amount="25.50", transaction_eid="t-1", promotion_id="PROMO123"))
+    _, tmp = await post(client, REDEEM, req(amount="10", is_temp=True, transaction_eid="t-2"))
+    _, red = await post(client, REDEEM, req(amount="5"))
+    assert (await post(client, CANCEL, {"token": ALTCRAFT_TOKEN, "transaction_id": red["data"]["transaction_id"]}))[1]["error"] == 0
+    _, body = await post(client, TRANSACTIONS, req(from_id=None, limit=100))
+    assert body["total_count"] == 10
+    assert without_ids(body["data"][6:]) == [
+        record(created_at=z(NOW), transaction_type="accrual", amount="25.50", balance_before="1800.00",
+               balance_after="1825.50", transaction_eid="t-1", promo_eid="PROMO123", activation_date=z(NOW),
+               expiration_date=day(365), source_type="accrue"),
+        record(created_at=z(NOW), transaction_type="redemption", status="temporary", amount="10.00",
+               balance_before="1825.50", balance_after="1815.50", transaction_eid="t-2", source_type="redeem"),
+        record(created_at=z(NOW), transaction_type="redemption", status="cancelled", amount="5.00",
+               balance_before="1815.50", balance_after="1810.50", source_type="redeem"),
+        record(created_at=z(NOW), transaction_type="cancellation", amount="5.00", balance_before="1810.50",
+               balance_after="1815.50", source_type="cancel"),
+    ]
+    assert [r["transaction_id"] for r in body["data"][6:9]] == [
+        acc["data"]["transaction_id"], tmp["data"]["transaction_id"], red["data"]["transaction_id"]]
+    await post(client, COMMIT, {"token": ALTCRAFT_TOKEN, "transaction_eid": "t-2"})
+    _, body = await post(client, TRANSACTIONS, req(from_id=acc["data"]["transaction_id"], limit=1))
+    assert (body["data"][0]["status"], body["data"][0]["balance_after"]) == ("committed", "1815.50")
+    invariants.check(tenant)
+
+
+async def test_transactions_of_a_fresh_member(client):
+    assert await post(client, TRANSACTIONS, req(BOB)) == (200, {**OK, "data": [], "next_from_id": None,
+                                                                "total_count": 0})
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({"from_id": "nope"}, {"error": 404, "error_text": "Transaction not found"}),
+    ({"limit": 0}, {"error": 400, "error_text": "Incorrect request: limit: 0 is less than the minimum of 1"}),
+    ({"limit": 101}, {"error": 400, "error_text": "Incorrect request: limit: 101 is greater than the maximum of 100"}),
+    ({"points_currency_eid": None}, {"error": 400, "error_text": "Incorrect request: points_currency_iid or "
+                                                                "points_currency_eid is required"}),
+    ({"points_currency_eid": "nope"}, {"error": 404, "error_text": "Points currency not found"}),
+    ({"email": "nobody@example.com"}, {"error": 404, "error_text": "Profile not found"}),
+])
+async def test_transactions_refusals(client, fields, expected):
+    assert await post(client, TRANSACTIONS, req(**fields)) == (200, expected)
+
+
+async def test_transactions_from_id_of_another_member_is_not_found(client):
+    _, acc = await post(client, ACCRUE, req(BOB, amount="3"))
+    assert await post(client, TRANSACTIONS, req(from_id=acc["data"]["transaction_id"])) == (
+        200, {"error": 404, "error_text": "Transaction not found"})
+
+
+async def test_a_page_never_reads_the_members_whole_history(client, tenant, monkeypatch):
+    """The read goes through the per-member index: the store's whole-history read is never called."""
+    def whole_history(*a, **kw):
+        raise AssertionError("account/transactions read the member's whole history")
+    monkeypatch.setattr(tenant.store, "entries", whole_history)
+    _, body = await post(client, TRANSACTIONS, req(limit=2))
+    assert len(body["data"]) == 2 and body["total_count"] == 6
