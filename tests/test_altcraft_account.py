@@ -180,3 +180,59 @@ async def test_a_page_never_reads_the_members_whole_history(client, tenant, monk
     monkeypatch.setattr(tenant.store, "entries", whole_history)
     _, body = await post(client, TRANSACTIONS, req(limit=2))
     assert len(body["data"]) == 2 and body["total_count"] == 6
+
+
+# --- account/expiring_points ----------------------------------------------------------------------------------
+
+EXPIRING = f"{BASE}/account/expiring_points"
+
+
+def period(start: int, end: int, **fields) -> dict:
+    return req(**{"date_from": day(start), "date_to": day(end), **fields})
+
+
+@pytest.mark.parametrize("start, end, points", [
+    (0, 44, "0.00"),           # the 300 lot (200 left) expires at +45d
+    (0, 45, "200.00"),         # inclusive end
+    (45, 45, "200.00"),        # inclusive start
+    (46, 265, "1200.00"),
+    (0, 374, "1800.00"),       # the pending 400 will expire too
+    (375, 999, "0.00"),
+    (-420, -1, "0.00"),        # the expired 500 is gone
+])
+async def test_expiring_points_in_a_period(client, start, end, points):
+    assert await post(client, EXPIRING, period(start, end)) == (200, {**OK, "data": {"expiring_points": points}})
+
+
+async def test_expiring_points_in_xml(client):
+    status, body = await post_xml(client, EXPIRING, period(0, 45, points_currency_eid=None, points_currency_iid=1))
+    assert (status, dict(body)) == (200, {"error": "0", "error_text": "Successful operation",
+                                          "data": {"expiring_points": "200.00"}})
+
+
+async def test_expiring_points_follow_writes(client, tenant):
+    await post(client, REDEEM, req(amount="50"))                                    # from the 300 lot: 150 left
+    await post(client, ACCRUE, req(amount="7.25", expiration_date=day(30)))
+    _, tmp = await post(client, ACCRUE, req(amount="99", is_temp=True, expiration_date=day(30)))   # not counted
+    assert await post(client, EXPIRING, period(0, 45)) == (200, {**OK, "data": {"expiring_points": "157.25"}})
+    await post(client, COMMIT, {"token": ALTCRAFT_TOKEN, "transaction_id": tmp["data"]["transaction_id"]})
+    assert await post(client, EXPIRING, period(0, 45)) == (200, {**OK, "data": {"expiring_points": "256.25"}})
+    assert await post(client, EXPIRING, period(0, 45, **BOB)) == (200, {**OK, "data": {"expiring_points": "0.00"}})
+    invariants.check(tenant)
+
+
+async def test_expiring_points_after_time_passes(client, tenant):
+    tenant.clock.advance(timedelta(days=46))
+    assert await post(client, EXPIRING, period(0, 45)) == (200, {**OK, "data": {"expiring_points": "0.00"}})
+
+
+@pytest.mark.parametrize("fields, expected", [
+    (period(10, 5), {"error": 400, "error_text": "Incorrect date: the period ends before it starts"}),
+    (req(date_to=day(5)), {"error": 400, "error_text": "Incorrect request: date_from is required"}),
+    (period(0, 5, date_to="2026-03-10"),
+     {"error": 400, "error_text": 'Incorrect request: date_to: "2026-03-10" is not a valid date-time'}),
+    (period(0, 5, points_currency_eid=None),
+     {"error": 400, "error_text": "Incorrect request: points_currency_iid or points_currency_eid is required"}),
+])
+async def test_expiring_points_refusals(client, fields, expected):
+    assert await post(client, EXPIRING, fields) == (200, expected)

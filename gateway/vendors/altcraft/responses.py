@@ -211,3 +211,11 @@ def get_account_transactions(call: Call) -> Reply:
     member = _member(call, program)
     page = call.tenant.statement(member, currency, after=call.body.get("from_id"), limit=call.body.get("limit", 20))
     return Reply(200, render.transactions(page, _no_promotion))
+
+
+def get_expiring_points(call: Call) -> Reply:
+    program = _program(call)
+    currency = _currency(call, program)
+    member = _member(call, program)
+    amount = call.tenant.expiring_points(member, currency, _date(call, "date_from"), _date(call, "date_to"))
+    return Reply(200, render.success({"expiring_points": render.fixed2(amount)}))
