@@ -236,3 +236,56 @@ async def test_expiring_points_after_time_passes(client, tenant):
 ])
 async def test_expiring_points_refusals(client, fields, expected):
     assert await post(client, EXPIRING, fields) == (200, expected)
+
+
+# --- account/tiers -----------------------------------------------------------------------------------------------
+
+TIERS = f"{BASE}/account/tiers"
+
+
+def tiers_req(who=ALICE, **fields) -> dict:
+    out = {"token": ALTCRAFT_TOKEN, "loyalty_program_id": 123, "tiers_group_id": 10, **who, **fields}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def tier(eid, tid, order, reached_at) -> dict:
+    return {"tiers_group_type": "cumulative", "tier_eid": eid, "tier_id": tid, "tier_order": order,
+            "reached_at": reached_at}
+
+
+async def test_tiers_reached_documented_request(client):
+    """The documented request (with identifiers `matching` does not select): alice earned 1500 in the window."""
+    payload = tiers_req(phone="+1234567890", profile_id="profile123")
+    assert await post(client, TIERS, payload) == (200, {**OK, "data": [
+        tier("bronze", 1, 0, day(-365)), tier("silver", 2, 1, day(-114))]})
+
+
+async def test_tiers_in_xml(client):
+    status, body = await post_xml(client, TIERS, tiers_req())
+    assert status == 200 and body["error"] == "0"
+    assert body["data"] == [{k: str(v) for k, v in tier("bronze", 1, 0, day(-365)).items()},
+                            {k: str(v) for k, v in tier("silver", 2, 1, day(-114)).items()}]
+
+
+async def test_tiers_follow_accruals(client, tenant):
+    await post(client, ACCRUE, req(amount="3500"))
+    _, body = await post(client, TIERS, tiers_req())
+    assert body["data"] == [tier("bronze", 1, 0, day(-365)), tier("silver", 2, 1, day(-114)),
+                            tier("gold", 3, 2, day(0))]
+    tenant.clock.advance(timedelta(days=252))        # the 1200 (at -114d) and 300 (at -334d) leave the window
+    _, body = await post(client, TIERS, tiers_req())    # 400 (-5d) + 3500 (now) are left: silver since now
+    assert body["data"] == [tier("bronze", 1, 0, day(-365 + 252)), tier("silver", 2, 1, day(0))]
+
+
+async def test_a_fresh_member_has_the_lowest_tier(client):
+    assert await post(client, TIERS, tiers_req(BOB)) == (200, {**OK, "data": [tier("bronze", 1, 0, day(-1))]})
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({"tiers_group_id": 11}, {"error": 404, "error_text": "Tier group not found"}),
+    ({"tiers_group_id": None}, {"error": 400, "error_text": "Incorrect request: tiers_group_id is required"}),
+    ({"loyalty_program_id": 999}, {"error": 404, "error_text": "Loyalty program not found"}),
+    ({"email": "nobody@example.com"}, {"error": 404, "error_text": "Profile not found"}),
+])
+async def test_tiers_refusals(client, fields, expected):
+    assert await post(client, TIERS, tiers_req(**fields)) == (200, expected)

@@ -119,3 +119,18 @@ async def test_expiring_points_agree_with_gameball_after_writes(client, tenant):
     r = await read_all(client, ALICE)
     assert Decimal(r["altcraft"]["total_balance"]) == Decimal(1600)
     invariants.check(tenant)
+
+
+async def test_altcraft_tiers_agree_with_omneo_after_a_gameball_credit(client, tenant):
+    await ok(await client.post(f"{GBW}/transactions/manual", headers=GB, json={
+        "customerId": ALICE["gameball"], "transactionId": "m-7", "username": "ops", "reason": "bonus",
+        "points": 3500}))
+    body = await ok(await client.post("/api/v1.1/loyalty/account/tiers", json={
+        "token": ALTCRAFT_TOKEN, "loyalty_program_id": 123, "tiers_group_id": 10, "matching": "email",
+        "email": ALICE["email"]}))
+    omneo = (await ok(await client.get(f"/api/v3/profiles/{ALICE['omneo']}/tiers", headers=OMNEO)))["data"]
+    current = body["data"][-1]
+    assert (current["tier_eid"], current["tier_id"]) == (omneo["current_tier"]["handle"], omneo["current_tier"]["id"])
+    assert current["reached_at"] == NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert omneo["achieved_at"] == NOW.strftime("%Y-%m-%d %H:%M:%S")
+    assert [t["tier_eid"] for t in body["data"]] == ["bronze", "silver", "gold"]

@@ -14,7 +14,8 @@ DESCRIPTOR = VendorDescriptor(
     settings={"error_http_status": {
         "type": "boolean",
         "description": "false (default): errors as HTTP 200 with error != 0; true: HTTP status = error code"}},
-    program_external={"altcraft.program_id": "Altcraft loyalty_program_id"},
+    program_external={"altcraft.program_id": "Altcraft loyalty_program_id",
+                      "altcraft.tiers_group_id": "Altcraft tiers_group_id of the program's tiers (account/tiers)"},
     currency_external={
         "altcraft.iid": "Altcraft points currency numeric id (points_currency_iid)",
         "altcraft.eid": "Altcraft points currency external id (points_currency_eid); a list gives aliases"},

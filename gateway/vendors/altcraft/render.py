@@ -8,6 +8,7 @@ from decimal import Decimal
 from ...engine.ledger import Balance
 from ...engine.model import Entry, Member
 from ...engine.statement import StatementPage, StatementRow
+from ...engine.tier_history import ReachedTier
 from ..format import fixed2, rfc3339
 
 SUCCESS = "Successful operation"
@@ -87,3 +88,11 @@ def transactions(page: StatementPage, promo_iid) -> dict:
     trigger_promotions has them). `promo_iid(row)` names the trigger promotion a row's promotion_id names."""
     return {"error": 0, "error_text": SUCCESS, "data": [statement_row(r, promo_iid(r)) for r in page.rows],
             "next_from_id": page.next_after, "total_count": page.total}
+
+
+TIERS_GROUP_TYPE = "cumulative"   # tiers are reached by the points earned in the program's rolling window
+
+
+def tier(r: ReachedTier) -> dict:
+    return {"tiers_group_type": TIERS_GROUP_TYPE, "tier_eid": r.tier.handle, "tier_id": r.tier.id,
+            "tier_order": r.order, "reached_at": rfc3339(r.reached_at)}

@@ -11,11 +11,12 @@ from typing import Any
 from ...engine.errors import InvalidRequest, TransactionNotFound
 from ...engine.model import Entry, Member, PointCurrency, Program
 from ...engine.tenant import Tenant
-from ..base import Call, Reply, fingerprint
+from ..base import Call, Reply, VendorError, fingerprint
 from ..format import parse_datetime
 from . import render
 
 PROGRAM = "altcraft.program_id"
+TIERS_GROUP = "altcraft.tiers_group_id"
 IID = "altcraft.iid"
 EID = "altcraft.eid"
 TRANSACTION_EID = "altcraft.eid"      # business-id scope: "altcraft.eid:<program id>"
@@ -219,3 +220,13 @@ def get_expiring_points(call: Call) -> Reply:
     member = _member(call, program)
     amount = call.tenant.expiring_points(member, currency, _date(call, "date_from"), _date(call, "date_to"))
     return Reply(200, render.success({"expiring_points": render.fixed2(amount)}))
+
+
+def get_account_tiers(call: Call) -> Reply:
+    """The program's one tier group is the one its fixtures name by `altcraft.tiers_group_id`."""
+    program = _program(call)
+    group = program.external.get(TIERS_GROUP)
+    if group is None or str(group) != str(call.body["tiers_group_id"]):
+        raise VendorError(Reply(200, render.error(404, "Tier group not found")))
+    member = _member(call, program)
+    return Reply(200, render.success([render.tier(r) for r in call.tenant.tiers_reached(member)]))
