@@ -5,6 +5,7 @@ instant, so a fixture world obeys exactly the rules a live one does."""
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -17,6 +18,7 @@ from jsonschema import Draft202012Validator
 
 from .engine.clock import Clock
 from .engine.model import CurrencyRules, PointCurrency, Program, RewardDefinition, Tier
+from .engine.promotions import Promotion, PromotionRule
 from .engine.tenant import Tenant
 from . import resources, specs
 from .engine.ports import StoreFactory
@@ -187,6 +189,36 @@ def _program(doc: dict) -> Program:
         external=dict(doc.get("external", {})), info=dict(doc.get("info", {})))
 
 
+def _promotions(doc: dict, now: datetime, where: str) -> tuple[Promotion, ...]:
+    """A program's promotions: unique ids, rules naming its own point currencies, a start before the end."""
+    currencies = {c["id"] for c in doc["point_currencies"]}
+    out, errors, seen = [], [], set()
+    for i, p in enumerate(doc["promotions"]):
+        at = f"{where}/promotions/{i}"
+        if p["id"] in seen:
+            errors.append((f"{at}/id", f"duplicate promotion id {p['id']}"))
+        seen.add(p["id"])
+        rules = {}
+        for kind in ("accrual_rules", "redeem_rules"):
+            rules[kind] = []
+            for j, r in enumerate(p.get(kind, [])):
+                if r["currency"] not in currencies:
+                    errors.append((f"{at}/{kind}/{j}/currency", f"no point currency {r['currency']!r} in this program"))
+                rules[kind].append(PromotionRule(currency_id=r["currency"], static_amount=_dec(r.get("static_amount")),
+                                                 min_amount=_dec(r.get("min_amount")), max_amount=_dec(r.get("max_amount"))))
+        start = parse_when(p["start_date"], now, f"{at}/start_date") if "start_date" in p else None
+        end = parse_when(p["end_date"], now, f"{at}/end_date") if "end_date" in p else None
+        if start is not None and end is not None and end < start:
+            errors.append((f"{at}/end_date", "the promotion ends before it starts"))
+        out.append(Promotion(id=p["id"], name=p["name"], description=p.get("description"),
+                             external_id=p.get("external_id"), starts_at=start, ends_at=end,
+                             active=p.get("is_active", True), accrual_rules=tuple(rules["accrual_rules"]),
+                             redeem_rules=tuple(rules["redeem_rules"])))
+    if errors:
+        raise FixtureError(errors)
+    return tuple(sorted(out, key=lambda x: x.id))
+
+
 _MEMORY: StoreFactory | None = None
 
 
@@ -210,6 +242,8 @@ def build(doc: dict, *, tenant_id: str | None = None, credentials: dict | None =
         if p["id"] in programs:
             raise FixtureError([("/programs", f"duplicate program id {p['id']!r}")])
         programs[p["id"]] = _program(p)
+        if p.get("promotions"):
+            programs[p["id"]] = replace(programs[p["id"]], promotions=_promotions(p, now, f"/programs/{len(programs) - 1}"))
     tid = tenant_id or doc.get("tenant", "demo")
     tenant = Tenant(id=tid, programs=programs, store=stores.new(tid),
                     clock=Clock(now, frozen=True), credentials=credentials or doc.get("credentials", {}),

@@ -132,7 +132,7 @@ async def test_transactions_show_what_altcraft_wrote(client, tenant):
     assert body["total_count"] == 10
     assert without_ids(body["data"][6:]) == [
         record(created_at=z(NOW), transaction_type="accrual", amount="25.50", balance_before="1800.00",
-               balance_after="1825.50", transaction_eid="t-1", promo_eid="PROMO123", activation_date=z(NOW),
+               balance_after="1825.50", transaction_eid="t-1", promo_eid="PROMO123", promo_iid=8, activation_date=z(NOW),
                expiration_date=day(365), source_type="accrue"),
         record(created_at=z(NOW), transaction_type="redemption", status="temporary", amount="10.00",
                balance_before="1825.50", balance_after="1815.50", transaction_eid="t-2", source_type="redeem"),
@@ -289,3 +289,81 @@ async def test_a_fresh_member_has_the_lowest_tier(client):
 ])
 async def test_tiers_refusals(client, fields, expected):
     assert await post(client, TIERS, tiers_req(**fields)) == (200, expected)
+
+
+# --- trigger_promotions -------------------------------------------------------------------------------------------
+
+PROMOTIONS = f"{BASE}/trigger_promotions"
+PROGRAM = {"token": ALTCRAFT_TOKEN, "loyalty_program_id": 123}
+
+
+def rule(static, low, high) -> dict:
+    return {"points_currency_iid": 1, "points_currency_eid": "starts", "static_amount": static, "min_amount": low,
+            "max_amount": high}
+
+
+DOCUMENTED = {"id": 5, "name": "Trigger promotion: Bonus for purchase", "description": "Bonus accrual for each purchase",
+              "external_id": "trigger_promo_2023_q3", "start_date": "2023-09-01T00:00:00Z",
+              "end_date": "2023-09-30T23:59:59Z", "is_active": True,
+              "redeem_rules": [rule("100.16", "50", "500")], "accrual_rules": [rule("100", "50", "500")]}
+WEEKEND = {"id": 8, "name": "Double points weekend", "description": None, "external_id": "PROMO123",
+           "start_date": day(-7), "end_date": day(30), "is_active": True, "redeem_rules": [],
+           "accrual_rules": [rule(None, "1", "1000")]}
+PAUSED = {"id": 12, "name": "Spring sale (paused)", "description": None, "external_id": "spring_sale",
+          "start_date": None, "end_date": None, "is_active": False, "redeem_rules": [], "accrual_rules": []}
+
+
+@pytest.mark.parametrize("fields, data, next_from_id, total", [
+    ({}, [DOCUMENTED, WEEKEND, PAUSED], None, 3),
+    ({"limit": 1}, [DOCUMENTED], 5, 3),
+    ({"limit": 1, "from_id": 5}, [WEEKEND], 8, 3),
+    ({"from_id": 8}, [PAUSED], None, 3),
+    ({"from_id": 12}, [], None, 3),
+    ({"from_id": 0, "is_active": True}, [DOCUMENTED, WEEKEND], None, 2),
+    ({"is_active": False}, [PAUSED], None, 1),
+    ({"is_active": True, "limit": 1}, [DOCUMENTED], 5, 2),
+])
+async def test_trigger_promotions_pages(client, fields, data, next_from_id, total):
+    assert await post(client, PROMOTIONS, {**PROGRAM, **fields}) == (
+        200, {**OK, "data": data, "next_from_id": next_from_id, "total_count": total})
+
+
+async def test_trigger_promotions_documented_xml(client):
+    status, body = await post_xml(client, PROMOTIONS, {**PROGRAM, "limit": 1, "is_active": "true"})
+    assert status == 200
+    assert (body["error"], body["next_from_id"], body["total_count"]) == ("0", "5", "2")
+    assert body["data"]["id"] == "5" and body["data"]["external_id"] == "trigger_promo_2023_q3"
+    assert body["data"]["accrual_rules"] == {k: v for k, v in rule("100", "50", "500").items()} | {
+        "points_currency_iid": "1"}
+
+
+async def test_trigger_promotions_walk_every_page(client):
+    seen, cursor = [], None
+    while True:
+        _, body = await post(client, PROMOTIONS, {**PROGRAM, "limit": 2, **({"from_id": cursor} if cursor else {})})
+        seen += [p["id"] for p in body["data"]]
+        cursor = body["next_from_id"]
+        if cursor is None:
+            break
+    assert seen == [5, 8, 12]
+
+
+async def test_a_triggered_promotion_is_recorded_on_the_transaction(client):
+    """Named by external_id or id; rules are not applied; an unknown promotion_id is kept as sent."""
+    await post(client, ACCRUE, req(amount="2000", promotion_id="trigger_promo_2023_q3"))   # above max_amount
+    await post(client, ACCRUE, req(amount="3", promotion_id="12"))
+    await post(client, REDEEM, req(amount="4", promotion_id="nope"))
+    _, body = await post(client, TRANSACTIONS, req(limit=100))
+    assert [(r["amount"], r["promo_iid"], r["promo_eid"]) for r in body["data"][6:]] == [
+        ("2000.00", 5, "trigger_promo_2023_q3"), ("3.00", 12, "12"), ("4.00", None, "nope")]
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({"limit": 0}, {"error": 400, "error_text": "Incorrect request: limit: 0 is less than the minimum of 1"}),
+    ({"from_id": "x"}, {"error": 400, "error_text": 'Incorrect request: from_id: must be of type integer, not "x"'}),
+    ({"is_active": "maybe"}, {"error": 400,
+                              "error_text": 'Incorrect request: is_active: must be of type boolean, not "maybe"'}),
+    ({"loyalty_program_id": 999}, {"error": 404, "error_text": "Loyalty program not found"}),
+])
+async def test_trigger_promotions_refusals(client, fields, expected):
+    assert await post(client, PROMOTIONS, {**PROGRAM, **fields}) == (200, expected)

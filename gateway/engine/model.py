@@ -75,6 +75,7 @@ class Program:
     reversal_window_minutes: int = 10      # how long a redemption may be reversed
     external: Mapping[str, Any] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
+    promotions: tuple = ()                 # promotions.Promotion, by id
 
     @property
     def default_currency(self) -> PointCurrency:

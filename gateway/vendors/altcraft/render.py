@@ -9,6 +9,7 @@ from ...engine.ledger import Balance
 from ...engine.model import Entry, Member
 from ...engine.statement import StatementPage, StatementRow
 from ...engine.tier_history import ReachedTier
+from ...engine.promotions import Promotion, PromotionPage, PromotionRule
 from ..format import fixed2, rfc3339
 
 SUCCESS = "Successful operation"
@@ -96,3 +97,35 @@ TIERS_GROUP_TYPE = "cumulative"   # tiers are reached by the points earned in th
 def tier(r: ReachedTier) -> dict:
     return {"tiers_group_type": TIERS_GROUP_TYPE, "tier_eid": r.tier.handle, "tier_id": r.tier.id,
             "tier_order": r.order, "reached_at": rfc3339(r.reached_at)}
+
+
+def _external(currency, key: str):
+    value = currency.external.get(key) if currency is not None else None
+    if isinstance(value, (list, tuple)):      # aliases: the first one names it
+        value = value[0] if value else None
+    return value
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def promotion_rule(rule: PromotionRule, program) -> dict:
+    currency = program.currency(rule.currency_id)
+    iid, eid = _external(currency, "altcraft.iid"), _external(currency, "altcraft.eid")
+    return {"points_currency_iid": None if iid is None else int(iid), "points_currency_eid": _text(eid),
+            "static_amount": _amount(rule.static_amount), "min_amount": _amount(rule.min_amount),
+            "max_amount": _amount(rule.max_amount)}
+
+
+def promotion(p: Promotion, program) -> dict:
+    return {"id": p.id, "name": p.name, "description": p.description, "external_id": p.external_id,
+            "start_date": rfc3339(p.starts_at), "end_date": rfc3339(p.ends_at), "is_active": p.active,
+            "redeem_rules": [promotion_rule(r, program) for r in p.redeem_rules],
+            "accrual_rules": [promotion_rule(r, program) for r in p.accrual_rules]}
+
+
+def promotions(page: PromotionPage, program) -> dict:
+    """trigger_promotions: the page under `data`, `next_from_id` and `total_count` at the top level [DOC]."""
+    return {"error": 0, "error_text": SUCCESS, "data": [promotion(p, program) for p in page.items],
+            "next_from_id": page.next_after, "total_count": page.total}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...engine import promotions
 from ...engine.errors import InvalidRequest, TransactionNotFound
 from ...engine.model import Entry, Member, PointCurrency, Program
 from ...engine.tenant import Tenant
@@ -202,16 +203,16 @@ def cancel_transaction(call: Call) -> Reply:
 
 # --- account reads -------------------------------------------------------------------------------------
 
-def _no_promotion(row) -> None:
-    return None
-
-
 def get_account_transactions(call: Call) -> Reply:
     program = _program(call)
     currency = _currency(call, program)
     member = _member(call, program)
     page = call.tenant.statement(member, currency, after=call.body.get("from_id"), limit=call.body.get("limit", 20))
-    return Reply(200, render.transactions(page, _no_promotion))
+
+    def promo_iid(row) -> int | None:       # the configured promotion the transaction's promotion_id names
+        found = promotions.named(program.promotions, row.entry.refs.get("promotion_id"))
+        return None if found is None else found.id
+    return Reply(200, render.transactions(page, promo_iid))
 
 
 def get_expiring_points(call: Call) -> Reply:
@@ -230,3 +231,10 @@ def get_account_tiers(call: Call) -> Reply:
         raise VendorError(Reply(200, render.error(404, "Tier group not found")))
     member = _member(call, program)
     return Reply(200, render.success([render.tier(r) for r in call.tenant.tiers_reached(member)]))
+
+
+def get_trigger_promotions(call: Call) -> Reply:
+    program = _program(call)
+    page = promotions.page(program.promotions, after=call.body.get("from_id"), limit=call.body.get("limit", 20),
+                           active=call.body.get("is_active"))
+    return Reply(200, render.promotions(page, program))
