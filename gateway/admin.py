@@ -595,3 +595,16 @@ def setup(app: web.Application, gw) -> None:
 
 
 __all__ = ["AdminError", "fresh_credentials", "setup", "spec"]
+
+
+# --- exports (appended) ---------------------------------------------------------------------------------------------
+
+def get_export(call: AdminCall):
+    """The file of an export, in the format of the vendor that took it (its `export_document`)."""
+    export = call.tenant.transaction_export(call.path["task"])
+    vendor = call.gw.vendors.get(export.requested_by)
+    document = vendor.export_document(call.tenant, export) if vendor is not None else None
+    if document is None:
+        raise AdminError(404, "not_found", "export not found", [{"pointer": "", "message": f"task: {export.id}"}])
+    media, text = document
+    return web.Response(text=text, content_type=media)

@@ -137,7 +137,7 @@ FIXTURES = {
 }
 
 
-_SAMPLE = {"member": "alice", "fault": "1", "tenant": "nope"}
+_SAMPLE = {"member": "alice", "fault": "1", "tenant": "nope", "task": "task_1"}
 _BODIES = {"put_snapshot": {"json": FIXTURES}, "set_clock": {"json": {"frozen": True}},
            "advance_clock": {"json": {"by": "P1D"}},
            "arm_fault": {"json": {"vendor": "gameball", "kind": "drop", "times": 1}}}

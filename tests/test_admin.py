@@ -255,7 +255,7 @@ async def test_unknown_tenant_on_every_tenant_route(http, op_id, method, path):
 
 
 def test_every_tenant_route_is_covered():
-    assert len(TENANT_ROUTES) == 15
+    assert len(TENANT_ROUTES) == 16
 
 
 # --- reset and snapshots ------------------------------------------------------------------------------------------

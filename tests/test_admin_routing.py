@@ -12,7 +12,7 @@ from helpers import ADMIN, DEMO, NOW, TENANT_ROUTES, admin
 from gateway import specs
 
 ERROR = specs.compile_schema(ADMIN.operations["get_health"].responses["500"]["application/json"])
-_SAMPLE = {"tenant": "demo", "member": "alice", "fault": "1", "vendor": "gameball"}
+_SAMPLE = {"tenant": "demo", "member": "alice", "fault": "1", "vendor": "gameball", "task": "task_1"}
 
 
 def sample(path: str) -> str:
@@ -31,7 +31,8 @@ async def envelope(http, method: str, path: str, status: int, **kw) -> tuple[dic
 
 
 PATHS = sorted({op.path for op in ADMIN.operations.values()})
-GETS = sorted(op.path for op in ADMIN.operations.values() if op.method == "GET")
+# an export exists only once a vendor call took one: its HEAD is checked where one is (test_altcraft_cross_dialect)
+GETS = sorted(op.path for op in ADMIN.operations.values() if op.method == "GET" and "{task}" not in op.path)
 
 
 def methods_of(path: str) -> list[str]:

@@ -134,3 +134,103 @@ async def test_altcraft_tiers_agree_with_omneo_after_a_gameball_credit(client, t
     assert current["reached_at"] == NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert omneo["achieved_at"] == NOW.strftime("%Y-%m-%d %H:%M:%S")
     assert [t["tier_eid"] for t in body["data"]] == ["bronze", "silver", "gold"]
+
+
+# --- transactions_export: the task id, then the file from the control plane --------------------------------------
+
+EXPORT = "/api/v1.1/loyalty/transactions_export"
+
+
+def z(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def export_req(start: datetime, end: datetime, **fields) -> dict:
+    return {"token": ALTCRAFT_TOKEN, "loyalty_program_id": 123, "points_currency_eid": "stars",
+            "date_from": z(start), "date_to": z(end), **fields}
+
+
+async def export_file(client, task: str) -> list[dict]:
+    import csv
+    resp = await client._client.get(f"/__admin/tenants/demo/exports/{task}")
+    assert (resp.status, resp.content_type) == (200, "text/csv")
+    return list(csv.DictReader((await resp.text()).splitlines()))
+
+
+async def test_export_holds_the_programs_transactions_of_the_period(client, tenant):
+    await earn_and_spend(client, "gameball", 500, 120)          # bob, now
+    await ok(await client.post("/api/v1.1/loyalty/accrue_points", json=altcraft(
+        ALICE, amount="25.50", transaction_eid="t-1", promotion_id="PROMO123")))
+    body = await ok(await client.post(EXPORT, json=export_req(NOW - timedelta(days=30), NOW)))
+    task = body["data"]["task_id"]
+    assert body == {"error": 0, "error_text": "Successful operation", "data": {"task_id": task}}
+    assert task.startswith("task_") and len(task) == 41
+    rows = await export_file(client, task)
+    assert list(rows[0]) == ["transaction_id", "transaction_eid", "profile_id", "created_at", "transaction_type",
+                             "status", "amount", "balance_before", "balance_after", "promo_iid", "promo_eid",
+                             "description", "activation_date", "expiration_date", "source_type", "source_iid"]
+    assert [(r["profile_id"], r["created_at"], r["transaction_type"], r["amount"], r["balance_after"])
+            for r in rows] == [
+        ("profile123", z(NOW - timedelta(days=20)), "redemption", "100.00", "1400.00"),
+        ("profile123", z(NOW - timedelta(days=5)), "accrual", "400.00", "1800.00"),
+        ("profile456", z(NOW), "accrual", "500.00", "500.00"),
+        ("profile456", z(NOW), "redemption", "120.00", "380.00"),
+        ("profile123", z(NOW), "accrual", "25.50", "1825.50"),
+    ]
+    assert (rows[-1]["transaction_eid"], rows[-1]["promo_iid"], rows[-1]["promo_eid"], rows[-1]["source_iid"]) == (
+        "t-1", "8", "PROMO123", "")
+    # each row is what account/transactions says of the same record
+    listed = (await ok(await client.post(TRANSACTIONS, json=altcraft(BOB))))["data"]
+    for r, same in zip(rows[2:4], listed):
+        assert {k: v for k, v in r.items() if k != "profile_id"} == {
+            k: "" if v is None else str(v) for k, v in same.items()}
+
+
+async def test_export_is_taken_when_asked_and_resumes_after_from_id(client, tenant):
+    start, end = NOW - timedelta(days=30), NOW + timedelta(days=1)
+    first = (await ok(await client.post(EXPORT, json=export_req(start, end))))["data"]["task_id"]
+    await earn_and_spend(client, "brevo", 50, 10)
+    later = (await ok(await client.post(EXPORT, json=export_req(start, end))))["data"]["task_id"]
+    assert len(await export_file(client, first)) == 2                 # the file is what was true then
+    rows = await export_file(client, later)
+    assert [r["amount"] for r in rows] == ["100.00", "400.00", "50.00", "10.00"]
+    resumed = (await ok(await client.post(EXPORT, json=export_req(
+        start, end, from_id=rows[1]["transaction_id"]))))["data"]["task_id"]
+    assert [r["transaction_id"] for r in await export_file(client, resumed)] == [r["transaction_id"] for r in rows[2:]]
+
+
+async def test_export_survives_a_snapshot(client, tenant):
+    task = (await ok(await client.post(EXPORT, json=export_req(NOW - timedelta(days=30), NOW))))["data"]["task_id"]
+    snapshot = await ok(await client._client.get("/__admin/tenants/demo/snapshot"))
+    await ok(await client._client.put("/__admin/tenants/demo/snapshot", json=snapshot))
+    assert len(await export_file(client, task)) == 2
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({"from_id": "nope"}, {"error": 404, "error_text": "Transaction not found"}),
+    ({"date_to": "2026-01-01T00:00:00Z"}, {"error": 400, "error_text": "Incorrect date: the period ends before it starts"}),
+    ({"date_from": None}, {"error": 400, "error_text": "Incorrect request: date_from is required"}),
+    ({"points_currency_eid": None}, {"error": 400,
+                                     "error_text": "Incorrect request: points_currency_iid or points_currency_eid is required"}),
+])
+async def test_export_refusals(client, tenant, fields, expected):
+    payload = {k: v for k, v in {**export_req(NOW - timedelta(days=3), NOW), **fields}.items() if v is not None}
+    assert await ok(await client.post(EXPORT, json=payload)) == expected
+
+
+async def test_an_unknown_task_is_a_404_and_head_works(client):
+    resp = await client._client.get("/__admin/tenants/demo/exports/task_nope")
+    assert (resp.status, (await resp.json())["error"]) == (404, "not_found")
+    task = (await ok(await client.post(EXPORT, json=export_req(NOW - timedelta(days=30), NOW))))["data"]["task_id"]
+    head = await client._client.head(f"/__admin/tenants/demo/exports/{task}")
+    assert (head.status, head.content_type, await head.read()) == (200, "text/csv", b"")
+
+
+async def test_export_in_xml(client, tenant):
+    import xmltodict
+    fields = export_req(NOW - timedelta(days=30), NOW, points_currency_eid="starts")
+    raw = "<xml>" + "".join(f"<{k}>{v}</{k}>" for k, v in fields.items()) + "</xml>"
+    resp = await client.post(EXPORT, data=raw, headers={"Content-Type": "application/xml"})
+    body = xmltodict.parse(await resp.text())["xml"]
+    assert (body["error"], body["error_text"]) == ("0", "Successful operation")
+    assert [r["amount"] for r in await export_file(client, body["data"]["task_id"])] == ["100.00", "400.00"]

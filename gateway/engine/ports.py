@@ -93,6 +93,11 @@ class TenantStore(ABC):
         """How many entries the member has in this currency, O(1)."""
 
     @abstractmethod
+    def ledger_between(self, currency_id: str, start: datetime, end: datetime) -> Iterable[Entry]:
+        """Every member's entries in this currency dated (`at`) within [start, end], by (at, seq), lazily (callers
+        write nothing while iterating): an index read that costs the period, not the tenant's history."""
+
+    @abstractmethod
     def entries_after(self, seq: int) -> list[Entry]:
         """Entries written after sequence number `seq` (the journal's 'entries this call made')."""
 

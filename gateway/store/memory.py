@@ -80,6 +80,7 @@ class MemoryTenantStore(TenantStore):
         self._seq: dict[str, int] = {}
         self._by_seq: list[tuple[int, str]] = []    # entries in the order they were written
         self._ledger: dict[tuple[str, str], list[tuple[int, str]]] = {}   # (member, currency) -> sorted (seq, id)
+        self._by_time: dict[str, list[tuple[datetime, int, str]]] = {}    # currency -> sorted (at, seq, id)
         self._undo: list | None = None
 
     # --- unit of work -------------------------------------------------------------------
@@ -240,6 +241,14 @@ class MemoryTenantStore(TenantStore):
     def ledger_count(self, member_id, currency_id):
         return len(self._ledger.get((member_id, currency_id), ()))
 
+    def ledger_between(self, currency_id, start, end):
+        idx = self._by_time.get(currency_id, ())
+        i = bisect.bisect_left(idx, start, key=lambda t: t[0])
+        for at, _, eid in idx[i:]:
+            if at > end:
+                break
+            yield self._entries[eid]
+
     def temporary_entries(self, member_id, currency_id):
         ids = self._temporary.get((member_id, currency_id))
         return [self._entries[i] for i in ids] if ids else []
@@ -256,6 +265,9 @@ class MemoryTenantStore(TenantStore):
             if ledger_key not in self._ledger:
                 self._set(self._ledger, ledger_key, [])
             self._insort(self._ledger[ledger_key], (entry.seq, entry.id))
+            if entry.currency_id not in self._by_time:
+                self._set(self._by_time, entry.currency_id, [])
+            self._insort(self._by_time[entry.currency_id], (entry.at, entry.seq, entry.id))
         key = (entry.member_id, entry.currency_id)
         if key not in self._temporary:
             self._set(self._temporary, key, {})

@@ -9,11 +9,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ..engine import model
+from ..engine import exports, model, statement
 
 RECORDS = {cls.__name__: cls for cls in (model.Member, model.Lot, model.Hold, model.Entry, model.Reward,
                                           model.Totals, model.Draft, model.Redemption, model.Payment,
-                                          model.Order, model.BalanceRecord)}
+                                          model.Order, model.BalanceRecord,
+                                          exports.TransactionExport, statement.StatementRow)}
 
 
 def dump(value: Any) -> Any:

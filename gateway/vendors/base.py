@@ -106,6 +106,11 @@ class Vendor:
         """The member's balance exactly as this vendor's balance read would answer it (admin views)."""
         return None
 
+    def export_document(self, tenant: Tenant, export) -> tuple[str, str] | None:
+        """An export this vendor took (engine/exports.py), as its file: (media type, text); None: not this
+        vendor's."""
+        return None
+
     def not_implemented(self, op: Operation) -> Reply:
         return Reply(501, {"message": f"{op.operation_id} is not served by this gateway yet"})
 

@@ -160,6 +160,20 @@ class AltcraftVendor(Vendor):
             return {k: v for k, v in body.items() if v is not None}
         return body
 
+    def export_document(self, tenant: Tenant, export) -> tuple[str, str] | None:
+        """A transactions_export's CSV (its columns are Altcraft's field names)."""
+        if export.requested_by != self.name:
+            return None
+        program = tenant.program(export.program_id)
+        profiles: dict[str, str] = {}
+
+        def profile_of(member_id: str) -> str:
+            if member_id not in profiles:
+                profiles[member_id] = render.profile_id(tenant.member_by_id(member_id))
+            return profiles[member_id]
+        return "text/csv", render.export_csv(export.rows, profile_of,
+                                             lambda row: responses.promo_iid(program, row))
+
     # --- credentials and formats --------------------------------------------------------------------
     def authenticate(self, request, op, engine, body):
         return auth.authenticate(self, request, engine, body)

@@ -3,6 +3,8 @@ with exactly two decimals ("800.50"). The dispatcher turns these dicts into XML 
 response format is xml."""
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 
 from ...engine.ledger import Balance
@@ -129,3 +131,20 @@ def promotions(page: PromotionPage, program) -> dict:
     """trigger_promotions: the page under `data`, `next_from_id` and `total_count` at the top level [DOC]."""
     return {"error": 0, "error_text": SUCCESS, "data": [promotion(p, program) for p in page.items],
             "next_from_id": page.next_after, "total_count": page.total}
+
+
+EXPORT_COLUMNS = ("transaction_id", "transaction_eid", "profile_id", "created_at", "transaction_type", "status",
+                  "amount", "balance_before", "balance_after", "promo_iid", "promo_eid", "description",
+                  "activation_date", "expiration_date", "source_type", "source_iid")
+
+
+def export_csv(rows, profile_of, promo_iid) -> str:
+    """transactions_export's file: a header of Altcraft field names, one line per record, null as an empty cell.
+    `profile_of(member_id)` gives the member's profile id, `promo_iid(row)` the promotion a row names."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for r in rows:
+        fields = {**statement_row(r, promo_iid(r)), "profile_id": profile_of(r.entry.member_id)}
+        writer.writerow(["" if fields[c] is None else fields[c] for c in EXPORT_COLUMNS])
+    return out.getvalue()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...engine import promotions
+from ...engine.ledger import new_id
 from ...engine.errors import InvalidRequest, TransactionNotFound
 from ...engine.model import Entry, Member, PointCurrency, Program
 from ...engine.tenant import Tenant
@@ -203,16 +204,18 @@ def cancel_transaction(call: Call) -> Reply:
 
 # --- account reads -------------------------------------------------------------------------------------
 
+def promo_iid(program: Program, row) -> int | None:
+    """The configured promotion a transaction's promotion_id names (by external_id or id), if any."""
+    found = promotions.named(program.promotions, row.entry.refs.get("promotion_id"))
+    return None if found is None else found.id
+
+
 def get_account_transactions(call: Call) -> Reply:
     program = _program(call)
     currency = _currency(call, program)
     member = _member(call, program)
     page = call.tenant.statement(member, currency, after=call.body.get("from_id"), limit=call.body.get("limit", 20))
-
-    def promo_iid(row) -> int | None:       # the configured promotion the transaction's promotion_id names
-        found = promotions.named(program.promotions, row.entry.refs.get("promotion_id"))
-        return None if found is None else found.id
-    return Reply(200, render.transactions(page, promo_iid))
+    return Reply(200, render.transactions(page, lambda row: promo_iid(program, row)))
 
 
 def get_expiring_points(call: Call) -> Reply:
@@ -238,3 +241,13 @@ def get_trigger_promotions(call: Call) -> Reply:
     page = promotions.page(program.promotions, after=call.body.get("from_id"), limit=call.body.get("limit", 20),
                            active=call.body.get("is_active"))
     return Reply(200, render.promotions(page, program))
+
+
+def transactions_export(call: Call) -> Reply:
+    """The export is taken now and kept in the store; its file is served by the control plane (get_export)."""
+    program = _program(call)
+    currency = _currency(call, program)
+    export = call.tenant.export_transactions(program, currency, _date(call, "date_from"), _date(call, "date_to"),
+                                             after=call.body.get("from_id"), requested_by=call.op.vendor,
+                                             task_id=f"task_{new_id()}")
+    return Reply(200, render.success({"task_id": export.id}))
