@@ -51,6 +51,7 @@ BY_OPERATION = {
     ("commit_transaction", E.InvalidState): NOT_TEMPORARY,
     ("rollback_transaction", E.InvalidState): NOT_TEMPORARY,
     ("cancel_transaction", E.InsufficientPoints): "Insufficient points: the accrued points were already spent",
+    ("get_account_tiers", E.NotFound): "Tier group not found",
 }
 
 FAULTS = {"tariff_limit": (402, "Tariff limit reached"),

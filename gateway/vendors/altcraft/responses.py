@@ -10,10 +10,10 @@ from typing import Any
 
 from ...engine import promotions
 from ...engine.ledger import new_id
-from ...engine.errors import InvalidRequest, TransactionNotFound
+from ...engine.errors import InvalidRequest, NotFound, TransactionNotFound
 from ...engine.model import Entry, Member, PointCurrency, Program
 from ...engine.tenant import Tenant
-from ..base import Call, Reply, VendorError, fingerprint
+from ..base import Call, Reply, fingerprint
 from ..format import parse_datetime
 from . import render
 
@@ -231,7 +231,7 @@ def get_account_tiers(call: Call) -> Reply:
     program = _program(call)
     group = program.external.get(TIERS_GROUP)
     if group is None or str(group) != str(call.body["tiers_group_id"]):
-        raise VendorError(Reply(200, render.error(404, "Tier group not found")))
+        raise NotFound("tier group not found", tiers_group_id=call.body["tiers_group_id"])
     member = _member(call, program)
     return Reply(200, render.success([render.tier(r) for r in call.tenant.tiers_reached(member)]))
 
