@@ -149,6 +149,20 @@ async def test_transactions_show_what_altcraft_wrote(client, tenant):
     invariants.check(tenant)
 
 
+async def test_a_temporary_transaction_undone_moved_nothing(client):
+    _, tmp = await post(client, REDEEM, req(BOB, amount="1", is_temp=True))           # bob has nothing: refused
+    assert tmp["error"] == 400
+    await post(client, ACCRUE, req(BOB, amount="30"))
+    _, tmp = await post(client, REDEEM, req(BOB, amount="10", is_temp=True))
+    await post(client, f"{BASE}/rollback_transaction", {"token": ALTCRAFT_TOKEN, "transaction_id": tmp["data"]["transaction_id"]})
+    _, acc = await post(client, ACCRUE, req(BOB, amount="5", is_temp=True, temp_timeout_sec=60))
+    _, body = await post(client, TRANSACTIONS, req(BOB))
+    assert [(r["transaction_type"], r["status"], r["amount"], r["balance_before"], r["balance_after"])
+            for r in body["data"]] == [("accrual", "committed", "30.00", "0.00", "30.00"),
+                                       ("redemption", "rolled_back", "10.00", "30.00", "30.00"),
+                                       ("accrual", "temporary", "5.00", "30.00", "35.00")]
+
+
 async def test_transactions_of_a_fresh_member(client):
     assert await post(client, TRANSACTIONS, req(BOB)) == (200, {**OK, "data": [], "next_from_id": None,
                                                                 "total_count": 0})

@@ -5,7 +5,10 @@ Every entry is listed (credits, debits, expirations, reversals; temporary ones w
 one read of the store's per-member entry index (`ledger_page`): it costs the page, not the member's past. The
 balance figures are the member's total balance (available + pending) that the engine recorded right after the
 entry (for a temporary transaction committed since: after its commit); `balance_before` is that figure less the
-entry's signed amount. The engine records no figure on an expiration (time applies it): both are None there."""
+entry's signed amount. A temporary entry undone before it applied (rolled back, timed out, cancelled while
+temporary) moved nothing: both are the balance before it. The engine records no figure on an expiration (time
+applies it): both are None there. Figures are as recorded: a later rollback or a hold's lapse (no entry of their
+own) shows in the next record's `balance_before` only."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,6 +50,8 @@ def row(store: TenantStore, e: Entry) -> StatementRow:
     moved = direction(store, e)
     after = e.total_after if e.kind != "expire" else None
     before = None if after is None else after - (e.amount if moved == "credit" else -e.amount)
+    if before is not None and (e.status == "rolled_back" or (e.status == "cancelled" and e.reversed_amount <= 0)):
+        after = before          # undone before it applied: it moved nothing
     available_at = expires_at = None
     if e.kind == "credit" and e.lots:
         lot = store.lot(e.lots[0][0])
