@@ -302,6 +302,18 @@ def _vendor_for_path(gw: Gateway, path: str) -> Vendor | None:
     return None
 
 
+async def _readable_body(vendor: Vendor, request: web.Request, fmt: str) -> Any:
+    """The body of a call to an unknown path, for a vendor whose body may choose the reply's format (Altcraft's
+    `format` field); None when there is none or it cannot be read."""
+    if not vendor.auth_reads_body or not request.body_exists:
+        return None
+    try:
+        raw = await request.read()
+        return codecs.decode_xml(raw, vendor.xml_root) if fmt == "xml" and vendor.xml_root else codecs.decode_json(raw)
+    except (web.HTTPRequestEntityTooLarge, codecs.DecodeError):
+        return None
+
+
 async def unknown_route(request: web.Request) -> web.StreamResponse:
     """The last route: paths no spec declares get a 404 (or a 405 when only the method is wrong) in the shape
     of the vendor whose prefix they share. A route, not a middleware: served calls pay nothing for it."""
@@ -318,7 +330,8 @@ async def unknown_route(request: web.Request) -> web.StreamResponse:
         if vendor is None:
             response = web.json_response({"message": f"no route for {request.method} {request.path}"}, status=404)
         else:
-            fmt = vendor.response_format(request, None, "xml" if request.content_type in XML_TYPES else "json")
+            fmt = "xml" if request.content_type in XML_TYPES else "json"
+            fmt = vendor.response_format(request, await _readable_body(vendor, request, fmt), fmt)
             response = _encode(vendor, vendor.not_found_route(request.path), fmt)
     rlog = gw.config.request_log
     if rlog is not None:     # /__admin paths never get here: the control plane has its own catch-all

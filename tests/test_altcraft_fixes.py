@@ -51,6 +51,15 @@ async def test_unknown_method_answers_text_xml_and_format_param(client):
     assert (await resp.json())["error"] == 404
 
 
+async def test_unknown_method_honours_the_body_format_field(client):
+    resp = await client.post("/api/v1.1/loyalty/nope", json={**ALICE, "format": "xml"})
+    assert (resp.status, (await xml_reply(resp))["error"]) == (404, "404")
+    resp = await client.post("/api/v1.1/loyalty/nope", data=xml_of({**ALICE, "format": "json"}), headers=XML)
+    assert (resp.status, (await resp.json())["error"]) == (404, 404)
+    resp = await client.post("/api/v1.1/loyalty/nope", data=b"<xml><a>", headers=XML)     # unreadable: its type
+    assert (resp.status, (await xml_reply(resp))["error"]) == (404, "404")
+
+
 async def test_unknown_method_answers_json_to_a_json_request(client):
     resp = await client.post("/api/v1.1/loyalty/nope", json=ALICE)
     assert (resp.status, await resp.json()) == (404, {"error": 404, "error_text": "Unknown API method: "
