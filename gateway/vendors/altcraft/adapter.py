@@ -109,7 +109,8 @@ def _wording(v: Violation) -> str:
         return f"must be of type {' or '.join(types)}, not {_json_text(v.value)}"
     m = _ENUM.search(v.message)
     if v.keyword == "enum" and m:
-        return f"must be one of {m.group(1).replace(chr(39), '')}, not {_json_text(v.value)}"
+        choices = m.group(1).replace("'", "")
+        return f"must be one of {choices}, not {_json_text(v.value)}"
     shown = repr(v.value)
     if not v.message.startswith(shown):
         return v.message
