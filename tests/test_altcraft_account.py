@@ -381,3 +381,18 @@ async def test_a_triggered_promotion_is_recorded_on_the_transaction(client):
 ])
 async def test_trigger_promotions_refusals(client, fields, expected):
     assert await post(client, PROMOTIONS, {**PROGRAM, **fields}) == (200, expected)
+
+
+@pytest.mark.parametrize("path, fields, element", [
+    (TIERS, tiers_req(), "data"),
+    (TRANSACTIONS, req(limit=1), "next_from_id"),
+    (EXPIRING, period(0, 45), "data"),
+    (PROMOTIONS, {**PROGRAM, "limit": 1}, "total_count"),
+])
+async def test_new_methods_read_text_xml_and_answer_json_on_request(client, path, fields, element):
+    resp = await client.post(path, data=xml_of(fields), headers={"Content-Type": "text/xml"})
+    assert resp.headers["Content-Type"] == "application/xml; charset=utf-8"
+    body = xmltodict.parse(await resp.text())["xml"]
+    assert body["error"] == "0" and element in body
+    resp = await client.post(path + "?format=json", data=xml_of(fields), headers={"Content-Type": "text/xml"})
+    assert (await resp.json())["error"] == 0
