@@ -157,9 +157,9 @@ class AltcraftVendor(Vendor):
 
     def prepare_body(self, body: Any) -> Any:
         """`null` in a field means the field is absent (an optional field is then simply not sent, a required
-        one is missing)."""
-        if isinstance(body, dict) and any(v is None for v in body.values()):
-            return {k: v for k, v in body.items() if v is not None}
+        one is missing), in nested objects too (`external_data`)."""
+        if isinstance(body, dict):
+            return {k: self.prepare_body(v) for k, v in body.items() if v is not None}
         return body
 
     def export_document(self, tenant: Tenant, export) -> tuple[str, str] | None:
