@@ -2,6 +2,7 @@
 errors, validation failures and armed faults map onto its codes and HTTP statuses."""
 from __future__ import annotations
 
+import re
 import uuid
 
 from ...engine import errors as E
@@ -51,6 +52,24 @@ FAULT_TEXT = {4029: "Too many requests. Rate limit exceeded.", 5000: "An interna
               1002: "Forbidden.", 2001: "A concurrent request for this customer is in progress."}
 
 
+SIMPLE_400 = {"manual_transaction"}
+
+
+def _reason(op: Operation, v: Violation) -> str:
+    """What is wrong, in words: the schema's rule, never a repr of what the client sent."""
+    if v.keyword in ("oneOf", "anyOf"):
+        branches = (op.body_schema or {}).get(v.keyword, [])
+        names = [n for b in branches for n in b.get("required", [])]
+        return f"exactly one of {', '.join(names)} must be given" if names else "no accepted form matches"
+    rule = re.search(r"(is not of type .*|is (?:less|greater) than.*|is not one of.*|is too (?:long|short)|"
+                     r"is not a multiple of.*|is not a '[^']+')$", v.message)
+    if v.keyword == "pattern":
+        return "not in the expected format"
+    if rule:
+        return "value " + rule.group(1).replace("Decimal('", "").replace("')", "")
+    return f"fails its {v.keyword or 'schema'} rule"
+
+
 class GameballVendor(Vendor):
     name = "gameball"
     responses = responses
@@ -65,16 +84,22 @@ class GameballVendor(Vendor):
         return auth.authenticate(self, request, op, engine)
 
     def malformed(self, op, message, fmt="json"):
-        return self.error(3016, "Invalid payload. The request body is not valid JSON.")
+        return self._bad_request(op, 3016, "Invalid payload. The request body is not valid JSON.")
 
     def invalid(self, op: Operation, violations: list[Violation]) -> Reply:
         v = violations[0]
-        name = v.field or v.pointer
+        name = v.field or v.pointer.rsplit("/", 1)[-1] or "body"
         if v.keyword == "required" and v.location == "body" and v.pointer.count("/") == 2:
-            return self.error(3000, f"Missing arguments: {name} is required.")
-        if v.keyword == "type" and v.message.startswith("None is not"):
+            return self._bad_request(op, 3000, f"Missing arguments: {name} is required.")
+        if v.keyword == "type" and v.value is None and v.message.startswith("None is not"):
             return self.error(3001, f"Null value passed for a required argument: {name}.")
-        return self.error(3003, f"Invalid value for {name}: {v.message}")
+        return self.error(3003, f"Invalid value for {name}: {_reason(op, v)}.")
+
+    def _bad_request(self, op: Operation | None, code: int, message: str) -> Reply:
+        """A 400: the manual transaction documents every 400 as `{error, message}` (the reference's `Error`)."""
+        if op is not None and op.operation_id in SIMPLE_400:
+            return Reply(400, render.simple_error(message))
+        return self.error(code, message)
 
     def engine_error(self, op, exc: E.EngineError) -> Reply:
         for cls, code, text in OPERATION.get(op.operation_id, []) + ENGINE:

@@ -8,11 +8,21 @@ from ...engine.amounts import points_value
 from ...engine.ledger import Balance
 from ...engine.model import Entry, Hold, PointCurrency
 from ...engine.tiers import TierProgress
-from ..format import money, naive_iso
+from ..format import money, rfc3339
+
+
+def when(at) -> str | None:
+    """Every time Gameball is sent: UTC, milliseconds, `Z` (one fixed form; see GameballTimestamp)."""
+    return rfc3339(at, millis=True)
+
+
+def present(body: dict) -> dict:
+    """The body without its absent (None) fields: the reference declares them non-nullable."""
+    return {k: v for k, v in body.items() if v is not None}
 
 
 def balance(b: Balance, money_currency: str) -> dict:
-    return {
+    return present({
         "totalPointsBalance": b.total,
         "totalPointsValue": money(b.value(b.total)),
         "availablePointsBalance": b.available,
@@ -23,9 +33,9 @@ def balance(b: Balance, money_currency: str) -> dict:
         "pointsName": b.currency.name,
         "nextExpiringPointsAmount": b.next_expiring_amount,
         "nextExpiringPointsValue": money(b.value(b.next_expiring_amount)),
-        "nextExpiringPointsDate": naive_iso(b.next_expiring_at),
+        "nextExpiringPointsDate": when(b.next_expiring_at),
         "totalEarnedPoints": b.lifetime_earned,
-    }
+    })
 
 
 def tier_level(tier, order: int) -> dict:
@@ -54,8 +64,8 @@ def order(customer_id: str, rewarded: Decimal, redeemed: Decimal, lines: list) -
 
 def order_lines(lines: list) -> list:
     """(line item, exact points, whole points) -> the response's lineItems; `score` is not modelled (0)."""
-    return [{"productId": item.get("productId"), "quantity": item.get("quantity", 1),
-             "decimalPoints": exact, "points": whole, "score": 0} for item, exact, whole in lines]
+    return [present({"productId": item.get("productId"), "quantity": item.get("quantity") or 1,
+                     "decimalPoints": exact, "points": whole, "score": 0}) for item, exact, whole in lines]
 
 
 def cashback(customer_id: str, entry: Entry | None, currency: PointCurrency) -> dict:
@@ -85,7 +95,7 @@ HOLD_STATE = {"active": "active", "used": "used", "expired": "expired", "release
 
 def hold_detail(customer_id: str, h: Hold, currency: PointCurrency) -> dict:
     return {"customerId": customer_id, "holdAmount": points_money(currency, h.amount),
-            "holdEquivalentPoints": h.amount, "state": HOLD_STATE[h.state], "dateToExpire": naive_iso(h.expires_at)}
+            "holdEquivalentPoints": h.amount, "state": HOLD_STATE[h.state], "dateToExpire": when(h.expires_at)}
 
 
 def released() -> dict:
@@ -93,9 +103,9 @@ def released() -> dict:
 
 
 def redeem(customer_id: str, transaction_id: str, entry: Entry, currency: PointCurrency, reason) -> dict:
-    return {"customerId": customer_id, "gameballTransactionId": str(entry.seq), "transactionId": transaction_id,
-            "redeemAmount": points_money(currency, entry.amount), "redeemEquivalentPoints": entry.amount,
-            "reason": reason}
+    return present({"customerId": customer_id, "gameballTransactionId": str(entry.seq),
+                    "transactionId": transaction_id, "redeemAmount": points_money(currency, entry.amount),
+                    "redeemEquivalentPoints": entry.amount, "reason": reason})
 
 
 def refund(refund_id: str, rev: Entry, currency: PointCurrency) -> dict:

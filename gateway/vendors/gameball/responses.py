@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...engine.errors import DefinitionNotFound, DuplicateKey, MemberNotFound
+from ...engine.errors import DefinitionNotFound, DuplicateKey, InvalidTime, MemberNotFound
 from ...engine.model import Entry, Member, PointCurrency, Program
 from ...engine.payments import MANUAL, Purchase
 from ..base import Call, Reply, fingerprint
@@ -124,7 +124,15 @@ def _transaction_start(call: Call):
 def _check_time(call: Call, field: str = "transactionTime") -> None:
     """9007 for a transaction time in the future (by the tenant clock)."""
     if call.body.get(field):
-        call.tenant.check_not_future(parse_datetime(call.body[field]), field)
+        call.tenant.check_not_future(_time(call.body[field], field), field)
+
+
+def _time(value: str, field: str):
+    """A client's time; without an offset it is UTC (Gameball's own examples send them so)."""
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        raise InvalidTime(f"{field} is not a valid date-time", field=field) from None
 
 
 def _order_lines(call: Call, member: Member, items: list | None) -> list:
@@ -169,7 +177,7 @@ def cashback(call: Call) -> Reply:
 
 def _manual_refusal(body: dict) -> str | None:
     """The four documented 400 refusals, in the order a request is read."""
-    points, amount, expiry = body.get("points"), body.get("amount"), body.get("expiryAfter")
+    points, amount, expiry = body.get("points") or None, body.get("amount") or None, body.get("expiryAfter")
     if points is not None and amount is not None:
         return "Only one rewarding method may be specified"
     if points is None and amount is None:
@@ -188,10 +196,10 @@ def manual_transaction(call: Call) -> Reply:
         return Reply(400, render.simple_error(refusal))
     member, currency, key, fp, entry = _transaction_start(call)
     if entry is None:
-        signed = body["points"] if body.get("points") is not None else body["amount"]
+        signed = body.get("points") or body["amount"]     # 0 means "not this one", as null does
         size = abs(signed)
         paid = None
-        if body.get("points") is None:       # money -> whole points at the redemption factor
+        if not body.get("points"):           # money -> whole points at the redemption factor
             paid, size = size, call.tenant.points_for_money(currency, size)
         refs = {"transactionId": body["transactionId"], "username": body["username"], "reason": body["reason"]}
         if signed < 0:
@@ -219,7 +227,7 @@ def hold_points(call: Call) -> Reply:
     currency = _currency(call, member)
     if body.get("ruleId") is not None:
         raise DefinitionNotFound("redemption rule not found", ruleId=body["ruleId"])
-    points = body.get("pointsToHold")
+    points = body.get("pointsToHold") or None          # 0 and null both mean "not this selector"
     if points is None:
         points = call.tenant.points_for_money(currency, body["amountToHold"])
     h = call.tenant.hold(member, currency, points)
@@ -249,7 +257,7 @@ def redeem_points(call: Call) -> Reply:
             entry = call.tenant.redeem_hold(body["holdReference"], member=member, key=key, fingerprint=fp,
                                             origin="redeem", refs=refs)
         else:
-            points = body.get("points")
+            points = body.get("points") or None        # 0 and null both mean "not this selector"
             if points is None:
                 points = call.tenant.points_for_money(currency, body["amount"])
             entry = call.tenant.debit(member, currency, points, key=key, fingerprint=fp, origin="redeem", refs=refs)
