@@ -85,6 +85,14 @@ def _scenario():
         ("POST", "/transactions/refund", {"customerId": ALICE_ID, "refundTransactionId": "S-REF-1",
                                           "reverseTransactionId": "S-CB-1", "transactionTime": t,
                                           "refundAmount": None}, 200),
+        ("GET", "/customers/cust-s", None, 200),
+        ("GET", "/customers/cust-s/details", None, 200),
+        ("GET", f"/customers/{ALICE_ID}/tier-progress", None, 200),
+        ("GET", f"/customers/{ALICE_ID}/referrals/count", None, 200),
+        ("PUT", "/customers/cust-s/activate", {"isActive": False}, 200),
+        ("PUT", "/customers/nobody/activate", {"isActive": False}, 404),
+        ("PUT", "/customers/cust-s/activate", {}, 400),
+        ("DELETE", "/customers/cust-s", None, 200),
     ]
 
 

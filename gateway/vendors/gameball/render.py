@@ -43,10 +43,56 @@ def tier_level(tier, order: int) -> dict:
 
 
 def tier(progress: TierProgress, tiers) -> dict:
+    """The balance's `expand=tier` object (our invention: `next` null at the top tier)."""
     order = {t.id: i + 1 for i, t in enumerate(sorted(tiers, key=lambda t: t.value_min))}
     return {"current": tier_level(progress.current, order[progress.current.id]),
             "next": tier_level(progress.next, order[progress.next.id]) if progress.next else None,
             "progress": progress.next_progress}
+
+
+def tier_progress(progress: TierProgress, tiers) -> dict:
+    """GET /customers/{id}/tier-progress: `next` absent at the top tier (the reference declares no null)."""
+    return present(tier(progress, tiers))
+
+
+# --- customer profiles -------------------------------------------------------------------------------
+# Attributes the engine keeps under neutral names (written by any dialect) -> Gameball's names.
+NEUTRAL = {"first_name": "firstName", "last_name": "lastName", "display_name": "displayName", "email": "email",
+           "mobile": "mobile"}
+PUBLIC = ("gender", "country", "city", "zip", "source", "utms", "devices", "paymentMethods", "totalSpent",
+          "lastOrderDate", "totalOrders", "custom")
+DETAILS = ("displayName", "firstName", "lastName", "email", "gender", "mobile", "dateOfBirth", "joinDate", "country",
+           "city", "zip", "preferredLanguage", "source", "utms", "devices", "paymentMethods", "totalSpent",
+           "lastOrderDate", "totalOrders", "avgOrderAmount", "channel", "custom")
+
+
+def _attributes(member, names) -> dict:
+    sent = member.attributes.get("gameball.customerAttributes") or {}
+    merged = {**{g: member.attributes.get(n) for n, g in NEUTRAL.items()}, **sent}
+    return {k: merged[k] for k in names if merged.get(k) is not None}
+
+
+def customer(customer_id: str, member) -> dict:
+    return {"gameballId": member.seq, "customerId": customer_id,
+            "customerAttributes": _attributes(member, PUBLIC), "isReferred": False}
+
+
+def customer_details(customer_id: str, member) -> dict:
+    return {"customerId": customer_id, "gameballId": member.seq,
+            "customerAttributes": _attributes(member, DETAILS), "isReferred": False}
+
+
+def activation(customer_id: str, member, changed: bool) -> dict:
+    return {"customerId": customer_id, "isActive": member.active, "stateChanged": changed}
+
+
+def deleted() -> dict:
+    return {"success": True, "message": "Customer deleted successfully"}
+
+
+def referrals_count() -> dict:
+    """Referrals are not modelled: a known customer referred nobody."""
+    return {"count": 0, "totalPending": 0, "totalActive": 0}
 
 
 # --- writes ----------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...engine.errors import DefinitionNotFound, DuplicateKey, InvalidTime, MemberNotFound
+from ...engine.errors import DefinitionNotFound, DuplicateKey, InvalidTime, MemberNotFound, NotFound
 from ...engine.model import Entry, Member, PointCurrency, Program
 from ...engine.payments import MANUAL, Purchase
 from ..base import Call, Reply, fingerprint
@@ -75,6 +75,41 @@ def get_customer_balance(call: Call) -> Reply:
     if "referrals" in expand:
         body["referrals"] = {"count": 0, "totalPending": 0, "totalActive": 0}
     return Reply(200, body)
+
+
+def get_customer(call: Call) -> Reply:
+    member = call.tenant.member(CUSTOMER, call.path["customerId"], active=False)
+    return Reply(200, render.customer(call.path["customerId"], member))
+
+
+def get_customer_details(call: Call) -> Reply:
+    member = call.tenant.member(CUSTOMER, call.path["customerId"], active=False)
+    return Reply(200, render.customer_details(call.path["customerId"], member))
+
+
+def set_customer_activation(call: Call) -> Reply:
+    before = call.tenant.member(CUSTOMER, call.path["customerId"], active=False)
+    after = call.tenant.set_active(before, call.body["isActive"])
+    return Reply(200, render.activation(call.path["customerId"], after, after.active != before.active))
+
+
+def delete_customer(call: Call) -> Reply:
+    member = call.tenant.member(CUSTOMER, call.path["customerId"], active=False)
+    call.tenant.forget_member(member, CUSTOMER)
+    return Reply(200, render.deleted())
+
+
+def get_customer_tier_progress(call: Call) -> Reply:
+    member = _customer(call, call.path["customerId"])
+    progress = call.tenant.tier_progress(member)
+    if progress is None:
+        raise NotFound("the program has no tiers")
+    return Reply(200, render.tier_progress(progress, call.tenant.program(member.program_id).tiers))
+
+
+def get_customer_referrals_count(call: Call) -> Reply:
+    _customer(call, call.path["customerId"])
+    return Reply(200, render.referrals_count())
 
 
 ATTRIBUTES = {"email": "email", "mobile": "mobile", "firstName": "first_name", "lastName": "last_name",
