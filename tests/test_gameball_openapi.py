@@ -93,6 +93,9 @@ def _scenario():
         ("PUT", "/customers/nobody/activate", {"isActive": False}, 404),
         ("PUT", "/customers/cust-s/activate", {}, 400),
         ("DELETE", "/customers/cust-s", None, 200),
+        ("GET", "/transactions?limit=3&direction=-", None, 200),
+        ("GET", "/transactions/customer-view?startAfter=2", None, 200),
+        ("GET", f"/transactions/count?customerId={ALICE_ID}&status=Active", None, 200),
     ]
 
 

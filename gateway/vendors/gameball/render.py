@@ -163,3 +163,47 @@ def refund(refund_id: str, rev: Entry, currency: PointCurrency) -> dict:
 def simple_error(message: str) -> dict:
     """The {error, message} body of the manual transaction's documented 400 refusals."""
     return {"error": 400, "message": message}
+
+
+# --- history ----------------------------------------------------------------------------------------------
+# Engine rows (entry, sign, state) -> Gameball's vocabulary; see the spec's GET /transactions description.
+EARNINGS = ("order", "cashback", "payment")
+REDEMPTIONS = ("redeem", "redemption", "order", "payment", "transaction")
+STATE = {"pending": "Pending", "active": "Active", "expired": "Expired"}
+BUSINESS_IDS = ("transactionId", "orderId", "paymentId", "refundTransactionId")
+
+
+def row_type(row) -> str:
+    e = row.entry
+    if e.kind == "expire":
+        return "Expiry"
+    if e.kind == "cancel":
+        return "Refund" if row.reversed_kind == "debit" else "Cancel"
+    if e.origin == "fixture":
+        return "Migration"
+    if e.kind == "credit":
+        return "PaymentReward" if e.origin in EARNINGS else ("ManualAccumulation" if e.origin == "manual"
+                                                              else "ManualReward")
+    return "ManualDeduction" if e.origin == "manual" else "Redemption"
+
+
+def transaction_row(row, customer_id: str | None, currency: PointCurrency) -> dict:
+    e = row.entry
+    value = e.money if e.money is not None and e.kind != "expire" else points_value(currency, e.amount)
+    return present({
+        "transactionId": next((str(e.refs[k]) for k in BUSINESS_IDS if e.refs.get(k)), None),
+        "gameballTransactionId": str(e.seq), "type": row_type(row), "direction": "+" if row.sign > 0 else "-",
+        "customerId": customer_id, "points": e.amount, "amount": money(value), "transactionTime": when(e.at),
+        "status": STATE[row.state], "reason": e.refs.get("reason") or None, "expiryDate": when(row.expires_at),
+        "pointsBalanceBefore": row.total_before, "pointsBalanceAfter": row.total_after})
+
+
+def customer_view_row(row, customer_id: str | None, currency: PointCurrency, deleted: bool) -> dict:
+    attrs = row.member.attributes
+    name = attrs.get("display_name") or " ".join(filter(None, (attrs.get("first_name"), attrs.get("last_name"))))
+    return present({**transaction_row(row, customer_id, currency), "customerName": name or None,
+                    "customerEmail": attrs.get("email"), "isCustomerDeleted": deleted})
+
+
+def page(rows: list, has_more: bool) -> dict:
+    return {"transactions": rows, "count": len(rows), "hasMore": has_more}

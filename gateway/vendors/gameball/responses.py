@@ -311,3 +311,52 @@ def refund(call: Call) -> Reply:
         rev = call.tenant.refund(original.id, body.get("refundAmount"), member=member, key=key, fingerprint=fp,
                                  refs={"refundTransactionId": body["refundTransactionId"]})
     return Reply(200, render.refund(body["refundTransactionId"], rev, _entry_currency(call, rev)))
+
+
+# --- history ----------------------------------------------------------------------------------------------
+
+SIGN = {"+": 1, " ": 1, "-": -1}      # a bare "+" in a query string arrives as a space
+STATUS = {"Active": "active", "Pending": "pending", "Expired": "expired"}
+NOTHING = object()                    # a filter nothing can match (unknown customer, Blocked)
+
+
+def _history_filter(call: Call) -> dict | object:
+    q = call.query
+    member = None
+    if q.get("customerId"):
+        member = call.tenant.store.find_member(CUSTOMER, q["customerId"])
+        if member is None:
+            return NOTHING
+    if q.get("status") == "Blocked":
+        return NOTHING
+    return {"member": member, "sign": SIGN.get(q.get("direction")), "state": STATUS.get(q.get("status"))}
+
+
+def _rows(call: Call, view: bool) -> Reply:
+    f = _history_filter(call)
+    if f is NOTHING:
+        return Reply(200, render.page([], False))
+    rows, more = call.tenant.ledger_page(f["member"], after_seq=call.query.get("startAfter") or 0,
+                                         limit=call.query.get("limit") or 50, sign=f["sign"], state=f["state"])
+    out = []
+    for row in rows:
+        current = row.member.identities.get(CUSTOMER)
+        customer_id = current or call.tenant.forgotten_identity(row.member, CUSTOMER)
+        currency = call.tenant.currency(call.tenant.program(row.member.program_id), row.entry.currency_id)
+        out.append(render.customer_view_row(row, customer_id, currency, current is None and customer_id is not None)
+                   if view else render.transaction_row(row, customer_id, currency))
+    return Reply(200, render.page(out, more))
+
+
+def list_transactions(call: Call) -> Reply:
+    return _rows(call, view=False)
+
+
+def list_transactions_customer_view(call: Call) -> Reply:
+    return _rows(call, view=True)
+
+
+def count_transactions(call: Call) -> Reply:
+    f = _history_filter(call)
+    count = 0 if f is NOTHING else call.tenant.ledger_count(f["member"], sign=f["sign"], state=f["state"])
+    return Reply(200, {"count": count})
