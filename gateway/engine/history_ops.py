@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from .model import Entry, Member
+from .payments import payment
 
 CHUNK = 200            # entries read per store call while a filter skips rows
 NEVER_APPLIED = ("rolled_back",)
@@ -25,6 +26,7 @@ class LedgerRow:
     sign: int                        # +1: added points, -1: took points
     state: str                       # pending | active | expired
     reversed_kind: str | None        # a reversal: the kind of the entry it reversed
+    reversed_amount: Decimal | None  # ... and that entry's amount (less: a partial reversal)
     expires_at: datetime | None      # a credit: when its points expire
     total_before: Decimal | None     # the member's points (available + pending) before and after it
     total_after: Decimal | None
@@ -38,10 +40,11 @@ def _sign(entry: Entry, reversed_kind: str | None) -> int:
 
 class HistoryOperations:
     def ledger_row(self, entry: Entry, now: datetime) -> LedgerRow:
-        reversed_kind = None
+        reversed_kind = reversed_amount = None
         if entry.reverses:
             original = self.store.entry(entry.reverses)
-            reversed_kind = original.kind if original is not None else None
+            if original is not None:
+                reversed_kind, reversed_amount = original.kind, original.amount
         sign = _sign(entry, reversed_kind)
         state, expires_at = "active", None
         if entry.kind == "credit" and entry.lots:
@@ -54,8 +57,8 @@ class HistoryOperations:
                     state = "expired"
         after = entry.total_after
         before = after - sign * entry.amount if after is not None else None
-        return LedgerRow(entry, self.member_by_id(entry.member_id), sign, state, reversed_kind, expires_at,
-                         before, after)
+        return LedgerRow(entry, self.member_by_id(entry.member_id), sign, state, reversed_kind, reversed_amount,
+                         expires_at, before, after)
 
     def ledger_page(self, member: Member | None, *, after_seq: int = 0, limit: int = 50,
                     sign: int | None = None, state: str | None = None) -> tuple[list[LedgerRow], bool]:
@@ -99,4 +102,14 @@ class HistoryOperations:
                         continue
                     row = self.ledger_row(e, now)
                     n += (sign is None or row.sign == sign) and (state is None or row.state == state)
+        return self.run(op)
+
+    def transaction_family(self, entry_id: str) -> list[LedgerRow]:
+        """An entry, what paid for it (a purchase's burn) and every reversal of either, oldest first."""
+        def op(now):
+            root = self.entry(entry_id)
+            family = [root] + [e for e in (self.store.entry(i) for i in payment(self.store, root.id).paid_with) if e]
+            family += [r for e in list(family) for r in self.store.reversals(e.id)]
+            return [self.ledger_row(e, now) for e in sorted(family, key=lambda e: e.seq)
+                    if e.status not in NEVER_APPLIED]
         return self.run(op)

@@ -96,6 +96,11 @@ class TenantStore(ABC):
         Costs the page, not the history: a member with 100,000 entries pages as fast as a new one."""
 
     @abstractmethod
+    def reversals(self, entry_id: str) -> list[Entry]:
+        """The entries that reverse `entry_id` (their `reverses`), in seq order: an order's refunds without
+        reading the member's history."""
+
+    @abstractmethod
     def entries_count(self, member_id: str | None) -> int:
         """How many entries of a member (or the tenant, None) applied (status other than rolled_back), without
         reading them."""

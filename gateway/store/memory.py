@@ -68,6 +68,7 @@ class MemoryTenantStore(TenantStore):
         self._history: dict[str, list[str]] = {}
         self._history_seq: dict[str, list[tuple[int, str]]] = {}   # member -> sorted (seq, entry id): pages
         self._applied: dict[str | None, int] = {}   # member (None: tenant) -> entries not rolled back
+        self._reversals: dict[str, list[str]] = {}  # entry id -> ids of the entries reversing it
         self._temporary: dict[tuple[str, str], dict[str, None]] = {}
         self._totals: dict[tuple[str, str], Totals] = {}
         self._tier: dict[str, list[tuple[datetime, Decimal]]] = {}
@@ -241,6 +242,9 @@ class MemoryTenantStore(TenantStore):
         i = bisect.bisect_right(index, after_seq, key=lambda p: p[0])
         return [self._entries[eid] for _, eid in index[i:i + limit]]
 
+    def reversals(self, entry_id):
+        return [self._entries[i] for i in self._reversals.get(entry_id, ())]
+
     def entries_count(self, member_id):
         return self._applied.get(member_id, 0)
 
@@ -261,6 +265,10 @@ class MemoryTenantStore(TenantStore):
             if entry.member_id not in self._history:
                 self._set(self._history, entry.member_id, [])
             self._append(self._history[entry.member_id], entry.id)
+            if entry.reverses is not None:
+                if entry.reverses not in self._reversals:
+                    self._set(self._reversals, entry.reverses, [])
+                self._append(self._reversals[entry.reverses], entry.id)
             if entry.member_id not in self._history_seq:
                 self._set(self._history_seq, entry.member_id, [])
             self._insort(self._history_seq[entry.member_id], (entry.seq, entry.id))

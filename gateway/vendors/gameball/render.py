@@ -114,6 +114,27 @@ def order_lines(lines: list) -> list:
                      "decimalPoints": exact, "points": whole, "score": 0}) for item, exact, whole in lines]
 
 
+def payment(customer_id: str, rewarded: Decimal, redeemed: Decimal, lines: list) -> dict:
+    return {"customerId": customer_id, "redeemedPoints": redeemed, "rewardedPoints": rewarded,
+            "paymentDetails": lines}
+
+
+def payment_lines(lines: list) -> list:
+    """(service, exact points, whole points) -> the response's paymentDetails; `score` is not modelled (0)."""
+    return [present({"serviceId": item.get("productId"), "decimalPoints": exact, "points": whole, "score": 0})
+            for item, exact, whole in lines]
+
+
+def quote_lines(lines: list) -> list:
+    return [present({"productId": item.get("productId"), "quantity": item.get("quantity") or 1,
+                     "totalDecimalPoints": exact, "totalPoints": whole, "totalScore": 0}) for item, exact, whole in lines]
+
+
+def cashback_quote(total: Decimal, lines: list, per_money: Decimal) -> dict:
+    return {"totalPoints": total, "totalScore": 0,
+            "lineItems": [{**line, "rewardWalletFactor": per_money} for line in lines]}
+
+
 def cashback(customer_id: str, entry: Entry | None, currency: PointCurrency) -> dict:
     points = entry.amount if entry is not None else Decimal(0)
     return {"customerId": customer_id, "gameballTransactionId": entry.seq if entry is not None else 0,
@@ -207,3 +228,20 @@ def customer_view_row(row, customer_id: str | None, currency: PointCurrency, del
 
 def page(rows: list, has_more: bool) -> dict:
     return {"transactions": rows, "count": len(rows), "hasMore": has_more}
+
+
+def order_transaction(row, currency: PointCurrency) -> dict:
+    e = row.entry
+    if e.kind == "cancel" and row.reversed_kind == "debit":
+        kind = "PartialRefund" if row.reversed_amount is not None and e.amount < row.reversed_amount else "Refund"
+    else:
+        kind = row_type(row)
+    value = e.money if e.money is not None else points_value(currency, e.amount)
+    return present({"transactionDate": when(e.at), "gameballTransactionId": e.seq, "transactionType": kind,
+                    "amount": money(value), "transactionId": next((str(e.refs[k]) for k in BUSINESS_IDS
+                                                                   if e.refs.get(k)), None),
+                    "equivalentPoints": e.amount})
+
+
+def order_transactions(rows: list) -> dict:
+    return {"transactions": rows, "count": len(rows)}

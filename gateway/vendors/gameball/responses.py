@@ -147,6 +147,15 @@ def _order_reply(call: Call, purchase: Purchase) -> Reply:
                                    render.order_lines(_order_lines(call, member, call.body.get("lineItems")))))
 
 
+def _payment_reply(call: Call, purchase: Purchase) -> Reply:
+    member = call.tenant.member_by_id(purchase.earned.member_id)
+    details = [{"productId": d.get("serviceId"), "price": d.get("amount")}
+               for d in (call.body.get("paymentDetails") or ()) if d is not None]
+    return Reply(200, render.payment(call.body["customerId"], purchase.earned.amount,
+                                     purchase.burned.amount if purchase.burned is not None else 0,
+                                     render.payment_lines(_order_lines(call, member, details))))
+
+
 def _transaction_start(call: Call):
     """What every transaction call does first: the time check, the customer and currency, the business id
     and, for a replay, the entry it made the first time."""
@@ -170,18 +179,19 @@ def _time(value: str, field: str):
         raise InvalidTime(f"{field} is not a valid date-time", field=field) from None
 
 
-def _order_lines(call: Call, member: Member, items: list | None) -> list:
+def _order_lines(call: Call, member: Member | None, items: list | None, program: Program | None = None) -> list:
     """Each line with the points the engine says it earns."""
-    items = list(items or ())
-    points = call.tenant.line_points(call.tenant.program(member.program_id),
-                                     [(item.get("price"), item.get("quantity")) for item in items])
+    items = [item for item in (items or ()) if item is not None]
+    program = program or call.tenant.program(member.program_id)
+    points = call.tenant.line_points(program, [(item.get("price"), item.get("quantity")) for item in items])
     return [(item, exact, whole) for item, (exact, whole) in zip(items, points)]
 
 
-def track_order(call: Call) -> Reply:
+def _purchase(call: Call, id_field: str, date_field: str, origin: str, reply) -> Reply:
+    """An order or a payment: one engine purchase (the customer if new, the hold burned, the points earned)."""
     body = call.body
-    _check_time(call, "orderDate")
-    key, fp = _key(body["orderId"]), _fingerprint(call)
+    _check_time(call, date_field)
+    key, fp = _key(body[id_field]), _fingerprint(call)
     hold_ref = (body.get("redemption") or {}).get("pointsHoldReference")
     try:
         _customer(call, body["customerId"])          # an inactive customer is refused before anything else
@@ -189,13 +199,43 @@ def track_order(call: Call) -> Reply:
         pass                                         # the purchase makes it a customer
     prior = _prior(call, key, fp)
     if prior is not None:
-        return _order_reply(call, call.tenant.purchase_of(prior.id))
+        return reply(call, call.tenant.purchase_of(prior.id))
     # one engine operation: the customer (if new), the burn and the earning happen together or not at all
     purchase = call.tenant.purchase(_program(call), (CUSTOMER, body["customerId"]), body["totalPaid"],
                                     attributes=_attributes(body), hold_id=hold_ref or None, key=key, fingerprint=fp,
-                                    origin="order", refs={"orderId": body["orderId"]},
+                                    origin=origin, refs={id_field: body[id_field]},
                                     pending_days=_pending_days(body.get("cashbackConfigurations")))
-    return _order_reply(call, purchase)
+    return reply(call, purchase)
+
+
+def track_order(call: Call) -> Reply:
+    return _purchase(call, "orderId", "orderDate", "order", _order_reply)
+
+
+def track_payment(call: Call) -> Reply:
+    return _purchase(call, "paymentId", "paymentDate", "payment", _payment_reply)
+
+
+def order_cashback_quote(call: Call) -> Reply:
+    """What the order would earn; nothing is written."""
+    body = call.body
+    if body.get("customerId"):
+        try:
+            _customer(call, body["customerId"])      # an opted-out customer earns nothing: refused
+        except MemberNotFound:
+            pass
+    program = _program(call)
+    lines = [item for item in (body.get("lineItems") or ()) if item is not None]
+    _, total = call.tenant.earn_preview(program, body["totalPaid"])
+    return Reply(200, render.cashback_quote(total, render.quote_lines(_order_lines(call, None, lines, program)),
+                                            program.earn_per_money))
+
+
+def get_order_transactions(call: Call) -> Reply:
+    root = call.tenant.entry_by(_key(call.path["orderId"]))
+    rows = call.tenant.transaction_family(root.id)
+    currency = _entry_currency(call, root)
+    return Reply(200, render.order_transactions([render.order_transaction(row, currency) for row in rows]))
 
 
 # --- transactions ----------------------------------------------------------------------------------------
