@@ -99,6 +99,11 @@ def _scenario():
                                       "lineItems": [{"productId": "P", "price": 30}]}, 200),
         ("GET", "/orders/S-PAY-1/transactions", None, 200),
         ("GET", "/orders/S-ORD-1/transactions", None, 200),
+        ("POST", "/transactions/hold", {"customerId": ALICE_ID, "transactionTime": t, "ruleId": "1"}, 200),
+        ("POST", "/transactions/otp", {"customerId": ALICE_ID, "points": 10}, 422),
+        ("GET", "/configurations/redemption", None, 200),
+        ("GET", "/configurations/cashback?customerId=x", None, 200),
+        ("GET", "/configurations/tiers", None, 200),
         ("GET", "/transactions?limit=3&direction=-", None, 200),
         ("GET", "/transactions/customer-view?startAfter=2", None, 200),
         ("GET", f"/transactions/count?customerId={ALICE_ID}&status=Active", None, 200),
@@ -106,6 +111,16 @@ def _scenario():
 
 
 async def test_scenario_covers_every_operation_and_the_reference_accepts_every_answer(client):
+    await _scenario_run(client)
+
+
+async def test_the_otp_path_as_well(client, tenant):
+    tenant.settings.setdefault("gameball", {})["otp"] = "123456"
+    status, body = await call(client, "POST", "/transactions/otp", {"customerId": ALICE_ID, "ruleId": 1})
+    assert (status, body["success"]) == (200, True)
+
+
+async def _scenario_run(client):
     hold = None
     called = set()
     for method, path, body, status in _scenario():

@@ -15,6 +15,7 @@ from .payments import PaymentOperations
 from .draft_ops import DraftOperations
 from .member_ops import MemberOperations
 from .history_ops import HistoryOperations
+from .rule_ops import RuleOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -27,7 +28,7 @@ T = TypeVar("T")
 
 
 @dataclass
-class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperations):
+class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperations, RuleOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore

@@ -24,9 +24,12 @@ STATUS = {1000: 401, 1001: 401, 1002: 403, 2000: 412, 2001: 422, 3000: 400, 3001
 ENGINE = [
     (E.MemberNotFound, 7000, "Customer not found."),
     (E.MemberInactive, 3009, "Customer is inactive."),
+    (E.RuleInactive, 3009, "Redemption rule is not active."),
+    (E.VerificationFailed, 3003, "Invalid value for otp: not the one-time password sent to the customer."),
     (E.HoldNotFound, 9006, "Hold reference not found."),
     (E.TransactionNotFound, 9002, "Transaction not found."),
     (E.DefinitionNotFound, 4004, "Redemption rule not found."),
+    (E.NotEnabled, 6000, "This feature is not enabled for the account."),
     (E.NotFound, 4004, "Resource not found."),
     (E.InsufficientPoints, 9008, "Insufficient balance points."),
     (E.DuplicateKey, 9004, "Transaction ID already exists."),
@@ -102,9 +105,11 @@ class GameballVendor(Vendor):
         return self.error(code, message)
 
     def engine_error(self, op, exc: E.EngineError) -> Reply:
+        if isinstance(exc, E.VerificationFailed) and exc.detail.get("missing"):
+            return self.error(3000, "Missing arguments: otp is required (OTP is enabled for this account).")
         for cls, code, text in OPERATION.get(op.operation_id, []) + ENGINE:
             if isinstance(exc, cls):
-                detail = exc.message and not isinstance(exc, E.NotFound)
+                detail = exc.message and not isinstance(exc, (E.NotFound, E.VerificationFailed, E.NotEnabled))
                 return self.error(code, f"{text} ({exc.message})" if detail else text)
         return self.error(3003, exc.message)
 

@@ -15,9 +15,10 @@ DESCRIPTOR = VendorDescriptor(
     identities=("gameball.customer",),
     settings={
         "high_security": {"type": "boolean", "description": "secretkey required on every endpoint"},
-        "otp": {"type": "boolean",
-                "description": "false (default): no OTP; true: a redeem (or hold) needs the OTP last sent by "
-                               "POST /transactions/otp for that customer, unless ignoreOTP"},
+        "otp": {"type": ["boolean", "string"], "pattern": "^[0-9]{4,8}$",
+                "description": "false (default): no OTP; true: POST /transactions/otp issues a random code and a "
+                               "redeem or hold needs it (unless ignoreOTP); a string of 4-8 digits: the same, "
+                               "every code issued being that one (what the customer's SMS would carry)"},
         "replay_identical": {
             "type": "boolean",
             "description": "false (default): a reused transactionId/orderId/refundTransactionId is 9004, as "

@@ -165,6 +165,11 @@ def hold_detail(customer_id: str, h: Hold, currency: PointCurrency) -> dict:
             "holdEquivalentPoints": h.amount, "state": HOLD_STATE[h.state], "dateToExpire": when(h.expires_at)}
 
 
+def otp_sent() -> dict:
+    """The code itself goes to the customer (by SMS at Gameball), never into the answer."""
+    return {"success": True, "message": "OTP sent to the customer"}
+
+
 def released() -> dict:
     return {"success": True, "message": "Hold released successfully"}
 
@@ -245,3 +250,24 @@ def order_transaction(row, currency: PointCurrency) -> dict:
 
 def order_transactions(rows: list) -> dict:
     return {"transactions": rows, "count": len(rows)}
+
+
+# --- configuration ---------------------------------------------------------------------------------------------
+
+def redemption_configuration(currency: PointCurrency, rules) -> dict:
+    return {"redemptionFactor": currency.value, "redemptionRules": [present({
+        "id": r.id, "pointsToRedeem": r.points, "valueOfPoint": r.value_per_point, "ruleType": r.kind,
+        "coupon": r.info.get("coupon"), "image": r.info.get("image"), "creationDate": when(r.created_at),
+        "isActive": r.active}) for r in rules]}
+
+
+def cashback_configuration(per_money: Decimal, currency: PointCurrency) -> dict:
+    """One rule: `per_money` points per 1 money unit; rewardFactor the cashback percentage it makes."""
+    return {"defaultCashbackRule": {"amountRewardThreshold": 1, "rewardWalletFactor": per_money,
+                                    "rewardRankFactor": 0, "rewardFactor": points_value(currency, per_money) * 100},
+            "tierCashbackRules": []}
+
+
+def tiers_configuration(tiers) -> list:
+    ordered = sorted(tiers, key=lambda t: t.value_min)
+    return [{**tier_level(t, i + 1), "benefits": []} for i, t in enumerate(ordered)]

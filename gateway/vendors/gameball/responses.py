@@ -6,9 +6,10 @@ identical replay (same operation, same body) answers the first response again, r
 stored entry, and changes nothing; a different body keeps 9004."""
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from ...engine.errors import DefinitionNotFound, DuplicateKey, InvalidTime, MemberNotFound, NotFound
+from ...engine.errors import DuplicateKey, InvalidTime, MemberNotFound, NotEnabled, NotFound
 from ...engine.model import Entry, Member, PointCurrency, Program
 from ...engine.payments import MANUAL, Purchase
 from ..base import Call, Reply, fingerprint
@@ -293,6 +294,28 @@ def activate_transaction(call: Call) -> Reply:
     return Reply(200, render.activated(points, entry, transaction_id))
 
 
+# --- one-time passwords --------------------------------------------------------------------------------
+
+def _otp_setting(call: Call):
+    return call.setting("otp", False)
+
+
+def _check_otp(call: Call, member: Member) -> None:
+    """With OTP on, a hold or redeem needs the customer's current code, unless the request says ignoreOTP."""
+    if _otp_setting(call) and not call.body.get("ignoreOTP"):
+        call.tenant.verify_otp(member, call.body.get("otp"))
+
+
+def send_otp(call: Call) -> Reply:
+    setting = _otp_setting(call)
+    if not setting:
+        raise NotEnabled("OTP is not enabled for this account")
+    member = _customer(call, call.body["customerId"])
+    code = setting if isinstance(setting, str) else f"{secrets.randbelow(10 ** 6):06d}"
+    call.tenant.issue_otp(member, code)
+    return Reply(200, render.otp_sent())
+
+
 # --- holds ------------------------------------------------------------------------------------------------
 
 def hold_points(call: Call) -> Reply:
@@ -300,12 +323,14 @@ def hold_points(call: Call) -> Reply:
     _check_time(call, "transactionTime")
     member = _customer(call, body["customerId"])
     currency = _currency(call, member)
+    _check_otp(call, member)
     if body.get("ruleId") is not None:
-        raise DefinitionNotFound("redemption rule not found", ruleId=body["ruleId"])
-    points = body.get("pointsToHold") or None          # 0 and null both mean "not this selector"
-    if points is None:
-        points = call.tenant.points_for_money(currency, body["amountToHold"])
-    h = call.tenant.hold(member, currency, points)
+        h = call.tenant.hold_for_rule(member, currency, body["ruleId"])
+    else:
+        points = body.get("pointsToHold") or None          # 0 and null both mean "not this selector"
+        if points is None:
+            points = call.tenant.points_for_money(currency, body["amountToHold"])
+        h = call.tenant.hold(member, currency, points)
     return Reply(200, render.hold(body["customerId"], h, currency))
 
 
@@ -327,6 +352,7 @@ def redeem_points(call: Call) -> Reply:
     body = call.body
     member, currency, key, fp, entry = _transaction_start(call)
     if entry is None:
+        _check_otp(call, member)
         refs = {"transactionId": body["transactionId"], **({"reason": body["reason"]} if body.get("reason") else {})}
         if body.get("holdReference") is not None:
             entry = call.tenant.redeem_hold(body["holdReference"], member=member, key=key, fingerprint=fp,
@@ -400,3 +426,19 @@ def count_transactions(call: Call) -> Reply:
     f = _history_filter(call)
     count = 0 if f is NOTHING else call.tenant.ledger_count(f["member"], sign=f["sign"], state=f["state"])
     return Reply(200, {"count": count})
+
+
+# --- configuration ---------------------------------------------------------------------------------------------
+
+def get_redemption_configuration(call: Call) -> Reply:
+    program = _program(call)
+    return Reply(200, render.redemption_configuration(program.default_currency, program.redemption_rules))
+
+
+def get_cashback_configuration(call: Call) -> Reply:
+    program = _program(call)
+    return Reply(200, render.cashback_configuration(program.earn_per_money, program.default_currency))
+
+
+def get_tiers_configuration(call: Call) -> Reply:
+    return Reply(200, render.tiers_configuration(_program(call).tiers))
