@@ -102,6 +102,7 @@ def _scenario():
         ("POST", "/transactions/hold", {"customerId": ALICE_ID, "transactionTime": t, "ruleId": "1"}, 200),
         ("POST", "/transactions/otp", {"customerId": ALICE_ID, "points": 10}, 422),
         ("GET", "/configurations/redemption", None, 200),
+        ("POST", "/events", {"customerId": "cust-ev", "events": {"write_review": {"stars": 5}}}, 200),
         ("GET", "/configurations/cashback?customerId=x", None, 200),
         ("GET", "/configurations/tiers", None, 200),
         ("GET", "/transactions?limit=3&direction=-", None, 200),

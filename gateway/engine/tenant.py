@@ -16,6 +16,7 @@ from .draft_ops import DraftOperations
 from .member_ops import MemberOperations
 from .history_ops import HistoryOperations
 from .rule_ops import RuleOperations
+from .event_ops import EventOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -28,7 +29,8 @@ T = TypeVar("T")
 
 
 @dataclass
-class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperations, RuleOperations):
+class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperations, RuleOperations,
+             EventOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore

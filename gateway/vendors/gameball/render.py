@@ -165,6 +165,10 @@ def hold_detail(customer_id: str, h: Hold, currency: PointCurrency) -> dict:
             "holdEquivalentPoints": h.amount, "state": HOLD_STATE[h.state], "dateToExpire": when(h.expires_at)}
 
 
+def events_processed() -> dict:
+    return {"success": True, "message": "Events processed"}
+
+
 def otp_sent() -> dict:
     """The code itself goes to the customer (by SMS at Gameball), never into the answer."""
     return {"success": True, "message": "OTP sent to the customer"}

@@ -442,3 +442,13 @@ def get_cashback_configuration(call: Call) -> Reply:
 
 def get_tiers_configuration(call: Call) -> Reply:
     return Reply(200, render.tiers_configuration(_program(call).tiers))
+
+
+# --- events ---------------------------------------------------------------------------------------------------
+
+def send_events(call: Call) -> Reply:
+    """Recorded for the customer (created if new, as an order would); no earning rule runs on events."""
+    body = call.body
+    call.tenant.record_events(_program(call), (CUSTOMER, body["customerId"]), body["events"],
+                              attributes=_attributes(body))
+    return Reply(200, render.events_processed())
