@@ -17,6 +17,7 @@ from .member_ops import MemberOperations
 from .history_ops import HistoryOperations
 from .rule_ops import RuleOperations
 from .event_ops import EventOperations
+from .batch_ops import BatchOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -30,7 +31,7 @@ T = TypeVar("T")
 
 @dataclass
 class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperations, RuleOperations,
-             EventOperations):
+             EventOperations, BatchOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore

@@ -275,3 +275,19 @@ def cashback_configuration(per_money: Decimal, currency: PointCurrency) -> dict:
 def tiers_configuration(tiers) -> list:
     ordered = sorted(tiers, key=lambda t: t.value_min)
     return [{**tier_level(t, i + 1), "benefits": []} for i, t in enumerate(ordered)]
+
+
+# --- batches ---------------------------------------------------------------------------------------------------
+
+def adjustment(customer_id: str, entry: Entry, currency: PointCurrency) -> dict:
+    sign = -1 if entry.kind == "debit" else 1
+    return {"customerId": customer_id, "gameballTransactionId": entry.seq, "points": sign * entry.amount,
+            "amount": sign * points_money(currency, entry.amount)}
+
+
+def batch_status(batch_id: str, job: dict) -> dict:
+    """A job the gateway ran at once: completed, every item processed."""
+    total = len(job["results"])
+    return {"batchId": batch_id, "status": "completed", "progress": 100, "totalItems": total,
+            "processedItems": total, "failedItems": len(job["errors"]), "results": job["results"],
+            "errors": job["errors"]}

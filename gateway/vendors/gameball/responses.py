@@ -7,16 +7,20 @@ stored entry, and changes nothing; a different body keeps 9004."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import Any
 
-from ...engine.errors import DuplicateKey, InvalidTime, MemberNotFound, NotEnabled, NotFound
+from ...engine.errors import DuplicateKey, EngineError, InvalidTime, MemberNotFound, NotEnabled, NotFound
 from ...engine.model import Entry, Member, PointCurrency, Program
 from ...engine.payments import MANUAL, Purchase
 from ..base import Call, Reply, fingerprint
 from ..format import parse_datetime
 from . import render
+from .errors import engine_reply
 
 CUSTOMER = "gameball.customer"
+TWIN = {"batch_cashback": "cashback", "batch_redeem": "redeem_points", "batch_orders": "track_order",
+        "batch_balance_inquiry": "get_customer_balance", "batch_order_transactions": "get_order_transactions"}
 TX = "gameball.tx"
 
 
@@ -42,7 +46,9 @@ def _key(business_id: str) -> tuple[str, str]:
 
 
 def _fingerprint(call: Call) -> str:
-    return fingerprint({"operation": call.op.operation_id, "body": call.body})
+    """What makes two requests identical: the operation (a batch item counts as its single call) and body."""
+    operation = TWIN.get(call.op.operation_id, call.op.operation_id)
+    return fingerprint({"operation": operation, "body": call.body})
 
 
 def _prior(call: Call, key: tuple[str, str], fp: str) -> Entry | None:
@@ -452,3 +458,70 @@ def send_events(call: Call) -> Reply:
     call.tenant.record_events(_program(call), (CUSTOMER, body["customerId"]), body["events"],
                               attributes=_attributes(body))
     return Reply(200, render.events_processed())
+
+
+# --- batches ------------------------------------------------------------------------------------------------------
+# Each item goes through its single call's handler (the same engine operation, checks and answer); a refusal is
+# that item's, in Gameball's envelope, and the other items still apply. The job's outcome is kept for
+# GET /batches/{batchId}/status.
+
+def _run_items(call: Call, items: list, handler, kind: str, path_of=None) -> Reply:
+    results, errors = [], []
+    for index, item in enumerate(items):
+        twin = replace(call, body=item if path_of is None else None, query={},
+                       path=path_of(item) if path_of is not None else call.path)
+        try:
+            reply = handler(twin)
+        except EngineError as exc:
+            reply = engine_reply(TWIN.get(call.op.operation_id, call.op.operation_id), exc)
+        results.append({"index": index, "status": reply.status, "body": reply.body})
+        if reply.status >= 400:
+            errors.append({"index": index, "status": reply.status, "code": reply.body.get("code", reply.status),
+                           "message": reply.body.get("message", "")})
+    return Reply(200, {"jobId": call.tenant.save_batch(kind, results, errors)})
+
+
+def batch_balance_inquiry(call: Call) -> Reply:
+    return _run_items(call, call.body["body"], get_customer_balance, "balance-inquiry",
+                      path_of=lambda item: {"customerId": item["customerId"]})
+
+
+def _adjust(call: Call) -> Reply:
+    """One balance adjustment: points added (amount > 0) or taken (< 0) by hand, as a manual transaction does."""
+    body = call.body
+    member = _customer(call, body["customerId"])
+    currency = _currency(call, member)
+    refs = {"reason": body["reason"]} if body.get("reason") else {}
+    if body["amount"] < 0:
+        entry = call.tenant.debit(member, currency, -body["amount"], origin=MANUAL, refs=refs)
+    else:
+        entry = call.tenant.grant(member, currency, body["amount"], origin=MANUAL, refs=refs)
+    return Reply(200, render.adjustment(body["customerId"], entry, currency))
+
+
+def batch_balance_adjustment(call: Call) -> Reply:
+    return _run_items(call, call.body["body"], _adjust, "balance-adjustment")
+
+
+def batch_cashback(call: Call) -> Reply:
+    return _run_items(call, call.body["body"], cashback, "cashback")
+
+
+def batch_redeem(call: Call) -> Reply:
+    return _run_items(call, call.body["body"], redeem_points, "redeem")
+
+
+def batch_orders(call: Call) -> Reply:
+    return _run_items(call, call.body["body"], track_order, "orders")
+
+
+def batch_order_transactions(call: Call) -> Reply:
+    return _run_items(call, call.body["body"], get_order_transactions, "orders-transactions",
+                      path_of=lambda order_id: {"orderId": order_id})
+
+
+def get_batch_status(call: Call) -> Reply:
+    batch_id = call.path["batchId"]
+    if not batch_id.isdigit():
+        raise NotFound("batch job not found")
+    return Reply(200, render.batch_status(batch_id, call.tenant.batch(int(batch_id))))
