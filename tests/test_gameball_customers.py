@@ -120,3 +120,11 @@ async def test_tier_progress(client, tenant):
 async def test_referrals_count(client):
     status, body = await call(client, "GET", f"/customers/{BOB_ID}/referrals/count")
     assert (status, body) == (200, {"count": 0, "totalPending": 0, "totalActive": 0})
+
+
+async def test_an_update_keeps_an_opted_out_customer_out(client):
+    assert (await call(client, "PUT", f"/customers/{ALICE_ID}/activate", {"isActive": False}))[0] == 200
+    status, _ = await call(client, "POST", "/customers", {"customerId": ALICE_ID, "email": "new@example.com"})
+    assert status == 200
+    status, body = await call(client, "PUT", f"/customers/{ALICE_ID}/activate", {"isActive": False})
+    assert (status, body["stateChanged"]) == (200, False)

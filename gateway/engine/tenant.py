@@ -406,14 +406,15 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
     def set_active(self, member: Member, active: bool) -> Member:
         return member if member.active == active else self.update_member(member, active=active)
 
-    def upsert_member(self, program: Program, kind: str, value: str, *, attributes: dict | None = None) -> tuple[Member, bool]:
+    def upsert_member(self, program: Program, kind: str, value: str, *, attributes: dict | None = None,
+                      reactivate: bool = True) -> tuple[Member, bool]:
         m = self.store.find_member(kind, str(value))
         if m is None:
             return self.add_member(program, {kind: str(value)}, attributes=attributes), True
         if m.program_id != program.id:
             raise MemberExists("identity belongs to a member of another program", **{kind: value})
         changes = {"attributes": {**m.attributes, **(attributes or {})}}
-        if not m.active:
+        if not m.active and reactivate:
             changes["active"] = True
         return self.update_member(m, **changes), False
 

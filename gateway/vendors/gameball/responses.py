@@ -140,8 +140,9 @@ def _program(call: Call) -> Program:
 
 
 def upsert_customer(call: Call) -> Reply:
+    # an opted-out customer stays opted out: only PUT /customers/{id}/activate opts it back in
     member, _ = call.tenant.upsert_member(_program(call), CUSTOMER, call.body["customerId"],
-                                          attributes=_attributes(call.body))
+                                          attributes=_attributes(call.body), reactivate=False)
     return Reply(200, {"gameballId": member.seq})
 
 
