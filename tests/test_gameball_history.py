@@ -154,9 +154,8 @@ async def test_customer_view_keeps_a_deleted_customer(client):
 async def test_a_page_reads_one_page_whatever_the_history(client, tenant):
     """bob gets 100,000 entries; reading a page of them reads limit + 1 entries from the store, as for alice."""
     template = credit(tenant, "gameball.customer", BOB_ID, "1")
-    seq = template.seq
     for i in range(100_000):
-        seq += 1
+        seq = tenant.store.next_seq("entry")
         tenant.store.put_entry(replace(template, id=f"bulk-{i}", seq=seq, lots=()))
     reads = []
     original = tenant.store.entries_page
