@@ -125,7 +125,7 @@ ATTRIBUTES = {"email": "email", "mobile": "mobile", "firstName": "first_name", "
 
 def _attributes(body: dict) -> dict[str, Any]:
     """Profile fields under the engine's neutral names, plus Gameball's own attributes as sent."""
-    attrs = body.get("customerAttributes") or {}
+    attrs = {k: v for k, v in (body.get("customerAttributes") or {}).items() if v is not None}   # null: absent
     out: dict[str, Any] = {name: attrs[field] for field, name in ATTRIBUTES.items() if attrs.get(field) is not None}
     for field in ("email", "mobile"):
         if body.get(field) is not None:
