@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import ALICE, BOB, GB
+from invariants import check
 
 API = "/api/v4.0/integrations"
 ALICE_ID, BOB_ID = ALICE["gameball"], BOB["gameball"]
@@ -54,6 +55,7 @@ async def test_cashback_items_apply_alone_and_fail_alone(client, tenant):
                      "rewardAmount": 0.5, "rewardEquivalentPoints": 10}
     assert await balance(client) == (1400, 420)
     assert await balance(client, BOB_ID) == (0, 20)
+    check(tenant)
 
 
 async def test_a_batch_item_and_a_single_call_share_ids(client):
@@ -62,12 +64,13 @@ async def test_a_batch_item_and_a_single_call_share_ids(client):
     assert (status, body["code"]) == (422, 9004)
 
 
-async def test_redeem_items_in_order(client):
+async def test_redeem_items_in_order(client, tenant):
     redeem = lambda tx, points: {"customerId": ALICE_ID, "transactionId": tx, "transactionTime": T, "points": points}
     outcome = await job(client, "/batch/redeem", [redeem("R-1", 1000), redeem("R-2", 1000), redeem("R-3", 400)])
     assert [(r["status"], r["body"].get("redeemEquivalentPoints"), r["body"].get("code"))
             for r in outcome["results"]] == [(200, 1000, None), (422, None, 9008), (200, 400, None)]
     assert await balance(client) == (0, 400)
+    check(tenant)
 
 
 async def test_orders_create_customers(client, tenant):
@@ -89,7 +92,7 @@ async def test_balance_inquiry_answers_like_the_balance_call(client):
     assert outcome["errors"] == [{"index": 1, "status": 404, "code": 7000, "message": "Customer not found."}]
 
 
-async def test_balance_adjustment_in_points(client):
+async def test_balance_adjustment_in_points(client, tenant):
     outcome = await job(client, "/batch/balance-adjustment", [
         {"customerId": ALICE_ID, "amount": 100, "reason": "goodwill"},
         {"customerId": ALICE_ID, "amount": -2000},
@@ -100,6 +103,7 @@ async def test_balance_adjustment_in_points(client):
     _, page = await call(client, "GET", f"/transactions?customerId={ALICE_ID}&startAfter=6")
     assert [(t["type"], t["points"], t.get("reason")) for t in page["transactions"]] == [
         ("ManualAccumulation", 100, "goodwill"), ("ManualDeduction", 50, None)]
+    check(tenant)
 
 
 @pytest.mark.parametrize("path,items,status,words", [

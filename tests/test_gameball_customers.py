@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import ALICE, BOB, GB, NOW
+from invariants import check
 
 API = "/api/v4.0/integrations"
 ALICE_ID, BOB_ID = ALICE["gameball"], BOB["gameball"]
@@ -102,6 +103,7 @@ async def test_delete_releases_the_id_and_keeps_history(client, tenant):
     assert status == 200 and body["gameballId"] != alice.seq
     status, balance = await call(client, "GET", f"/customers/{ALICE_ID}/balance")
     assert (balance["totalPointsBalance"], balance["totalEarnedPoints"]) == (0, 0)
+    check(tenant)
 
 
 async def test_tier_progress(client, tenant):

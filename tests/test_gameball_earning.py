@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import ALICE, BOB, GB
+from invariants import check
 
 API = "/api/v4.0/integrations"
 ALICE_ID, BOB_ID = ALICE["gameball"], BOB["gameball"]
@@ -34,7 +35,7 @@ def payment(pid="PAY-1", customer=ALICE_ID, paid=100.5, **extra):
     return {"customerId": customer, "paymentId": pid, "paymentDate": TIME, "totalPaid": paid, **extra}
 
 
-async def test_payment_earns_per_service_and_burns_a_hold(client):
+async def test_payment_earns_per_service_and_burns_a_hold(client, tenant):
     status, held = await call(client, "POST", "/transactions/hold",
                               {"customerId": ALICE_ID, "transactionTime": TIME, "pointsToHold": 100})
     assert status == 200
@@ -48,6 +49,7 @@ async def test_payment_earns_per_service_and_burns_a_hold(client):
     assert await balance(client) == (1300, 500)           # 100 burned; 100 earned, pending
     _, detail = await call(client, "GET", f"/transactions/hold/{held['holdReference']}")
     assert detail["state"] == "used"
+    check(tenant)
 
 
 async def test_payment_creates_the_customer_and_refuses_reuse(client, tenant):
@@ -101,7 +103,7 @@ async def test_a_quote_equals_what_the_order_then_earns(client):
     assert quote["totalPoints"] == order["rewardedPoints"] == 99
 
 
-async def test_order_transactions_follow_refunds(client):
+async def test_order_transactions_follow_refunds(client, tenant):
     _, held = await call(client, "POST", "/transactions/hold",
                          {"customerId": ALICE_ID, "transactionTime": TIME, "pointsToHold": 100})
     status, _ = await call(client, "POST", "/orders", {
@@ -125,3 +127,4 @@ async def test_order_transactions_follow_refunds(client):
     assert ids == sorted(ids)
     status, body = await call(client, "GET", "/orders/ord-t/transactions")     # case-sensitive
     assert (status, body["code"]) == (404, 9002)
+    check(tenant)

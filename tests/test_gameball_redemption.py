@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from helpers import ALICE, GB, OMNEO
+from invariants import check
 
 API = "/api/v4.0/integrations"
 ALICE_ID = ALICE["gameball"]
@@ -43,7 +44,7 @@ def redeem(tx="R-1", **selector):
 
 # --- rules ------------------------------------------------------------------------------------------------------
 
-async def test_hold_by_rule_then_redeem_it(client):
+async def test_hold_by_rule_then_redeem_it(client, tenant):
     status, body = await call(client, "POST", "/transactions/hold", hold(ruleId="2", pointsToHold=None))
     assert status == 200
     assert (body["holdEquivalentPoints"], body["holdAmount"]) == (500, 25)
@@ -51,6 +52,7 @@ async def test_hold_by_rule_then_redeem_it(client):
     status, spent = await call(client, "POST", "/transactions/redeem", redeem(holdReference=body["holdReference"]))
     assert (status, spent["redeemEquivalentPoints"]) == (200, 500)
     assert await available(client) == 900
+    check(tenant)
 
 
 @pytest.mark.parametrize("rule,status,code", [("99", 404, 4004), ("", 422, 3003)])
@@ -100,6 +102,7 @@ async def test_otp_guards_redeem_and_hold(client, tenant):
     assert (await call(client, "POST", "/transactions/hold", hold(pointsToHold=10, otp="482913")))[0] == 200
     assert (await call(client, "POST", "/transactions/hold", hold(pointsToHold=10, ignoreOTP=True)))[0] == 200
     assert await available(client) == 1370
+    check(tenant)
 
 
 async def test_an_otp_expires_and_belongs_to_its_customer(client, tenant):
