@@ -1,5 +1,6 @@
-"""Engine figures -> Gameball bodies: numbers for points and money (money rounded to cents),
-timestamps as offset-less UTC."""
+"""Engine figures -> Gameball bodies: numbers for points and money (money rounded to cents), every time in one
+form (UTC, milliseconds, `Z`), and optional fields left out rather than sent as null (Gameball's published
+OpenAPI declares none of them nullable)."""
 from __future__ import annotations
 
 from decimal import Decimal
