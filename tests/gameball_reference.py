@@ -25,10 +25,11 @@ def document() -> dict:
     return json.loads(REFERENCE.read_text())
 
 
-def _resolve(node, doc, stack=()):
-    """The schema with every local $ref inlined and OpenAPI 3.0's `nullable` spelled as 3.1 types."""
+def _resolve(node, doc, stack=(), keep=()):
+    """The schema with every local $ref inlined and OpenAPI 3.0's `nullable` spelled as 3.1 types (examples
+    dropped unless named in `keep`)."""
     if isinstance(node, list):
-        return [_resolve(n, doc, stack) for n in node]
+        return [_resolve(n, doc, stack, keep) for n in node]
     if not isinstance(node, dict):
         return node
     if "$ref" in node:
@@ -37,8 +38,9 @@ def _resolve(node, doc, stack=()):
         target = doc
         for part in ref.lstrip("#/").split("/"):
             target = target[part.replace("~1", "/").replace("~0", "~")]
-        return _resolve(target, doc, stack + (ref,))
-    out = {k: _resolve(v, doc, stack) for k, v in node.items() if k not in ("example", "examples", "nullable")}
+        return _resolve(target, doc, stack + (ref,), keep)
+    out = {k: _resolve(v, doc, stack, keep) if k not in keep else v for k, v in node.items()
+           if k in keep or k not in ("example", "examples", "nullable")}
     if node.get("nullable") is True:
         if "type" in out:
             types = out["type"] if isinstance(out["type"], list) else [out["type"]]
@@ -96,3 +98,35 @@ def check(method: str, path: str, status: int, body) -> list[str]:
     if validator is None:
         return []
     return [f"{'/'.join(map(str, e.absolute_path)) or '/'}: {e.message}" for e in validator.iter_errors(body)]
+
+
+def request_example(method: str, path: str):
+    """A request body made of the reference's own property examples (what its docs' generated samples send),
+    or None when the operation takes no body."""
+    template, op = operation(method, path)
+    body = (op or {}).get("requestBody")
+    if body is None:
+        return None
+    media = body["content"]["application/json"]
+    if "example" in media:
+        return media["example"]
+    return _example(_resolve(media["schema"], document(), keep=("example",)))
+
+
+def _example(schema):
+    if "example" in schema:
+        return schema["example"]
+    if schema.get("type") == "object" or "properties" in schema:
+        built = {k: _example(v) for k, v in (schema.get("properties") or {}).items()}
+        return {k: v for k, v in built.items() if v not in (None, {}, [])} or None
+    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        item = _example(schema["items"])
+        return [item] if item is not None else None
+    return None
+
+
+def required_present(method: str, path: str, body) -> bool:
+    """Whether `body` has every top-level field the reference requires (its examples do not always say)."""
+    _, op = operation(method, path)
+    schema = _resolve(op["requestBody"]["content"]["application/json"]["schema"], document())
+    return isinstance(body, dict) and all(k in body for k in schema.get("required", ()))

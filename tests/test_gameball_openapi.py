@@ -5,13 +5,15 @@ The checked client (helpers.CheckedClient) validates every Gameball answer of th
 reference; the scenario below calls every operation of specs/gameball.yaml, so each is judged at least once."""
 from __future__ import annotations
 
+import json
+import re
 from decimal import Decimal
 
 import pytest
 
 import gameball_reference as ref
 from gateway import specs
-from helpers import ALICE, BOB, GB, NOW, credit
+from helpers import ALICE, BOB, DEMO, GB, NOW, admin, credit
 
 API = "/api/v4.0/integrations"
 ALICE_ID, BOB_ID = ALICE["gameball"], BOB["gameball"]
@@ -48,6 +50,40 @@ def test_every_operation_of_our_spec_is_an_operation_of_the_reference():
     ours = specs.load("gameball").operations.values()
     missing = [(op.method, op.path) for op in ours if ref.operation(op.method, op.path)[0] is None]
     assert missing == []
+
+
+# --- what the reference's own examples send, our spec takes ------------------------------------------------------
+
+def _with_example(op) -> bool:
+    body = ref.request_example(op.method, op.path)
+    return body is not None and ref.required_present(op.method, op.path, body)
+
+
+EXAMPLED = [op for op in specs.load("gameball").operations.values() if _with_example(op)]
+
+
+def test_the_reference_examples_cover_the_main_writes():
+    assert {op.operation_id for op in EXAMPLED} >= {"track_order", "cashback", "manual_transaction", "hold_points",
+                                                    "redeem_points", "refund", "track_payment",
+                                                    "order_cashback_quote", "send_otp", "set_customer_activation"}
+
+
+@pytest.mark.parametrize("op", EXAMPLED, ids=lambda op: op.operation_id)
+def test_our_spec_accepts_the_references_own_request_examples(op):
+    """Bodies made of the reference's property examples (`points: 0` beside `amount`, offset-less times ...)."""
+    body = json.loads(json.dumps(ref.request_example(op.method, op.path)), parse_float=Decimal)
+    assert op.validate_body(body) == []
+
+
+@pytest.mark.parametrize("op", EXAMPLED, ids=lambda op: op.operation_id)
+async def test_the_gateway_takes_the_references_own_request_examples(client, http, op):
+    """Sent as they are: refused for business reasons at most (unknown customer, unknown hold), never as invalid."""
+    path = re.sub(r"\{[^}]+\}", ALICE_ID, op.path)
+    r = await client.request(op.method.upper(), path, json=ref.request_example(op.method, op.path), headers=GB)
+    journal = await admin(http, "GET", f"{DEMO}/journal?limit=1", 200)
+    [entry] = journal["entries"]
+    assert (entry["operation"], entry["request_violations"]) == (op.operation_id, []), await r.text()
+    assert r.status != 400
 
 
 # --- a scenario through every operation, each answer judged by the reference ------------------------------------
