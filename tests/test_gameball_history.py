@@ -173,3 +173,20 @@ async def test_a_page_reads_one_page_whatever_the_history(client, tenant):
     reads.clear()
     assert await get(client, f"/transactions/count?customerId={BOB_ID}") == (200, {"count": 100_001})
     assert sum(reads) == 0
+
+
+async def test_the_history_indexes_survive_a_snapshot(client, tenant):
+    """entries_page, entries_count and reversals are rebuilt from the entries when a snapshot is restored."""
+    from gateway.store.memory import MemoryTenantStore
+    await post(client, "/orders", {"customerId": BOB_ID, "orderId": "SNAP-1", "orderDate": TIME, "totalPaid": 50})
+    await post(client, "/transactions/refund", {"customerId": BOB_ID, "refundTransactionId": "SNAP-R",
+                                                "reverseTransactionId": "SNAP-1", "transactionTime": TIME})
+    store = tenant.store
+    restored = MemoryTenantStore.restore(store.export())
+    bob = tenant.member("gameball.customer", BOB_ID)
+    order = tenant.entry_by(("gameball.tx", "SNAP-1"))
+    for member_id in (bob.id, "alice", None):
+        assert restored.entries_page(member_id, 0, 100) == store.entries_page(member_id, 0, 100)
+        assert restored.entries_count(member_id) == store.entries_count(member_id)
+    assert restored.entries_page(None, 3, 2) == store.entries_page(None, 3, 2)
+    assert [e.id for e in restored.reversals(order.id)] == [e.id for e in store.reversals(order.id)] != []
