@@ -46,6 +46,10 @@ def _reason(op: Operation, v: Violation) -> str:
         return "not in the expected format"
     if v.keyword == "required":
         return "a required field is missing"
+    if v.keyword == "not":
+        return "this value is not allowed"
+    if v.keyword in ("minProperties", "minItems"):
+        return "must not be empty"
     if rule:
         return "value " + rule.group(1).replace("Decimal('", "").replace("')", "")
     return f"fails its {v.keyword or 'schema'} rule"
