@@ -1,7 +1,7 @@
 """A program's promotions (configured with the program, like its tiers) and the paged list of them.
 
-A promotion is triggered by a transaction that names it (Altcraft: `promotion_id` on an accrual or a
-redemption): the transaction records it. Its rules say, per point currency, the fixed amount and the bounds a
+A promotion is triggered by a transaction that names it (an accrual or a redemption carrying its id or external
+id): the transaction records it. Its rules say, per point currency, the fixed amount and the bounds a
 triggering transaction's amount is meant to have; the engine shows them and does not enforce them (no vendor
 documents how they constrain an API amount)."""
 from __future__ import annotations
