@@ -38,6 +38,19 @@ class TenantStore(ABC):
     def put_member(self, member: Member) -> None:
         """Insert or replace; re-indexes the member's identities."""
 
+    @abstractmethod
+    def members_with(self, attribute: str, value: str) -> list[Member]:
+        """Members whose plain attribute (`email`, `mobile`...) is `value`, in the order they were added: an
+        index lookup, never a scan of all members."""
+
+    @abstractmethod
+    def member_count(self, active: bool = True) -> int:
+        """How many members (active ones only, by default): a running count."""
+
+    @abstractmethod
+    def member_page(self, offset: int, limit: int) -> list[Member]:
+        """Active members in the order they were added, rows [offset, offset + limit)."""
+
     # --- ledger -----------------------------------------------------------------------
     @abstractmethod
     def lot(self, lot_id: str) -> Lot | None: ...

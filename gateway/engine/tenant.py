@@ -13,6 +13,7 @@ from . import ledger, redemptions
 from .clock import Clock
 from .payments import PaymentOperations
 from .draft_ops import DraftOperations
+from .profiles import ProfileOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -25,7 +26,7 @@ T = TypeVar("T")
 
 
 @dataclass
-class Tenant(DraftOperations, PaymentOperations):
+class Tenant(DraftOperations, PaymentOperations, ProfileOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore

@@ -3,6 +3,7 @@ operation leaves no trace even if it fails half-way."""
 from __future__ import annotations
 
 import bisect
+import itertools
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,11 @@ _FAR = datetime.max.replace(tzinfo=timezone.utc)
 
 def _exp_key(lot: Lot):
     return (lot.expires_at or _FAR, lot.earned_at, lot.id)
+
+
+def _plain(value) -> bool:
+    """An attribute value worth indexing (a string or a number, not a nested document)."""
+    return isinstance(value, (str, int, float, Decimal)) and not isinstance(value, bool)
 
 
 def _avail_key(lot: Lot):
@@ -55,6 +61,8 @@ class MemoryTenantStore(TenantStore):
     def __init__(self) -> None:
         self._members: dict[str, Member] = {}
         self._index: dict[tuple[str, str], str] = {}
+        self._by_attribute: dict[tuple[str, str], dict[str, None]] = {}   # (attribute, value) -> member ids
+        self._active_members: dict[str, None] = {}                         # ordered set, join order
         self._lots: dict[str, Lot] = {}
         self._open: dict[tuple[str, str], dict[str, None]] = {}   # ordered set of lot ids
         # indexes over open lots, so figures cost what is live now, not what history holds
@@ -140,6 +148,32 @@ class MemoryTenantStore(TenantStore):
         self._set(self._members, member.id, member)
         for k, v in member.identities.items():
             self._set(self._index, (k, str(v)), member.id)
+        for k, v in (old.attributes.items() if old is not None else ()):
+            ids = self._by_attribute.get((k, str(v)))
+            if ids is not None and _plain(v) and str(member.attributes.get(k)) != str(v):
+                self._discard(ids, member.id)
+        for k, v in member.attributes.items():
+            if _plain(v):
+                if (k, str(v)) not in self._by_attribute:
+                    self._set(self._by_attribute, (k, str(v)), {})
+                if member.id not in self._by_attribute[(k, str(v))]:
+                    self._set(self._by_attribute[(k, str(v))], member.id, None)
+        if member.active:
+            if member.id not in self._active_members:
+                self._set(self._active_members, member.id, None)
+        else:
+            self._discard(self._active_members, member.id)
+
+    def members_with(self, attribute, value):
+        ids = self._by_attribute.get((attribute, str(value)))
+        return [self._members[i] for i in ids] if ids else []
+
+    def member_count(self, active=True):
+        return len(self._active_members) if active else len(self._members)
+
+    def member_page(self, offset, limit):
+        ids = itertools.islice(self._active_members, offset, offset + limit)
+        return [self._members[i] for i in ids]
 
     # --- lots, holds, entries -----------------------------------------------------------------
     def lot(self, lot_id):

@@ -95,6 +95,57 @@ def balances(b: Balance, rewards: Decimal, program: Program, code: str | None = 
     }}
 
 
+# --- profiles (part A) -----------------------------------------------------------------------------------
+
+IDENTITY = "omneo.identity."          # engine identity kinds of Omneo identities: omneo.identity.<handle>
+NAMED = ("title", "first_name", "last_name", "email", "mobile", "mobile_phone")
+
+
+def profile_tier_summary(p: TierProgress | None, member: Member, profile_id: str) -> dict | None:
+    if p is None:
+        return None
+    return {"id": member.seq, "profile_id": profile_id, "name": p.current.name, "handle": p.current.handle,
+            "anniversary_at": laravel(p.anniversary_at), "maintained_at": None, "assigned_at": None,
+            "achieved_at": laravel(p.achieved_at)}
+
+
+def profile(s, profile_id: str) -> dict:
+    """A profile (`s`: the engine's MemberSummary) with its balances embedded as GET .../balances gives them."""
+    m, attrs = s.member, s.member.attributes
+    b = balances(s.balance, s.rewards, s.program)["data"]
+    identities = [{"handle": k[len(IDENTITY):], "identifier": str(v)} for k, v in m.identities.items()
+                  if k.startswith(IDENTITY)]
+    first, last = attrs.get("first_name"), attrs.get("last_name")
+    full = " ".join(str(x) for x in (first, last) if x) or None
+    return {
+        "id": profile_id,
+        "external_id": identities[0]["identifier"] if identities else None,
+        "title": attrs.get("title"),
+        "first_name": first,
+        "last_name": last,
+        "full_name": full,
+        "email": attrs.get("email"),
+        "mobile_phone": attrs.get("mobile_phone", attrs.get("mobile")),
+        "currency": s.program.money_currency,
+        "joined_at": laravel(m.joined_at),
+        "profile_type": "active" if m.active else "deleted",
+        "tier_handle": s.tier.current.handle if s.tier is not None else None,
+        "tier": profile_tier_summary(s.tier, m, profile_id),
+        "identities": identities,
+        "tags": [],
+        "statuses": [],
+        "attributes": {k: v for k, v in attrs.items() if k not in NAMED},
+        "reward_balance": b["reward_balance"],
+        "point_balance": b["point_balance"],
+        "point_balance_dollars": b["point_balance_dollars"],
+        "combined_balance_dollars": b["combined_balance_dollars"],
+        "credit_balance": b["credit_balance"],
+        "benefit_balance": b["benefit_balance"],
+        "created_at": laravel(m.joined_at),
+        "updated_at": laravel(m.updated_at or m.joined_at),
+    }
+
+
 # --- tiers -------------------------------------------------------------------------------------------
 
 def tier_definition(tier: Tier | None, program: Program) -> dict | None:

@@ -10,7 +10,7 @@ from ...engine.model import Member, Program, RewardDefinition
 from ...engine.tenant import Tenant
 from ..base import Call, Reply, VendorError
 from ..format import UTC, parse_datetime
-from . import render
+from . import paging, render
 
 PROFILE = "omneo.profile"
 POINT_DEFINITION = "omneo.point_definition_id"
@@ -48,6 +48,40 @@ def get_profile_balances(call: Call) -> Reply:
         if rate is None:
             raise VendorError(render.validation({"currency": [CURRENCY_INVALID]}))
     return Reply(200, {"data": profile_balances(call.tenant, member, code, rate)})
+
+
+# --- profiles (part A) ------------------------------------------------------------------------------
+
+ATTRIBUTE_OF = {"email": "email", "mobile_phone": "mobile"}    # Omneo field -> member attribute
+
+
+def _profile_row(summary) -> dict:
+    return render.profile(summary, _profile_id(summary.member))
+
+
+def get_profile(call: Call) -> Reply:
+    handle = call.query.get("identity[handle]")
+    kind = PROFILE if handle is None else render.IDENTITY + handle
+    member = call.tenant.member(kind, call.path["profile"])
+    return Reply(200, {"data": _profile_row(call.tenant.summary(member))})
+
+
+def search_profile_id(call: Call) -> Reply:
+    kind, value = str(call.body["type"]), str(call.body["id"])
+    tenant = call.tenant
+    if kind in ATTRIBUTE_OF:
+        member = tenant.member_by_attribute(ATTRIBUTE_OF[kind], value)
+    else:
+        member = tenant.member(render.IDENTITY + kind, value)
+    return Reply(200, {"data": _profile_row(tenant.summary(member))})
+
+
+def list_profiles(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    match = {ATTRIBUTE_OF[f]: call.query[f"filter[{f}]"] for f in ("email", "mobile_phone")
+             if f"filter[{f}]" in call.query}
+    total, rows = call.tenant.summaries(match=match, offset=page.offset, limit=page.size)
+    return Reply(200, paging.envelope(call.request, [_profile_row(r) for r in rows], total, page))
 
 
 def get_profile_tiers(call: Call) -> Reply:
