@@ -49,6 +49,10 @@ class DefinitionNotFound(NotFound):
     code = "definition_not_found"
 
 
+class PointRecordNotFound(NotFound):
+    code = "point_not_found"
+
+
 class MemberInactive(EngineError):
     """The member exists but is deleted / not registered in the program."""
 

@@ -94,6 +94,19 @@ class TenantStore(ABC):
     def entries(self, member_id: str, currency_id: str | None = None) -> list[Entry]: ...
 
     @abstractmethod
+    def credit_entries(self, member_id: str | None, offset: int, limit: int) -> list[Entry]:
+        """Credits that created a lot (point records) of one member, or of the whole tenant (None), in the order
+        they were written, rows [offset, offset + limit): an index read, not a scan of the history."""
+
+    @abstractmethod
+    def credit_count(self, member_id: str | None) -> int:
+        """How many such credits (the member's, or the tenant's)."""
+
+    @abstractmethod
+    def entry_at_seq(self, seq: int) -> Entry | None:
+        """The entry with this sequence number."""
+
+    @abstractmethod
     def temporary_entries(self, member_id: str, currency_id: str) -> list[Entry]: ...
 
     @abstractmethod

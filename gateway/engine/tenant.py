@@ -14,6 +14,7 @@ from .clock import Clock
 from .payments import PaymentOperations
 from .draft_ops import DraftOperations
 from .profiles import ProfileOperations
+from .point_records import PointRecordOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -26,7 +27,7 @@ T = TypeVar("T")
 
 
 @dataclass
-class Tenant(DraftOperations, PaymentOperations, ProfileOperations):
+class Tenant(DraftOperations, PaymentOperations, ProfileOperations, PointRecordOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore

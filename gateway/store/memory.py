@@ -87,6 +87,7 @@ class MemoryTenantStore(TenantStore):
         self._balance_records: dict[tuple[str, str], BalanceRecord] = {}
         self._seq: dict[str, int] = {}
         self._by_seq: list[tuple[int, str]] = []    # entries in the order they were written
+        self._credits: dict[str | None, list[str]] = {}   # member (None: tenant) -> credit ids with a lot, in order
         self._undo: list | None = None
 
     # --- unit of work -------------------------------------------------------------------
@@ -265,6 +266,18 @@ class MemoryTenantStore(TenantStore):
     def seq_value(self, name: str) -> int:
         return self._seq.get(name, 0)
 
+    def credit_entries(self, member_id, offset, limit):
+        return [self._entries[i] for i in self._credits.get(member_id, [])[offset:offset + limit]]
+
+    def credit_count(self, member_id):
+        return len(self._credits.get(member_id, ()))
+
+    def entry_at_seq(self, seq):
+        i = bisect.bisect_left(self._by_seq, seq, key=lambda p: p[0])
+        if i < len(self._by_seq) and self._by_seq[i][0] == seq:
+            return self._entries[self._by_seq[i][1]]
+        return None
+
     def temporary_entries(self, member_id, currency_id):
         ids = self._temporary.get((member_id, currency_id))
         return [self._entries[i] for i in ids] if ids else []
@@ -277,6 +290,11 @@ class MemoryTenantStore(TenantStore):
             if entry.member_id not in self._history:
                 self._set(self._history, entry.member_id, [])
             self._append(self._history[entry.member_id], entry.id)
+            if entry.kind == "credit" and entry.lots:
+                for owner in (entry.member_id, None):
+                    if owner not in self._credits:
+                        self._set(self._credits, owner, [])
+                    self._append(self._credits[owner], entry.id)
         key = (entry.member_id, entry.currency_id)
         if key not in self._temporary:
             self._set(self._temporary, key, {})

@@ -84,6 +84,68 @@ def list_profiles(call: Call) -> Reply:
     return Reply(200, paging.envelope(call.request, [_profile_row(r) for r in rows], total, page))
 
 
+# --- points (part A: point records, linked points, point definitions, currencies) -----------------------
+
+def _point_row(r) -> dict:
+    return render.point(r.entry, r.lot, _profile_id(r.member), r.currency, r.program)
+
+
+def list_profile_points(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    total, rows = call.tenant.point_records(_profile(call), offset=page.offset, limit=page.size)
+    return Reply(200, paging.envelope(call.request, [_point_row(r) for r in rows], total, page))
+
+
+def get_profile_point(call: Call) -> Reply:
+    return Reply(200, {"data": _point_row(call.tenant.point_record(call.path["point"], _profile(call)))})
+
+
+def list_points(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    total, rows = call.tenant.point_records(None, offset=page.offset, limit=page.size)
+    return Reply(200, paging.envelope(call.request, [_point_row(r) for r in rows], total, page))
+
+
+def get_point(call: Call) -> Reply:
+    return Reply(200, {"data": _point_row(call.tenant.point_record(call.path["point"]))})
+
+
+def list_linked_points(call: Call) -> Reply:
+    _profile(call)             # the gateway models no profile links: a known profile has none
+    page = paging.requested(call.query)
+    return Reply(200, paging.envelope(call.request, [], 0, page))
+
+
+def _definitions(tenant: Tenant) -> list[tuple]:
+    return [(c, p) for p in tenant.programs.values() for c in p.currencies]
+
+
+def list_point_definitions(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    found = _definitions(call.tenant)
+    rows = [render.point_definition(c, p) for c, p in found[page.offset:page.offset + page.size]]
+    return Reply(200, paging.envelope(call.request, rows, len(found), page))
+
+
+def get_point_definition(call: Call) -> Reply:
+    wanted = call.path["definition"]
+    for c, p in _definitions(call.tenant):
+        if render.point_definition_id(c, p) == wanted:
+            return Reply(200, {"data": render.point_definition(c, p)})
+    return render.not_found("App\\Models\\PointDefinition", wanted)
+
+
+def list_currencies(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    found, seen = [], set()
+    for p in call.tenant.programs.values():
+        for code, rate in p.currency_rates.items():
+            if (p.money_currency, code) not in seen:
+                seen.add((p.money_currency, code))
+                found.append(render.currency(p, code, rate))
+    return Reply(200, paging.envelope(call.request, found[page.offset:page.offset + page.size], len(found), page))
+
+
 def get_profile_tiers(call: Call) -> Reply:
     member = _profile(call)
     program = call.tenant.program(member.program_id)
@@ -154,19 +216,28 @@ def create_point(call: Call) -> Reply:
             continue
     if currency is None:
         errors["point_definition_id"] = ["The selected point definition id is invalid."]
-    _same(body, "value_remaining", "value_initial", errors)
+    remaining = body.get("value_remaining")
+    if remaining is not None and Decimal(str(remaining)) > Decimal(str(body["value_initial"])):
+        errors["value_remaining"] = [f"The value remaining must be less than or equal to "
+                                     f"{_number(body['value_initial'])}."]
     issued = _time(body, "issued_at", errors)
     accrued = _time(body, "accrued_at", errors)
     expires = _time(body, "expires_at", errors)
     _refuse(errors)
 
-    # points count once issued_at is reached (no issued_at: the engine's grant rule decides); accrued_at
-    # defaults to issued_at
-    entry = tenant.grant(member, currency, body["value_initial"], earned_at=accrued or issued,
-                         available_at=issued, expires_at=expires, origin=POINT_ORIGIN,
-                         description=body.get("description"), meta=body.get("meta"))
-    lot = tenant.store.lot(entry.lots[0][0])
-    return Reply(201, {"data": render.point(entry, lot, _profile_id(member, body["profile_id"]), currency, program)})
+    # points count once issued_at is reached (null: now); accrued_at defaults to issued_at; expires_at null:
+    # never, omitted: the definition's rule; value_remaining below value_initial: the rest is spent at once
+    record = tenant.issue_point_record(member, currency, body["value_initial"], remaining,
+                                       earned_at=accrued or issued, available_at=issued, expires_at=expires,
+                                       never_expires="expires_at" in body and body["expires_at"] is None,
+                                       origin=POINT_ORIGIN, description=body.get("description"),
+                                       meta=body.get("meta"))
+    return Reply(201, {"data": _point_row(record)})
+
+
+def _number(value) -> str:
+    d = Decimal(str(value))
+    return str(int(d)) if d == d.to_integral_value() else str(d.normalize())
 
 
 # --- rewards -------------------------------------------------------------------------------------
