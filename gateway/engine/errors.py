@@ -53,6 +53,10 @@ class PointRecordNotFound(NotFound):
     code = "point_not_found"
 
 
+class RateNotFound(NotFound):
+    code = "rate_not_found"
+
+
 class MemberInactive(EngineError):
     """The member exists but is deleted / not registered in the program."""
 

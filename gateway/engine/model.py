@@ -301,3 +301,27 @@ class Totals:
     @property
     def balance(self) -> Decimal:
         return self.earned - self.spent - self.expired - self.cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class EarnRate:
+    """Points earned per unit of money spent, for the purchases it applies to (see engine/rates.py)."""
+
+    id: int
+    program_id: str
+    handle: str
+    rate: Decimal                          # points per unit of money
+    name: str | None = None
+    type: str | None = None                # None/default/spend: all spend; sku|category|brand|product: items whose
+    code: str | None = None                # attribute `type` equals `code`
+    location: str | None = None            # only purchases at this location (its code), if set
+    location_id: int | None = None         # only purchases at this location (its id), if set
+    start_time: datetime | None = None     # applies from
+    end_time: datetime | None = None       # applies until (excluded)
+    priority: int = 0                      # the highest applicable priority wins
+    is_default: bool = False
+    is_archived: bool = False
+    is_published: bool = True
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)   # descriptive fields, kept and echoed

@@ -101,7 +101,7 @@ def _message(op: Operation, v: Violation) -> str:
         return FORMAT_TEXT.get(s.get("format", ""), "The {a} format is invalid.").format(a=a)
     if v.keyword == "pattern":
         return f"The {a} format is invalid."
-    if v.keyword == "anyOf" and v.field.endswith("_at"):     # InputTimestamp: neither accepted form
+    if v.keyword == "anyOf" and v.field.endswith(("_at", "_time")):   # InputTimestamp: neither accepted form
         return f"The {a} is not a valid date."
     if v.keyword == "uniqueItems":
         return f"The {a} field has a duplicate value."

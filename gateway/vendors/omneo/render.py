@@ -146,6 +146,29 @@ def profile(s, profile_id: str) -> dict:
     }
 
 
+# --- rates (part A) --------------------------------------------------------------------------------------
+
+RATE_INFO = ("region_id", "country_iso_2", "profile_conditions", "product_conditions", "issue_period",
+             "issue_period_type", "issue_absolute_expiry", "earn_instructions", "internal_notes")
+
+
+def rate(r) -> dict:
+    """An engine EarnRate as Omneo's Rate; the descriptive fields as they were sent."""
+    info = r.info
+    body = {"id": r.id, "handle": r.handle, "type": r.type, "code": r.code, "name": r.name, "rate": r.rate,
+            "location": r.location, "location_id": r.location_id, "location_object": None,
+            "region_id": info.get("region_id"), "region": None, "country_iso_2": info.get("country_iso_2"),
+            "profile_conditions": info.get("profile_conditions"),
+            "product_conditions": info.get("product_conditions"),
+            "start_time": laravel(r.start_time), "end_time": laravel(r.end_time), "priority": r.priority,
+            "is_default": r.is_default, "is_archived": r.is_archived, "is_published": r.is_published,
+            "issue_period": info.get("issue_period"), "issue_period_type": info.get("issue_period_type"),
+            "issue_absolute_expiry": stamp(info.get("issue_absolute_expiry"), None),
+            "earn_instructions": info.get("earn_instructions"), "internal_notes": info.get("internal_notes"),
+            "created_at": laravel(r.created_at), "updated_at": laravel(r.updated_at or r.created_at)}
+    return body
+
+
 # --- tiers -------------------------------------------------------------------------------------------
 
 def tier_definition(tier: Tier | None, program: Program) -> dict | None:

@@ -146,6 +146,72 @@ def list_currencies(call: Call) -> Reply:
     return Reply(200, paging.envelope(call.request, found[page.offset:page.offset + page.size], len(found), page))
 
 
+# --- rates (part A) ----------------------------------------------------------------------------------
+
+AMOUNT_FIELD.update({"create_rate": "rate", "update_rate": "rate", "calculate_rate": "price"})
+RATE_FIELDS = ("name", "type", "code", "location", "location_id", "priority", "is_default", "is_archived",
+               "is_published")
+
+
+def _rate_changes(body: dict) -> dict:
+    """The request's rate fields as the engine's EarnRate fields (descriptive ones under `info`)."""
+    errors: dict[str, list[str]] = {}
+    out = {k: body[k] for k in RATE_FIELDS if k in body}
+    if "priority" in out and out["priority"] is None:
+        out["priority"] = 0
+    for field in ("start_time", "end_time"):
+        if field in body:
+            out[field] = _time(body, field, errors)
+    if "issue_absolute_expiry" in body:
+        _time(body, "issue_absolute_expiry", errors)
+    _refuse(errors)
+    if "rate" in body:
+        out["rate"] = body["rate"]
+    if "handle" in body:
+        out["handle"] = body["handle"]
+    info = {k: body[k] for k in render.RATE_INFO if k in body}
+    if info:
+        out["info"] = info
+    return out
+
+
+def list_rates(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    total, rows = call.tenant.rates(offset=page.offset, limit=page.size)
+    return Reply(200, paging.envelope(call.request, [render.rate(r) for r in rows], total, page))
+
+
+def get_rate(call: Call) -> Reply:
+    return Reply(200, {"data": render.rate(call.tenant.rate(call.path["rate"]))})
+
+
+def create_rate(call: Call) -> Reply:
+    changes = _rate_changes(call.body)
+    handle, value = changes.pop("handle"), changes.pop("rate")
+    r = call.tenant.create_rate(call.tenant.only_program(), handle, value, **changes)
+    return Reply(201, {"data": render.rate(r)})
+
+
+def update_rate(call: Call) -> Reply:
+    return Reply(200, {"data": render.rate(call.tenant.update_rate(call.path["rate"], **_rate_changes(call.body)))})
+
+
+def delete_rate(call: Call) -> Reply:
+    call.tenant.delete_rate(call.path["rate"])
+    return Reply(204, None)
+
+
+def calculate_rate(call: Call) -> Reply:
+    body = call.body
+    try:
+        _, total = call.tenant.calculate_rate(call.tenant.only_program(), body["price"], handle=body.get("handle"),
+                                              type=body.get("type"), code=body.get("code"),
+                                              location=body.get("location"))
+    except E.RateNotFound:          # Laravel `exists` on the handle
+        raise VendorError(render.validation({"handle": ["The selected handle is invalid."]})) from None
+    return Reply(200, {"total": total})
+
+
 def get_profile_tiers(call: Call) -> Reply:
     member = _profile(call)
     program = call.tenant.program(member.program_id)
