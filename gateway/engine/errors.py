@@ -57,6 +57,10 @@ class RateNotFound(NotFound):
     code = "rate_not_found"
 
 
+class ReceiptNotFound(NotFound):
+    code = "transaction_not_found"
+
+
 class MemberInactive(EngineError):
     """The member exists but is deleted / not registered in the program."""
 

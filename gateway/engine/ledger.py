@@ -124,6 +124,11 @@ def after(store: TenantStore, entry: Entry, currency: PointCurrency, now: dateti
     return replace(entry, balance_after=b.available, total_after=b.total, recorded_at=entry.recorded_at or now)
 
 
+def pending_until(currency: PointCurrency, earned_at: datetime) -> datetime:
+    """When points earned at `earned_at` become available: after the currency's return window."""
+    return earned_at + timedelta(days=currency.pending_days)
+
+
 def expiry_for(currency: PointCurrency, available_at: datetime) -> datetime | None:
     if currency.fixed_expiry:
         day, month = (int(x) for x in currency.fixed_expiry.split("/"))

@@ -325,3 +325,27 @@ class EarnRate:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     info: Mapping[str, Any] = field(default_factory=dict)   # descriptive fields, kept and echoed
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A purchase recorded with its lines (engine/receipts.py): what it earned through the rates, and what of that
+    a void or a lower total took back since."""
+
+    id: int
+    member_id: str
+    currency_id: str
+    total: Decimal                        # money, as it stands now (a return lowers it)
+    original_total: Decimal               # money when first recorded
+    transacted_at: datetime
+    points: Decimal = ZERO                # points it earned, net of what was taken back
+    entries: tuple[str, ...] = ()         # the credits it made (the first, then one per raise of the total)
+    rate_id: int | None = None            # the rate its (first) line earned at; None: the program's base rate
+    line_points: tuple[Decimal, ...] = () # points each line earned when recorded
+    external_id: str | None = None
+    receipt_ref: str | None = None
+    location_id: int | None = None
+    is_void: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)   # what the client sent that the engine does not read

@@ -12,7 +12,7 @@ from decimal import Decimal
 from . import ledger
 from .amounts import check_points
 from .errors import InvalidAmount, PointRecordNotFound
-from .model import Entry, Lot, Member, PointCurrency, Program
+from .model import EarnRate, Entry, Lot, Member, PointCurrency, Program, Receipt
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,8 @@ class PointRecord:
     member: Member
     program: Program
     currency: PointCurrency
+    rate: EarnRate | None = None        # the rate it was earned at (a purchase's points), if still configured
+    receipt: Receipt | None = None      # the purchase that earned it, if any
 
 
 class PointRecordOperations:
@@ -32,7 +34,11 @@ class PointRecordOperations:
         program = self.program(member.program_id)
         currency = self.currency(program, e.currency_id)
         ledger.settle(self.store, member.id, currency, now)     # what expired meanwhile is gone from it
-        return PointRecord(self.store.entry(e.id), self.store.lot(e.lots[0][0]), member, program, currency)
+        refs = e.refs or {}
+        rate = self.store.record("earn_rate", refs["rate"]) if refs.get("rate") is not None else None
+        receipt = self.store.receipt(refs["receipt"]) if refs.get("receipt") is not None else None
+        return PointRecord(self.store.entry(e.id), self.store.lot(e.lots[0][0]), member, program, currency, rate,
+                           receipt)
 
     def point_records(self, member: Member | None = None, *, offset: int = 0,
                       limit: int = 15) -> tuple[int, list[PointRecord]]:

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable
 
-from .model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Reward, Totals
+from .model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Receipt, Reward, Totals
 
 
 class TenantStore(ABC):
@@ -148,6 +148,21 @@ class TenantStore(ABC):
 
     @abstractmethod
     def put_reward(self, reward: Reward) -> None: ...
+
+    # --- receipts (purchases recorded with their lines) ----------------------------------------
+    @abstractmethod
+    def receipt(self, receipt_id: int) -> Receipt | None: ...
+
+    @abstractmethod
+    def put_receipt(self, receipt: Receipt) -> None:
+        """Insert or replace (a receipt never changes member)."""
+
+    @abstractmethod
+    def receipts(self, member_id: str, offset: int, limit: int) -> list[Receipt]:
+        """The member's receipts in the order they were recorded, rows [offset, offset + limit): an index read."""
+
+    @abstractmethod
+    def receipt_count(self, member_id: str) -> int: ...
 
     # --- drafts, orders, balance records ---
     @abstractmethod

@@ -16,6 +16,7 @@ from .draft_ops import DraftOperations
 from .profiles import ProfileOperations
 from .point_records import PointRecordOperations
 from .rates import RateOperations
+from .receipts import ReceiptOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -29,7 +30,7 @@ T = TypeVar("T")
 
 @dataclass
 class Tenant(DraftOperations, PaymentOperations, ProfileOperations, PointRecordOperations,
-             RateOperations):
+             RateOperations, ReceiptOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore

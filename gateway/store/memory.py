@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..engine.model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Reward, Totals
+from ..engine.model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Receipt, Reward, Totals
 from . import serial
 from ..engine.ports import StoreFactory, TenantStore
 
@@ -84,6 +84,8 @@ class MemoryTenantStore(TenantStore):
         self._drafts: dict[str, Draft] = {}
         self._member_drafts: dict[tuple[str, str], list[str]] = {}   # (member, currency) -> ids, creation order
         self._orders: dict[str, Order] = {}
+        self._receipts: dict[int, Receipt] = {}
+        self._member_receipts: dict[str, list[int]] = {}
         self._balance_records: dict[tuple[str, str], BalanceRecord] = {}
         self._seq: dict[str, int] = {}
         self._by_seq: list[tuple[int, str]] = []    # entries in the order they were written
@@ -345,6 +347,23 @@ class MemoryTenantStore(TenantStore):
             self._append(self._member_rewards[reward.member_id], reward.id)
         self._set(self._rewards, reward.id, reward)
 
+    # --- receipts ---
+    def receipt(self, receipt_id):
+        return self._receipts.get(receipt_id)
+
+    def put_receipt(self, receipt: Receipt) -> None:
+        if receipt.id not in self._receipts:
+            if receipt.member_id not in self._member_receipts:
+                self._set(self._member_receipts, receipt.member_id, [])
+            self._append(self._member_receipts[receipt.member_id], receipt.id)
+        self._set(self._receipts, receipt.id, receipt)
+
+    def receipts(self, member_id, offset, limit):
+        return [self._receipts[i] for i in self._member_receipts.get(member_id, [])[offset:offset + limit]]
+
+    def receipt_count(self, member_id):
+        return len(self._member_receipts.get(member_id, ()))
+
     # --- drafts, orders, balance records ---
     def draft(self, draft_id):
         return self._drafts.get(draft_id)
@@ -397,7 +416,9 @@ class MemoryTenantStore(TenantStore):
             "records": [[kind, rid, value] for (kind, rid), value in self._records.items()]
             + [["draft", i, self._drafts[i]] for ids in self._member_drafts.values() for i in ids]
             + [["order", o.id, o] for o in self._orders.values()]
-            + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()],
+            + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()]
+            + [["receipt", str(r.id), r] for ids in self._member_receipts.values()
+               for r in (self._receipts[i] for i in ids)],
         })
 
     @classmethod
@@ -432,6 +453,8 @@ class MemoryTenantStore(TenantStore):
                 store.put_order(value)
             elif isinstance(value, BalanceRecord):
                 store.put_balance_record(value)
+            elif isinstance(value, Receipt):
+                store.put_receipt(value)
             else:
                 store.put_record(kind, rid, value)
         store._seq = dict(d["seq"])

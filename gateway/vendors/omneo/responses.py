@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from ...engine import errors as E
 from ...engine.model import Member, Program, RewardDefinition
+from ...engine.receipts import Line
 from ...engine.tenant import Tenant
 from ..base import Call, Reply, VendorError
 from ..format import UTC, parse_datetime
@@ -87,7 +88,10 @@ def list_profiles(call: Call) -> Reply:
 # --- points (part A: point records, linked points, point definitions, currencies) -----------------------
 
 def _point_row(r) -> dict:
-    return render.point(r.entry, r.lot, _profile_id(r.member), r.currency, r.program)
+    return render.point(r.entry, r.lot, _profile_id(r.member), r.currency, r.program,
+                        rate_body=render.rate(r.rate) if r.rate is not None else None,
+                        source_type="transaction" if r.receipt is not None else None,
+                        source=render.transaction_source(r.receipt) if r.receipt is not None else None)
 
 
 def list_profile_points(call: Call) -> Reply:
@@ -210,6 +214,126 @@ def calculate_rate(call: Call) -> Reply:
     except E.RateNotFound:          # Laravel `exists` on the handle
         raise VendorError(render.validation({"handle": ["The selected handle is invalid."]})) from None
     return Reply(200, {"total": total})
+
+
+# --- transactions (part A: the earning side) -----------------------------------------------------------
+
+TX_INFO = ("total_original", "timezone", "systems", "tags", "meta", "receipt_is_email", "payments", "items")
+FUTURE_TEXT = "The transacted at must be a date before or equal to now."
+SPENT_TEXT = "The points this transaction earned have already been spent."
+
+
+def _lines(body: dict) -> list[Line] | None:
+    """Each item's money (price_sell x quantity) and the product attributes a rate may name."""
+    items = body.get("items")
+    if not items:
+        return None
+    out = []
+    for item in items:
+        variant = item.get("product_variant") or {}
+        attrs = {"sku": variant.get("sku"), "category": variant.get("category"), "brand": variant.get("brand"),
+                 "product": variant.get("product_id")}
+        quantity = item.get("quantity")
+        out.append(Line(Decimal(str(item["price_sell"])) * (Decimal(1) if quantity is None else Decimal(str(quantity))),
+                        {k: v for k, v in attrs.items() if v is not None}))
+    return out
+
+
+def _tx_info(body: dict) -> dict:
+    return {k: body[k] for k in TX_INFO if body.get(k) is not None}
+
+
+def _tx_start(call: Call) -> tuple[Member | None, datetime | None]:
+    body, errors = call.body, {}
+    member = None
+    if body.get("profile_id") is not None:
+        member = _member_or_none(call.tenant, body["profile_id"])
+        if member is None:
+            errors["profile_id"] = ["The selected profile id is invalid."]
+    at = _time(body, "transacted_at", errors)
+    _refuse(errors)
+    return member, at
+
+
+def _tx_reply(status: int, r, member: Member) -> Reply:
+    return Reply(status, {"data": render.transaction(r, _profile_id(member))})
+
+
+def _record(call: Call, member: Member, at: datetime) -> Reply:
+    body = call.body
+    try:
+        r = call.tenant.record_receipt(member, body["total"], _lines(body), transacted_at=at,
+                                       external_id=body.get("external_id"), receipt_ref=body.get("receipt_ref"),
+                                       location_id=body.get("location_id"), is_void=bool(body.get("is_void")),
+                                       info=_tx_info(body))
+    except E.InvalidTime:
+        raise VendorError(render.validation({"transacted_at": [FUTURE_TEXT]})) from None
+    return _tx_reply(201, r, member)
+
+
+def create_transaction(call: Call) -> Reply:
+    member, at = _tx_start(call)
+    return _record(call, member, at)
+
+
+def upsert_transaction(call: Call) -> Reply:
+    member, at = _tx_start(call)
+    body = call.body
+    prior = call.tenant.receipt_by_external_id(body["external_id"])
+    if prior is None:
+        return _record(call, member, at)
+    if prior.member_id != member.id:
+        raise VendorError(render.validation({"profile_id": ["The profile id does not match the transaction's "
+                                                            "profile."]}))
+    try:
+        r = call.tenant.update_receipt(prior.id, body["total"], is_void=bool(body.get("is_void")),
+                                       location=body.get("location_id"), info=_tx_info(body),
+                                       receipt_ref=body.get("receipt_ref"))
+    except E.InsufficientPoints:
+        raise VendorError(render.validation({"total": [SPENT_TEXT]})) from None
+    except E.InvalidAmount as exc:
+        raise VendorError(render.validation({"is_void": [_sentence(exc.message)]})) from None
+    return _tx_reply(200, r, member)
+
+
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def estimate_transaction(call: Call) -> Reply:
+    member, at = _tx_start(call)
+    body = call.body
+    try:
+        est = call.tenant.estimate_receipt(member, body["total"], _lines(body), location=body.get("location_id"),
+                                           transacted_at=at, is_void=bool(body.get("is_void")))
+    except E.InvalidTime:
+        raise VendorError(render.validation({"transacted_at": [FUTURE_TEXT]})) from None
+    return Reply(200, render.incentive_estimate(est))
+
+
+def list_profile_transactions(call: Call) -> Reply:
+    member = _profile(call)
+    page = paging.requested(call.query)
+    total, rows = call.tenant.receipts(member, offset=page.offset, limit=page.size)
+    profile_id = _profile_id(member)
+    return Reply(200, paging.envelope(call.request, [render.transaction(r, profile_id) for r in rows], total, page))
+
+
+def get_profile_transaction(call: Call) -> Reply:
+    member = _profile(call)
+    return _tx_reply(200, call.tenant.receipt(call.path["transaction"], member), member)
+
+
+def find_profile_transactions(call: Call) -> Reply:
+    member = _profile(call)
+    ref, ext = call.query.get("filter[receipt_ref]"), call.query.get("filter[external_id]")
+    if ref is None and ext is None:
+        raise VendorError(render.validation({"filter": ["The filter field is required."]}))
+    found = call.tenant.find_receipts(member, receipt_ref=ref, external_id=ext)
+    if not found:
+        return render.not_found("App\\Models\\Transaction", ref if ref is not None else ext)
+    profile_id = _profile_id(member)
+    return Reply(200, {"data": [render.transaction(r, profile_id) for r in found]})
 
 
 def get_profile_tiers(call: Call) -> Reply:
