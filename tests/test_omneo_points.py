@@ -168,3 +168,18 @@ async def test_lists_read_one_page_not_the_history(client, tenant, monkeypatch):
     assert (len(body["data"]), body["meta"]["total"], body["data"][0]["external_id"]) == (15, 300, "E285")
     body = await (await client.get(POINTS + "?page[size]=100&page[number]=7", headers=OMNEO)).json()
     assert (len(body["data"]), body["meta"]["total"]) == (4, 604)
+
+
+async def test_sort_newest_first(client):
+    body = await (await client.get(PROFILE_POINTS.format(ALICE["omneo"]) + "?sort=-id&page[size]=3",
+                                   headers=OMNEO)).json()
+    assert [p["id"] for p in body["data"]] == [6, 3, 2] and body["meta"]["total"] == 4
+    body = await (await client.get(PROFILE_POINTS.format(ALICE["omneo"]) + "?sort=-id&page[size]=3&page[number]=2",
+                                   headers=OMNEO)).json()
+    assert [p["id"] for p in body["data"]] == [1]
+    assert body["links"]["first"].endswith("?sort=-id&page[size]=3&page[number]=1")
+    body = await (await client.get(POINTS + "?sort=-created_at&page[number]=3&page[size]=2", headers=OMNEO)).json()
+    assert body["data"] == []
+    r = await client.get(POINTS + "?sort=value", headers=OMNEO)
+    assert (r.status, await r.json()) == (422, {"message": "The selected sort is invalid.",
+                                                "errors": {"sort": ["The selected sort is invalid."]}})

@@ -206,6 +206,8 @@ async def test_profile_transactions_list_get_and_find(client, tenant):
     await post(client, TX, tx("ALICE-1", profile=ALICE["omneo"], receipt_ref="R-A"), 201)
     body = await (await client.get(PROFILE_TX.format(B) + "?page[size]=2&page[number]=2", headers=OMNEO)).json()
     assert [t["external_id"] for t in body["data"]] == ["POS-2"] and body["meta"]["total"] == 3
+    body = await (await client.get(PROFILE_TX.format(B) + "?sort=-id", headers=OMNEO)).json()
+    assert [t["external_id"] for t in body["data"]] == ["POS-2", "POS-1", "POS-0"]
     r = await client.get(PROFILE_TX.format(B) + "/2", headers=OMNEO)
     assert (r.status, (await r.json())["data"]["external_id"]) == (200, "POS-1")
     for path in (PROFILE_TX.format(B) + "/4", PROFILE_TX.format(B) + "/99", PROFILE_TX.format(B) + "/x"):

@@ -26,6 +26,14 @@ class PointRecord:
     receipt: Receipt | None = None      # the purchase that earned it, if any
 
 
+def window(total: int, offset: int, limit: int, newest_first: bool) -> tuple[int, int]:
+    """Where a page lies in a list kept oldest first: (start, count); newest first counts from the end."""
+    if not newest_first:
+        return offset, limit
+    end = max(0, total - offset)
+    return max(0, end - limit), end - max(0, end - limit)
+
+
 class PointRecordOperations:
     """Point records (mixed into `Tenant`, whose plumbing they use)."""
 
@@ -40,14 +48,16 @@ class PointRecordOperations:
         return PointRecord(self.store.entry(e.id), self.store.lot(e.lots[0][0]), member, program, currency, rate,
                            receipt)
 
-    def point_records(self, member: Member | None = None, *, offset: int = 0,
-                      limit: int = 15) -> tuple[int, list[PointRecord]]:
-        """The member's point records (or the tenant's), oldest first: how many, and the page only."""
+    def point_records(self, member: Member | None = None, *, offset: int = 0, limit: int = 15,
+                      newest_first: bool = False) -> tuple[int, list[PointRecord]]:
+        """The member's point records (or the tenant's), oldest (or newest) first: how many, and the page only."""
         member_id = member.id if member is not None else None
 
         def op(now):
             total = self.store.credit_count(member_id)
-            return total, [self._record(e, now) for e in self.store.credit_entries(member_id, offset, limit)]
+            start, count = window(total, offset, limit, newest_first)
+            rows = self.store.credit_entries(member_id, start, count)
+            return total, [self._record(e, now) for e in (reversed(rows) if newest_first else rows)]
         return self.run(op)
 
     def point_record(self, seq: int, member: Member | None = None) -> PointRecord:

@@ -22,6 +22,7 @@ from . import ledger
 from .amounts import check_money, check_points
 from .errors import DuplicateKey, InvalidAmount, ReceiptNotFound
 from .model import ZERO, EarnRate, Entry, Member, Program, Receipt
+from .point_records import window
 
 EXTERNAL = "receipt.external_id"      # refs: business id -> receipt id
 REF = "receipt.receipt_ref"           # refs: "<member id>/<receipt ref>" -> receipt ids
@@ -174,9 +175,13 @@ class ReceiptOperations:
         ref = self.store.ref(EXTERNAL, external_id)
         return self.store.receipt(ref["id"]) if ref else None
 
-    def receipts(self, member: Member, *, offset: int = 0, limit: int = 15) -> tuple[int, list[Receipt]]:
-        """The member's receipts, in the order recorded: how many, and the page only."""
-        return self.store.receipt_count(member.id), self.store.receipts(member.id, offset, limit)
+    def receipts(self, member: Member, *, offset: int = 0, limit: int = 15,
+                 newest_first: bool = False) -> tuple[int, list[Receipt]]:
+        """The member's receipts, in the order recorded (or newest first): how many, and the page only."""
+        total = self.store.receipt_count(member.id)
+        start, count = window(total, offset, limit, newest_first)
+        rows = self.store.receipts(member.id, start, count)
+        return total, list(reversed(rows)) if newest_first else rows
 
     def find_receipts(self, member: Member, *, receipt_ref: str | None = None,
                       external_id: str | None = None) -> list[Receipt]:

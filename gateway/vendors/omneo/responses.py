@@ -96,7 +96,8 @@ def _point_row(r) -> dict:
 
 def list_profile_points(call: Call) -> Reply:
     page = paging.requested(call.query)
-    total, rows = call.tenant.point_records(_profile(call), offset=page.offset, limit=page.size)
+    total, rows = call.tenant.point_records(_profile(call), offset=page.offset, limit=page.size,
+                                            newest_first=paging.newest_first(call.query))
     return Reply(200, paging.envelope(call.request, [_point_row(r) for r in rows], total, page))
 
 
@@ -106,7 +107,8 @@ def get_profile_point(call: Call) -> Reply:
 
 def list_points(call: Call) -> Reply:
     page = paging.requested(call.query)
-    total, rows = call.tenant.point_records(None, offset=page.offset, limit=page.size)
+    total, rows = call.tenant.point_records(None, offset=page.offset, limit=page.size,
+                                            newest_first=paging.newest_first(call.query))
     return Reply(200, paging.envelope(call.request, [_point_row(r) for r in rows], total, page))
 
 
@@ -314,7 +316,8 @@ def estimate_transaction(call: Call) -> Reply:
 def list_profile_transactions(call: Call) -> Reply:
     member = _profile(call)
     page = paging.requested(call.query)
-    total, rows = call.tenant.receipts(member, offset=page.offset, limit=page.size)
+    total, rows = call.tenant.receipts(member, offset=page.offset, limit=page.size,
+                                       newest_first=paging.newest_first(call.query))
     profile_id = _profile_id(member)
     return Reply(200, paging.envelope(call.request, [render.transaction(r, profile_id) for r in rows], total, page))
 
