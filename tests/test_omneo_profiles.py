@@ -119,15 +119,18 @@ async def test_list_pages(client, tenant):
     body = await (await client.get(LIST + "?per_page=2&page=1", headers=OMNEO)).json()
     assert [p["id"] for p in body["data"]] == [ALICE["omneo"], BOB["omneo"]]
     assert body["meta"]["total"] == 5
+    body = await (await client.get(LIST + "?filter[email]=&per_page=2", headers=OMNEO)).json()
+    assert body["meta"]["total"] == 5                        # an empty filter is no filter
     # past the last page: an empty page
     body = await (await client.get(LIST + "?page[number]=9", headers=OMNEO)).json()
     assert body["data"] == [] and body["meta"]["current_page"] == 9
 
 
 @pytest.mark.parametrize("query, field, message", [
-    ("page[size]=0", "page[size]", "The page[size] must be at least 1."),
-    ("page[size]=101", "page[size]", "The page[size] must not be greater than 100."),
-    ("page[number]=x", "page[number]", "The page[number] must be an integer."),
+    ("page[size]=0", "page.size", "The page.size must be at least 1."),
+    ("page[size]=101", "page.size", "The page.size must not be greater than 100."),
+    ("page[number]=x", "page.number", "The page.number must be an integer."),
+    ("filter[email]=" + "x" * 256, "filter.email", "The filter.email must not be greater than 255 characters."),
 ])
 async def test_bad_page_is_422(client, query, field, message):
     r = await client.get(f"{LIST}?{query}", headers=OMNEO)

@@ -80,7 +80,7 @@ def search_profile_id(call: Call) -> Reply:
 def list_profiles(call: Call) -> Reply:
     page = paging.requested(call.query)
     match = {ATTRIBUTE_OF[f]: call.query[f"filter[{f}]"] for f in ("email", "mobile_phone")
-             if f"filter[{f}]" in call.query}
+             if call.query.get(f"filter[{f}]")}     # empty: no filter (Laravel reads "" as null)
     total, rows = call.tenant.summaries(match=match, offset=page.offset, limit=page.size)
     return Reply(200, paging.envelope(call.request, [_profile_row(r) for r in rows], total, page))
 
