@@ -23,6 +23,7 @@ from .amounts import check_money, check_points
 from .errors import DuplicateKey, InvalidAmount, ReceiptNotFound
 from .model import ZERO, EarnRate, Entry, Member, Program, Receipt
 from .point_records import window
+from .rates import issue_days
 
 EXTERNAL = "receipt.external_id"      # refs: business id -> receipt id
 REF = "receipt.receipt_ref"           # refs: "<member id>/<receipt ref>" -> receipt ids
@@ -90,6 +91,7 @@ class ReceiptOperations:
             if est.points > 0:
                 e = ledger.credit(self.store, member.id, currency, check_points(currency, est.points), now,
                                   earned_at=at, origin=ORIGIN, money=money,
+                                  expires_after_days=issue_days(est.lines[0][0]),
                                   refs={"receipt": rid, **({"rate": est.lines[0][0].id} if est.lines[0][0] else {})})
                 entries = (e.id,)
             r = Receipt(id=rid, member_id=member.id, currency_id=currency.id, total=money, original_total=money,
@@ -137,7 +139,8 @@ class ReceiptOperations:
                                       else r.location_id, now, False, now)
                 if rise.points > 0:
                     e = ledger.credit(self.store, member.id, currency, check_points(currency, rise.points), now,
-                                      origin=ORIGIN, money=money - r.total, refs={"receipt": r.id})
+                                      origin=ORIGIN, money=money - r.total, refs={"receipt": r.id},
+                                      expires_after_days=issue_days(rise.lines[0][0]))
                     entries += (e.id,)
                     points += rise.points
             updated = replace(r, total=money, points=points, entries=entries, is_void=is_void or r.is_void,

@@ -15,7 +15,7 @@ from .payments import PaymentOperations
 from .draft_ops import DraftOperations
 from .profiles import ProfileOperations
 from .point_records import PointRecordOperations
-from .rates import RateOperations
+from .rates import RateOperations, issue_days
 from .receipts import ReceiptOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
@@ -240,6 +240,9 @@ class Tenant(DraftOperations, PaymentOperations, ProfileOperations, PointRecordO
         """Inside an operation: the credit for money paid, at the member's program's earn rate. A payment that
         earns nothing is still recorded, as a zero credit (to activate, refund, link)."""
         points = self.earn_preview(self.program(member.program_id), paid)[1]
+        life = issue_days(self.earn_rate(self.program(member.program_id), now)[0])
+        if life and "expires_at" not in kw and "expires_after_days" not in kw:   # the rate's issue period
+            kw["expires_after_days"] = life
         ledger.settle(self.store, member.id, currency, now)
         if points > 0:
             return ledger.credit(self.store, member.id, currency, check_points(currency, points), now, money=paid,
