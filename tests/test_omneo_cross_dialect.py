@@ -121,3 +121,16 @@ async def test_a_rate_issue_period_sets_when_earned_points_expire_in_every_diale
     r = await read_all(client, BOB)
     assert_agree(r)
     assert r["omneo"]["point_balance"] == 20 and r["gameball"]["availablePointsBalance"] == 20
+
+
+async def test_gameball_cashback_configuration_and_quote_show_the_rate_set_through_omneo(client, tenant):
+    async def factor():
+        body = await ok(await client.get(f"{GB_API}/configurations/cashback", headers=GB))
+        return body["defaultCashbackRule"]["rewardWalletFactor"]
+    assert await factor() == 1
+    await ok(await client.post(RATES, headers=OMNEO, json={"name": "Double", "handle": "x2", "rate": 2}), 201)
+    assert await factor() == 2
+    quote = await ok(await client.post(f"{GB_API}/orders/cashback", headers={"apikey": GB["apikey"]}, json={
+        "customerId": BOB["gameball"], "totalPaid": 50, "totalDiscount": 0, "totalShipping": 0,
+        "lineItems": [{"productId": "P1", "price": 50}]}))
+    assert quote["totalPoints"] == 100 and quote["lineItems"][0]["rewardWalletFactor"] == 2
