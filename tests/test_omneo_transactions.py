@@ -159,6 +159,7 @@ async def test_update_create_creates_then_updates(client, tenant):
     (tx(at="yesterday"), {"transacted_at": ["The transacted at is not a valid date."]}),
     (tx(at="2026-03-11 12:00:00"), {"transacted_at": ["The transacted at must be a date before or equal to now."]}),
     (tx(items=[{"name": "x"}]), {"items.0.price_sell": ["The items.0.price sell field is required."]}),
+    (tx(total=10.005), {"total": ["The total has more than 2 decimal places."]}),
 ])
 async def test_invalid_transactions_are_refused_and_change_nothing(client, tenant, body, errors):
     before = snapshot(tenant)

@@ -220,6 +220,7 @@ def calculate_rate(call: Call) -> Reply:
 
 # --- transactions (part A: the earning side) -----------------------------------------------------------
 
+AMOUNT_FIELD.update({"create_transaction": "total", "upsert_transaction": "total", "estimate_transaction": "total"})
 TX_INFO = ("total_original", "timezone", "systems", "tags", "meta", "receipt_is_email", "payments", "items")
 FUTURE_TEXT = "The transacted at must be a date before or equal to now."
 SPENT_TEXT = "The points this transaction earned have already been spent."
