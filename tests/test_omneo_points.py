@@ -12,6 +12,7 @@ import pytest
 
 from helpers import ALICE, BOB, GB, NOW, OMNEO, gb_balance
 import invariants
+from test_omneo_writes import snapshot
 
 POINTS = "/api/v3/points"
 PROFILE_POINTS = "/api/v3/profiles/{}/points"
@@ -183,3 +184,13 @@ async def test_sort_newest_first(client):
     r = await client.get(POINTS + "?sort=value", headers=OMNEO)
     assert (r.status, await r.json()) == (422, {"message": "The selected sort is invalid.",
                                                 "errors": {"sort": ["The selected sort is invalid."]}})
+
+
+async def test_value_remaining_with_too_many_decimals_is_refused_on_its_field(client, tenant):
+    before = snapshot(tenant)
+    r = await client.post(POINTS, headers=OMNEO, json={"profile_id": BOB["omneo"], "point_definition_id": 1,
+                                                       "value_initial": 10, "value_remaining": 5.555, "issued_at": None})
+    assert (r.status, await r.json()) == (422, {
+        "message": "The value remaining has more than 2 decimal places.",
+        "errors": {"value_remaining": ["The value remaining has more than 2 decimal places."]}})
+    assert snapshot(tenant) == before

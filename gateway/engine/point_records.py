@@ -75,10 +75,14 @@ class PointRecordOperations:
         """A granted point record (available from `available_at`, else now), of which `remaining` is left: the rest
         is recorded as spent from it at once. `never_expires`: no expiry, whatever the currency's rule."""
         value = check_points(currency, amount, rounding=currency.rules.credit_rounding)
-        left = value if remaining is None else check_points(currency, remaining, allow_zero=True)
+        try:
+            left = value if remaining is None else check_points(currency, remaining, allow_zero=True)
+        except InvalidAmount as exc:      # say which of the two amounts is refused
+            raise InvalidAmount(exc.message.replace("amount", "remaining", 1), part="remaining",
+                                **exc.detail) from None
         if left > value:
-            raise InvalidAmount("remaining must not exceed the amount issued", remaining=str(left),
-                                amount=str(value))
+            raise InvalidAmount("remaining must not exceed the amount issued", part="remaining",
+                                remaining=str(left), amount=str(value))
 
         def op(now):
             ledger.settle(self.store, member.id, currency, now)

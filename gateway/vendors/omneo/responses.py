@@ -421,11 +421,17 @@ def create_point(call: Call) -> Reply:
 
     # points count once issued_at is reached (null: now); accrued_at defaults to issued_at; expires_at null:
     # never, omitted: the definition's rule; value_remaining below value_initial: the rest is spent at once
-    record = tenant.issue_point_record(member, currency, body["value_initial"], remaining,
-                                       earned_at=accrued or issued, available_at=issued, expires_at=expires,
-                                       never_expires="expires_at" in body and body["expires_at"] is None,
-                                       origin=POINT_ORIGIN, description=body.get("description"),
-                                       meta=body.get("meta"))
+    try:
+        record = tenant.issue_point_record(member, currency, body["value_initial"], remaining,
+                                           earned_at=accrued or issued, available_at=issued, expires_at=expires,
+                                           never_expires="expires_at" in body and body["expires_at"] is None,
+                                           origin=POINT_ORIGIN, description=body.get("description"),
+                                           meta=body.get("meta"))
+    except E.InvalidAmount as exc:
+        if exc.detail.get("part") != "remaining":
+            raise
+        text = exc.message.removeprefix("remaining ")
+        raise VendorError(render.validation({"value_remaining": [f"The value remaining {text}."]})) from None
     return Reply(201, {"data": _point_row(record)})
 
 
