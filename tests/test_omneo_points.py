@@ -119,9 +119,23 @@ async def test_issued_at_is_echoed_as_sent(client):
         ("2024-01-01 00:00:00", "2024-01-01 00:00:00", 0.1, {"test": True})
 
 
-async def test_linked_points(client):
+async def test_linked_points(client, tenant):
     body = await (await client.get(f"/api/v3/profiles/{ALICE['omneo']}/linked_points", headers=OMNEO)).json()
     assert body["data"] == [] and body["meta"]["total"] == 0
+    program, currency = tenant.program("main"), tenant.program("main").default_currency
+    kids = [tenant.add_member(program, {"omneo.profile": f"00000000-0000-4000-8000-00000000000{i}"},
+                              attributes={"linked_profile_id": ALICE["omneo"]}) for i in range(2)]
+    for kid, amounts in zip(kids, ([5, 6], [7])):
+        for amount in amounts:
+            tenant.grant(kid, currency, amount)
+    tenant.grant(tenant.member_by_id("bob"), currency, 99)             # not linked
+    body = await (await client.get(f"/api/v3/profiles/{ALICE['omneo']}/linked_points?page[size]=2&page[number]=2",
+                                   headers=OMNEO)).json()
+    assert [(p["profile_id"], p["linked_profile_id"], p["value_initial"]) for p in body["data"]] == \
+        [("00000000-0000-4000-8000-000000000001", ALICE["omneo"], 7)]
+    assert body["meta"]["total"] == 3
+    body = await (await client.get(f"/api/v3/profiles/{ALICE['omneo']}/linked_points", headers=OMNEO)).json()
+    assert [p["value_initial"] for p in body["data"]] == [5, 6, 7]
     r = await client.get(f"/api/v3/profiles/{UNKNOWN}/linked_points", headers=OMNEO)
     assert r.status == 404
 

@@ -60,6 +60,25 @@ class PointRecordOperations:
             return total, [self._record(e, now) for e in (reversed(rows) if newest_first else rows)]
         return self.run(op)
 
+    def linked_point_records(self, attribute: str, value, *, offset: int = 0,
+                             limit: int = 15) -> tuple[int, list[PointRecord]]:
+        """The point records of the active members linked to another by their attribute `attribute` = `value`
+        (e.g. a dependant profile naming its primary), member by member in the order they joined, each member's
+        oldest first: how many, and the page only (one count per linked member, then the page)."""
+        def op(now):
+            linked = [m for m in self.store.members_with(attribute, str(value)) if m.active]
+            total, rows, skip, left = 0, [], offset, limit
+            for m in linked:
+                count = self.store.credit_count(m.id)
+                total += count
+                if left > 0 and skip < count:
+                    page = self.store.credit_entries(m.id, skip, left)
+                    rows += page
+                    left -= len(page)
+                skip = max(0, skip - count)
+            return total, [self._record(e, now) for e in rows]
+        return self.run(op)
+
     def point_record(self, seq: int, member: Member | None = None) -> PointRecord:
         """One point record by its number (the credit's sequence number); `member`: it must be theirs."""
         e = self.store.entry_at_seq(seq)

@@ -116,10 +116,16 @@ def get_point(call: Call) -> Reply:
     return Reply(200, {"data": _point_row(call.tenant.point_record(call.path["point"]))})
 
 
+LINK = "linked_profile_id"      # member attribute: the profile a linked (dependant) profile belongs to
+
+
 def list_linked_points(call: Call) -> Reply:
-    _profile(call)             # the gateway models no profile links: a known profile has none
+    member = _profile(call)
     page = paging.requested(call.query)
-    return Reply(200, paging.envelope(call.request, [], 0, page))
+    profile_id = _profile_id(member)
+    total, rows = call.tenant.linked_point_records(LINK, profile_id, offset=page.offset, limit=page.size)
+    data = [{**_point_row(r), "linked_profile_id": profile_id} for r in rows]
+    return Reply(200, paging.envelope(call.request, data, total, page))
 
 
 def _definitions(tenant: Tenant) -> list[tuple]:
