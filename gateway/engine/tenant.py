@@ -18,6 +18,10 @@ from .history_ops import HistoryOperations
 from .rule_ops import RuleOperations
 from .event_ops import EventOperations
 from .batch_ops import BatchOperations
+from .profiles import ProfileOperations
+from .point_records import PointRecordOperations
+from .rates import RateOperations, issue_days
+from .receipts import ReceiptOperations
 from .account_ops import AccountOperations
 from .exports import ExportOperations
 from .amounts import check_money, check_points
@@ -33,7 +37,8 @@ T = TypeVar("T")
 
 @dataclass
 class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperations, RuleOperations,
-             EventOperations, BatchOperations, AccountOperations, ExportOperations):
+             EventOperations, BatchOperations, ProfileOperations, PointRecordOperations, RateOperations,
+             ReceiptOperations, AccountOperations, ExportOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore
@@ -243,6 +248,9 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
         """Inside an operation: the credit for money paid, at the member's program's earn rate. A payment that
         earns nothing is still recorded, as a zero credit (to activate, refund, link)."""
         points = self.earn_preview(self.program(member.program_id), paid)[1]
+        life = issue_days(self.earn_rate(self.program(member.program_id), now)[0])
+        if life and "expires_at" not in kw and "expires_after_days" not in kw:   # the rate's issue period
+            kw["expires_after_days"] = life
         ledger.settle(self.store, member.id, currency, now)
         if points > 0:
             return ledger.credit(self.store, member.id, currency, check_points(currency, points), now, money=paid,
@@ -267,17 +275,16 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
             return e
         return self.run(op)
 
-    @staticmethod
-    def earn_preview(program: Program, money) -> tuple[Decimal, Decimal]:
-        """What a payment earns, before and after rounding (whole points, down): the same rule as `earn`."""
-        exact = check_money(money, allow_zero=True) * program.earn_per_money
+    def earn_preview(self, program: Program, money) -> tuple[Decimal, Decimal]:
+        """What a payment earns, before and after rounding (whole points, down): the same rule as `earn`, at the
+        rate the earning rule picks now (engine/rates.py; the program's earn_per_money when no rate applies)."""
+        exact = check_money(money, allow_zero=True) * self.earn_rate(program)[1]
         return exact, exact.to_integral_value(rounding=ROUND_FLOOR)
 
-    @classmethod
-    def line_points(cls, program: Program, lines) -> list[tuple[Decimal, Decimal]]:
+    def line_points(self, program: Program, lines) -> list[tuple[Decimal, Decimal]]:
         """What each line of a purchase earns, (exact, whole): price x quantity at the earn rate, each line rounded
         down on its own; a line without a price earns nothing. `lines` is [(price or None, quantity or None)]."""
-        return [cls.earn_preview(program, 0 if price is None else price * (1 if quantity is None else quantity))
+        return [self.earn_preview(program, 0 if price is None else price * (1 if quantity is None else quantity))
                 for price, quantity in lines]
 
     def points_for_money(self, currency: PointCurrency, money) -> Decimal:

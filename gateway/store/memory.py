@@ -3,11 +3,12 @@ operation leaves no trace even if it fails half-way."""
 from __future__ import annotations
 
 import bisect
+import itertools
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..engine.model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Reward, Totals
+from ..engine.model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Receipt, Reward, Totals
 from . import serial
 from ..engine.ports import StoreFactory, TenantStore
 
@@ -17,6 +18,11 @@ _FAR = datetime.max.replace(tzinfo=timezone.utc)
 
 def _exp_key(lot: Lot):
     return (lot.expires_at or _FAR, lot.earned_at, lot.id)
+
+
+def _plain(value) -> bool:
+    """An attribute value worth indexing (a string or a number, not a nested document)."""
+    return isinstance(value, (str, int, float, Decimal)) and not isinstance(value, bool)
 
 
 def _avail_key(lot: Lot):
@@ -55,6 +61,8 @@ class MemoryTenantStore(TenantStore):
     def __init__(self) -> None:
         self._members: dict[str, Member] = {}
         self._index: dict[tuple[str, str], str] = {}
+        self._by_attribute: dict[tuple[str, str], dict[str, None]] = {}   # (attribute, value) -> member ids
+        self._active_members: dict[str, None] = {}                         # ordered set, join order
         self._lots: dict[str, Lot] = {}
         self._open: dict[tuple[str, str], dict[str, None]] = {}   # ordered set of lot ids
         # indexes over open lots, so figures cost what is live now, not what history holds
@@ -79,9 +87,12 @@ class MemoryTenantStore(TenantStore):
         self._drafts: dict[str, Draft] = {}
         self._member_drafts: dict[tuple[str, str], list[str]] = {}   # (member, currency) -> ids, creation order
         self._orders: dict[str, Order] = {}
+        self._receipts: dict[int, Receipt] = {}
+        self._member_receipts: dict[str, list[int]] = {}
         self._balance_records: dict[tuple[str, str], BalanceRecord] = {}
         self._seq: dict[str, int] = {}
         self._by_seq: list[tuple[int, str]] = []    # entries in the order they were written
+        self._credits: dict[str | None, list[str]] = {}   # member (None: tenant) -> credit ids with a lot, in order
         self._ledger: dict[tuple[str, str], list[tuple[int, str]]] = {}   # (member, currency) -> sorted (seq, id)
         self._by_time: dict[str, list[tuple[datetime, int, str]]] = {}    # currency -> sorted (at, seq, id)
         self._undo: list | None = None
@@ -145,6 +156,32 @@ class MemoryTenantStore(TenantStore):
         self._set(self._members, member.id, member)
         for k, v in member.identities.items():
             self._set(self._index, (k, str(v)), member.id)
+        for k, v in (old.attributes.items() if old is not None else ()):
+            ids = self._by_attribute.get((k, str(v)))
+            if ids is not None and _plain(v) and str(member.attributes.get(k)) != str(v):
+                self._discard(ids, member.id)
+        for k, v in member.attributes.items():
+            if _plain(v):
+                if (k, str(v)) not in self._by_attribute:
+                    self._set(self._by_attribute, (k, str(v)), {})
+                if member.id not in self._by_attribute[(k, str(v))]:
+                    self._set(self._by_attribute[(k, str(v))], member.id, None)
+        if member.active:
+            if member.id not in self._active_members:
+                self._set(self._active_members, member.id, None)
+        else:
+            self._discard(self._active_members, member.id)
+
+    def members_with(self, attribute, value):
+        ids = self._by_attribute.get((attribute, str(value)))
+        return [self._members[i] for i in ids] if ids else []
+
+    def member_count(self, active=True):
+        return len(self._active_members) if active else len(self._members)
+
+    def member_page(self, offset, limit):
+        ids = itertools.islice(self._active_members, offset, offset + limit)
+        return [self._members[i] for i in ids]
 
     # --- lots, holds, entries -----------------------------------------------------------------
     def lot(self, lot_id):
@@ -236,6 +273,18 @@ class MemoryTenantStore(TenantStore):
     def seq_value(self, name: str) -> int:
         return self._seq.get(name, 0)
 
+    def credit_entries(self, member_id, offset, limit):
+        return [self._entries[i] for i in self._credits.get(member_id, [])[offset:offset + limit]]
+
+    def credit_count(self, member_id):
+        return len(self._credits.get(member_id, ()))
+
+    def entry_at_seq(self, seq):
+        i = bisect.bisect_left(self._by_seq, seq, key=lambda p: p[0])
+        if i < len(self._by_seq) and self._by_seq[i][0] == seq:
+            return self._entries[self._by_seq[i][1]]
+        return None
+
     def entries_page(self, member_id, after_seq, limit):
         if member_id is None:
             i = bisect.bisect_right(self._by_seq, after_seq, key=lambda p: p[0])
@@ -282,6 +331,11 @@ class MemoryTenantStore(TenantStore):
             if entry.member_id not in self._history:
                 self._set(self._history, entry.member_id, [])
             self._append(self._history[entry.member_id], entry.id)
+            if entry.kind == "credit" and entry.lots:
+                for owner in (entry.member_id, None):
+                    if owner not in self._credits:
+                        self._set(self._credits, owner, [])
+                    self._append(self._credits[owner], entry.id)
             if entry.reverses is not None:
                 if entry.reverses not in self._reversals:
                     self._set(self._reversals, entry.reverses, [])
@@ -346,6 +400,23 @@ class MemoryTenantStore(TenantStore):
             self._append(self._member_rewards[reward.member_id], reward.id)
         self._set(self._rewards, reward.id, reward)
 
+    # --- receipts ---
+    def receipt(self, receipt_id):
+        return self._receipts.get(receipt_id)
+
+    def put_receipt(self, receipt: Receipt) -> None:
+        if receipt.id not in self._receipts:
+            if receipt.member_id not in self._member_receipts:
+                self._set(self._member_receipts, receipt.member_id, [])
+            self._append(self._member_receipts[receipt.member_id], receipt.id)
+        self._set(self._receipts, receipt.id, receipt)
+
+    def receipts(self, member_id, offset, limit):
+        return [self._receipts[i] for i in self._member_receipts.get(member_id, [])[offset:offset + limit]]
+
+    def receipt_count(self, member_id):
+        return len(self._member_receipts.get(member_id, ()))
+
     # --- drafts, orders, balance records ---
     def draft(self, draft_id):
         return self._drafts.get(draft_id)
@@ -398,7 +469,9 @@ class MemoryTenantStore(TenantStore):
             "records": [[kind, rid, value] for (kind, rid), value in self._records.items()]
             + [["draft", i, self._drafts[i]] for ids in self._member_drafts.values() for i in ids]
             + [["order", o.id, o] for o in self._orders.values()]
-            + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()],
+            + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()]
+            + [["receipt", str(r.id), r] for ids in self._member_receipts.values()
+               for r in (self._receipts[i] for i in ids)],
         })
 
     @classmethod
@@ -433,6 +506,8 @@ class MemoryTenantStore(TenantStore):
                 store.put_order(value)
             elif isinstance(value, BalanceRecord):
                 store.put_balance_record(value)
+            elif isinstance(value, Receipt):
+                store.put_receipt(value)
             else:
                 store.put_record(kind, rid, value)
         store._seq = dict(d["seq"])

@@ -13,8 +13,8 @@ from ..engine import exports, model, statement
 
 RECORDS = {cls.__name__: cls for cls in (model.Member, model.Lot, model.Hold, model.Entry, model.Reward,
                                           model.Totals, model.Draft, model.Redemption, model.Payment,
-                                          model.Order, model.BalanceRecord,
-                                          exports.TransactionExport, statement.StatementRow)}
+                                          model.Order, model.BalanceRecord, model.EarnRate,
+                                          model.Receipt, exports.TransactionExport, statement.StatementRow)}
 
 
 def dump(value: Any) -> Any:

@@ -2,6 +2,7 @@
 validation failures, engine errors and armed faults map onto them."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from ...codecs import jsonable
@@ -30,6 +31,11 @@ TYPE_TEXT = {"integer": "The {a} must be an integer.", "number": "The {a} must b
              "array": "The {a} must be an array.", "object": "The {a} must be an array."}
 FORMAT_TEXT = {"uuid": "The {a} must be a valid UUID.", "date-time": "The {a} is not a valid date.",
                "email": "The {a} must be a valid email address.", "uri": "The {a} must be a valid URL."}
+
+
+def _dotted(field: str) -> str:
+    """A query parameter's name as Laravel's validator names it: `page[size]` is the array input `page.size`."""
+    return re.sub(r"\[([^\]]*)\]", r".\1", field)
 
 
 def _attribute(field: str) -> str:
@@ -72,12 +78,16 @@ REVERSAL_TEXT = {
 }
 
 
+# path parameter -> the model Laravel binds it to, where the parameter's name alone does not say
+PATH_MODELS = {("get_point_definition", "definition"): "App\\Models\\PointDefinition"}
+
+
 # Laravel `required_without`: the reward definition is named by id or by handle
 REQUIRED_WITHOUT = {("create_reward", "reward_definition_id"): "reward definition handle"}
 
 
 def _message(op: Operation, v: Violation) -> str:
-    a = _attribute(v.field) if v.field else "body"
+    a = _attribute(_dotted(v.field)) if v.field else "body"
     if v.keyword == "required":
         other = REQUIRED_WITHOUT.get((op.handler, v.field))
         if other:
@@ -97,7 +107,7 @@ def _message(op: Operation, v: Violation) -> str:
         return FORMAT_TEXT.get(s.get("format", ""), "The {a} format is invalid.").format(a=a)
     if v.keyword == "pattern":
         return f"The {a} format is invalid."
-    if v.keyword == "anyOf" and v.field.endswith("_at"):     # InputTimestamp: neither accepted form
+    if v.keyword == "anyOf" and v.field.endswith(("_at", "_time")):   # InputTimestamp: neither accepted form
         return f"The {a} is not a valid date."
     if v.keyword == "uniqueItems":
         return f"The {a} field has a duplicate value."
@@ -144,8 +154,9 @@ class OmneoVendor(Vendor):
     def invalid(self, op: Operation, violations: list[Violation]) -> Reply:
         path = [v for v in violations if v.location == "path"]
         if path:   # route model binding runs before validation: an unusable id is simply not found
-            return render.not_found(PROFILE_MODEL if path[0].field == "profile" else _model(path[0].field),
-                                    getattr(path[0], "value", None))
+            field = path[0].field
+            model = PROFILE_MODEL if field == "profile" else PATH_MODELS.get((op.handler, field), _model(field))
+            return render.not_found(model, getattr(path[0], "value", None))
         if any(v.location == "body" and v.pointer == "/body" and v.keyword == "required" for v in violations):
             # no body at all: Laravel validates an empty input
             violations = [v for v in violations if v.pointer != "/body"] + op.validate_body({})
@@ -155,7 +166,7 @@ class OmneoVendor(Vendor):
         errors: dict[str, list[str]] = {}
         for v in violations:
             msg = _message(op, v)
-            key = v.field or "body"
+            key = _dotted(v.field) if v.field else "body"
             if msg not in errors.setdefault(key, []):
                 errors[key].append(msg)
         return render.validation(errors)
