@@ -38,6 +38,8 @@ class PointCurrency:
     rules: CurrencyRules = CurrencyRules()
     external: Mapping[str, Any] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None  # added to its program then (engine/catalog.py); None: from the start
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,14 @@ class TenantStore(ABC):
         """Open lots that become available after `at` (the pending ones: bounded by the return window)."""
 
     @abstractmethod
+    def lots_by_earning(self, member_id: str, currency_id: str, newest_first: bool = False) -> Iterable[Lot]:
+        """Open lots (as open_lots) by the instant they were earned, then id, lazily (pages of lots)."""
+
+    @abstractmethod
+    def open_lot_count(self, member_id: str, currency_id: str) -> int:
+        """How many lots open_lots would return, O(1)."""
+
+    @abstractmethod
     def provisional_lots(self, member_id: str, currency_id: str) -> list[Lot]: ...
 
     @abstractmethod
@@ -134,6 +142,45 @@ class TenantStore(ABC):
     @abstractmethod
     def put_draft(self, draft: Draft) -> None:
         """Insert or replace (a draft never changes member or currency)."""
+
+    @abstractmethod
+    def drafts_after(self, position: int) -> list[Draft]:
+        """Drafts of every member created after the first `position` ones, in creation order."""
+
+    @abstractmethod
+    def draft_total(self) -> int:
+        """How many drafts were ever created (all members)."""
+
+    # --- the transaction-history index (engine/history.py keeps it; a store only orders and counts) ---
+    @abstractmethod
+    def history_cursor(self, name: str) -> int:
+        """How far the index has read a source (`entry`: the last entry seq, `draft`: drafts read); 0 at first."""
+
+    @abstractmethod
+    def set_history_cursor(self, name: str, value: int) -> None: ...
+
+    @abstractmethod
+    def history_row(self, row_id: str) -> tuple | None:
+        """(key, direction, status, watch) of an indexed row, or None."""
+
+    @abstractmethod
+    def put_history_row(self, member_id: str, currency_id: str, row_id: str, key: tuple, direction: str,
+                        status: str, watch: bool) -> None:
+        """Insert or move a row: ordered by `key` (then id) within the member's currency, counted per status and
+        direction; `watch`: its status may still change (the engine looks at it again on reads)."""
+
+    @abstractmethod
+    def history_watched(self, member_id: str, currency_id: str) -> list[str]: ...
+
+    @abstractmethod
+    def history_count(self, member_id: str, currency_id: str, status: str | None = None,
+                      direction: str | None = None) -> int:
+        """Rows matching, O(1)."""
+
+    @abstractmethod
+    def history_ids(self, member_id: str, currency_id: str, status: str | None = None, direction: str | None = None,
+                    *, newest_first: bool = True, offset: int = 0, limit: int | None = None) -> list[str]:
+        """One page of row ids in key order: costs the page."""
 
     @abstractmethod
     def order(self, order_id: str) -> Order | None: ...

@@ -9,10 +9,11 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Callable, TypeVar
 
 from .ports import TenantStore
-from . import ledger, redemptions
+from . import history, ledger, redemptions
 from .clock import Clock
 from .payments import PaymentOperations
 from .draft_ops import DraftOperations
+from .reads import ReadOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -25,7 +26,7 @@ T = TypeVar("T")
 
 
 @dataclass
-class Tenant(DraftOperations, PaymentOperations):
+class Tenant(DraftOperations, PaymentOperations, ReadOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore
@@ -44,6 +45,7 @@ class Tenant(DraftOperations, PaymentOperations):
         now = self.clock.now()
         with self.store.atomic():
             out = fn(now)
+            history.catch_up(self.store, now)     # index what the operation wrote (history pages cost a page)
         if self.high_water is None or now > self.high_water:
             self.high_water = now
         return out

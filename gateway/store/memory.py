@@ -60,6 +60,7 @@ class MemoryTenantStore(TenantStore):
         # indexes over open lots, so figures cost what is live now, not what history holds
         self._by_exp: dict[tuple[str, str], list] = {}      # sorted (expires_at, earned_at, id)
         self._by_avail: dict[tuple[str, str], list] = {}    # sorted (available_at, id)
+        self._by_earned: dict[tuple[str, str], list] = {}   # sorted (earned_at, id): pages of open lots
         self._open_sum: dict[tuple[str, str], Decimal] = {}  # remaining of open, committed lots
         self._provisional: dict[tuple[str, str], dict[str, None]] = {}
         self._holds: dict[str, Hold] = {}
@@ -77,6 +78,13 @@ class MemoryTenantStore(TenantStore):
         self._member_drafts: dict[tuple[str, str], list[str]] = {}   # (member, currency) -> ids, creation order
         self._orders: dict[str, Order] = {}
         self._balance_records: dict[tuple[str, str], BalanceRecord] = {}
+        self._draft_order: list[str] = []      # every draft id, in creation order (all members)
+        # the transaction-history index (kept by engine/history.py; derived, so not exported: after a restore
+        # its cursor is back at zero and the engine rebuilds it)
+        self._hrows: dict[str, tuple] = {}     # row id -> (member, currency, key, direction, status, watch)
+        self._hlists: dict[tuple, list] = {}   # (member, currency, status|None, direction|None) -> sorted keys
+        self._hwatch: dict[tuple[str, str], dict[str, None]] = {}
+        self._hcursor: dict[str, int] = {}
         self._seq: dict[str, int] = {}
         self._by_seq: list[tuple[int, str]] = []    # entries in the order they were written
         self._undo: list | None = None
@@ -154,7 +162,7 @@ class MemoryTenantStore(TenantStore):
         self._set(self._lots, lot.id, lot)
         key = (lot.member_id, lot.currency_id)
         for d, factory in ((self._open, dict), (self._by_exp, list), (self._by_avail, list),
-                           (self._provisional, dict)):
+                           (self._provisional, dict), (self._by_earned, list)):
             if key not in d:
                 self._set(d, key, factory())
         was_open = old is not None and (old.remaining > 0 or old.provisional)
@@ -165,6 +173,10 @@ class MemoryTenantStore(TenantStore):
         if is_open and (not was_open or _exp_key(old) != _exp_key(lot) or _avail_key(old) != _avail_key(lot)):
             self._insort(self._by_exp[key], _exp_key(lot))
             self._insort(self._by_avail[key], _avail_key(lot))
+        if was_open and not is_open:
+            self._unsort(self._by_earned[key], (old.earned_at, old.id))
+        elif is_open and not was_open:
+            self._insort(self._by_earned[key], (lot.earned_at, lot.id))
         open_ids = self._open[key]
         if is_open:
             if lot.id not in open_ids:
@@ -189,6 +201,14 @@ class MemoryTenantStore(TenantStore):
         idx = self._by_avail.get((member_id, currency_id), ())
         i = bisect.bisect_right(idx, (at, "\uffff"))
         return [self._lots[lot_id] for _, lot_id in idx[i:]]
+
+    def lots_by_earning(self, member_id, currency_id, newest_first=False):
+        idx = self._by_earned.get((member_id, currency_id), ())
+        for _, lot_id in (reversed(idx) if newest_first else idx):
+            yield self._lots[lot_id]
+
+    def open_lot_count(self, member_id, currency_id):
+        return len(self._by_earned.get((member_id, currency_id), ()))
 
     def provisional_lots(self, member_id, currency_id):
         ids = self._provisional.get((member_id, currency_id))
@@ -302,11 +322,69 @@ class MemoryTenantStore(TenantStore):
 
     def put_draft(self, draft: Draft) -> None:
         if draft.id not in self._drafts:
+            self._append(self._draft_order, draft.id)
             key = (draft.member_id, draft.currency_id)
             if key not in self._member_drafts:
                 self._set(self._member_drafts, key, [])
             self._append(self._member_drafts[key], draft.id)
         self._set(self._drafts, draft.id, draft)
+
+    def drafts_after(self, position):
+        return [self._drafts[i] for i in self._draft_order[position:]]
+
+    def draft_total(self):
+        return len(self._draft_order)
+
+    # --- the transaction-history index --------------------------------------------------------------
+    def history_cursor(self, name):
+        return self._hcursor.get(name, 0)
+
+    def set_history_cursor(self, name, value) -> None:
+        self._set(self._hcursor, name, value)
+
+    def history_row(self, row_id):
+        row = self._hrows.get(row_id)
+        return None if row is None else row[2:]
+
+    def put_history_row(self, member_id, currency_id, row_id, key, direction, status, watch) -> None:
+        old = self._hrows.get(row_id)
+        full = (*key, row_id)
+        if old is not None:
+            if old[2:] == (key, direction, status, watch):
+                return
+            for lk in ((member_id, currency_id, old[4], None), (member_id, currency_id, old[4], old[3]),
+                       (member_id, currency_id, None, old[3]), (member_id, currency_id, None, None)):
+                self._unsort(self._hlists[lk], (*old[2], row_id))
+        for lk in ((member_id, currency_id, status, None), (member_id, currency_id, status, direction),
+                   (member_id, currency_id, None, direction), (member_id, currency_id, None, None)):
+            if lk not in self._hlists:
+                self._set(self._hlists, lk, [])
+            self._insort(self._hlists[lk], full)
+        self._set(self._hrows, row_id, (member_id, currency_id, key, direction, status, watch))
+        wk = (member_id, currency_id)
+        if wk not in self._hwatch:
+            self._set(self._hwatch, wk, {})
+        if watch:
+            self._set(self._hwatch[wk], row_id, None)
+        else:
+            self._discard(self._hwatch[wk], row_id)
+
+    def history_watched(self, member_id, currency_id):
+        return list(self._hwatch.get((member_id, currency_id), ()))
+
+    def history_count(self, member_id, currency_id, status=None, direction=None):
+        return len(self._hlists.get((member_id, currency_id, status, direction), ()))
+
+    def history_ids(self, member_id, currency_id, status=None, direction=None, *, newest_first=True, offset=0,
+                    limit=None):
+        keys = self._hlists.get((member_id, currency_id, status, direction), ())
+        n = len(keys)
+        if newest_first:
+            hi = n - offset
+            lo = 0 if limit is None else max(0, hi - limit)
+            return [keys[i][-1] for i in range(hi - 1, lo - 1, -1)] if hi > 0 else []
+        stop = n if limit is None else min(n, offset + limit)
+        return [keys[i][-1] for i in range(offset, stop)]
 
     def order(self, order_id):
         return self._orders.get(order_id)

@@ -4,6 +4,7 @@ envelope {code, message}."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Iterable
 
 from ...engine.history import HistoryRow
@@ -76,14 +77,16 @@ def subscription_balances(program_id: str, contact_id: int, balances: Iterable[t
             "balance": [{"balanceDefinitionId": bdid, "value": b.available} for bdid, b in balances]}
 
 
-def active_balance(lot: Lot) -> dict:
-    return {"id": lot.id, "amount": lot.remaining, "createdAt": rfc3339(lot.earned_at),
+def active_balance(lot: Lot, amount: Decimal) -> dict:
+    """A lot and what it still gives (the engine's figure: its remaining, less what holds take of it)."""
+    return {"id": lot.id, "amount": amount, "createdAt": rfc3339(lot.earned_at),
             "expiresAt": rfc3339(lot.expires_at)}
 
 
-def active_balances(program_id: str, contact_id: int, bdid: str, count: int, lots: Iterable[Lot]) -> dict:
+def active_balances(program_id: str, contact_id: int, bdid: str, count: int,
+                    lots: Iterable[tuple[Lot, Decimal]]) -> dict:
     return {"count": count, "loyaltyProgramId": program_id, "contactId": contact_id,
-            "balanceDefinitionId": bdid, "activeBalances": [active_balance(l) for l in lots]}
+            "balanceDefinitionId": bdid, "activeBalances": [active_balance(l, a) for l, a in lots]}
 
 
 # --- transactions, history, orders, balance records ------------------------------------------------

@@ -8,7 +8,7 @@ lower-case form.
 Transactions are the engine's drafts (create_draft / complete_draft / cancel_draft), orders its orders
 (create_order), balance records its balance records (open_balance_record), the transaction history its
 history query: the engine rounds, caps, checks the balance limits, rejects, dates and lists; the adapter
-maps names and shapes only (Brevo's signed amount <-> direction + amount + the sign the client used)."""
+maps names and shapes only (a debit is shown negative, however it was sent)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -110,11 +110,9 @@ def get_active_balance(call: Call) -> Reply:
         currency.external, DEFINITION)
     if _internal(currency) and not _query(call, "includeInternal"):
         return Reply(200, render.active_balances(program_id, cid, definition_id, 0, []))
-    lots = sorted(call.tenant.lots(member, currency), key=lambda l: (l.earned_at, l.id),
-                  reverse=_query(call, "sort") == "desc")
-    offset, limit = _query(call, "offset"), _query(call, "limit")
-    return Reply(200, render.active_balances(program_id, cid, definition_id, len(lots),
-                                             lots[offset:offset + limit]))
+    page = call.tenant.lot_page(member, currency, newest_first=_query(call, "sort") == "desc",
+                                offset=_query(call, "offset"), limit=_query(call, "limit"))
+    return Reply(200, render.active_balances(program_id, cid, definition_id, page.count, page.lots))
 
 
 # --- members, rendering helpers for the writes ----------------------------------------------------
@@ -157,16 +155,6 @@ def _render(tenant: Tenant, program: Program, d: Draft) -> dict:
                               bdid=render.external_id(currency.external, DEFINITION), contact_id=_contact(member))
 
 
-def _direction(body: dict) -> tuple[str, Decimal, bool]:
-    """(direction, positive amount for the engine, whether the client's amount was negative).
-    The sign gives the direction unless transactionType is given [D]; a zero amount reaches the
-    engine, which refuses it."""
-    amount = body["amount"]
-    negative = amount < 0
-    direction = body.get("transactionType") or ("debit" if negative else "credit")
-    return direction, abs(amount), negative
-
-
 # --- writes --------------------------------------------------------------------------------------------
 
 def create_transaction(call: Call) -> Reply:
@@ -174,13 +162,13 @@ def create_transaction(call: Call) -> Reply:
     program = _program(call)
     currency = _definition(call, program, body["balanceDefinitionId"])
     member = _subscriber(call, program, body)
-    direction, amount, negative = _direction(body)
-    d = tenant.create_draft(member, currency, direction, amount, auto_complete=bool(body.get("autoComplete", False)),
-                            ttl_sec=body.get("ttl"),
+    # the signed amount and transactionType go to the engine as sent: it decides the direction (the sign, unless
+    # the type names it) and refuses a negative credit
+    d = tenant.create_draft(member, currency, body.get("transactionType"), body["amount"],
+                            auto_complete=bool(body.get("autoComplete")), ttl_sec=body.get("ttl"),
                             event_time=parse_datetime(body["eventTime"]) if body.get("eventTime") else None,
                             # "only applicable when autoComplete is true" [D]: the engine's rule for lot_minutes
-                            lot_minutes=body.get("balanceExpiryInMinutes"), meta=dict(body.get("meta") or {}),
-                            negative=negative)
+                            lot_minutes=body.get("balanceExpiryInMinutes"), meta=dict(body.get("meta") or {}))
     return Reply(200, _render(tenant, program, d))
 
 
@@ -201,10 +189,9 @@ def create_order(call: Call) -> Reply:
     program = _program(call)
     currency = _definition(call, program, body["balanceDefinitionId"])
     member = tenant.member(CONTACT, int(body["contactId"]), program=program)
-    direction, amount, negative = _direction(body)
-    order = tenant.create_order(member, currency, direction, amount, due_at=parse_datetime(body["dueAt"]),
+    order = tenant.create_order(member, currency, None, body["amount"], due_at=parse_datetime(body["dueAt"]),
                                 expires_at=parse_datetime(body["expiresAt"]) if body.get("expiresAt") else None,
-                                source=body["source"], meta=dict(body.get("meta") or {}), negative=negative)
+                                source=body["source"], meta=dict(body.get("meta") or {}))
     return Reply(200, render.order(order, program_id=render.external_id(program.external, PROGRAM),
                                    bdid=render.external_id(currency.external, DEFINITION),
                                    contact_id=_contact(member)))
