@@ -163,3 +163,23 @@ async def test_nulls_in_optional_fields_mean_absent(client):
         "amount": 5, "balanceDefinitionId": BREVO_BDID, "contactId": 17, "dueAt": z(NOW), "source": "user",
         "expiresAt": None, "meta": None}))
     assert (order["expiresAt"], order["meta"]) == (None, {})
+
+
+async def test_every_page_of_active_balances_is_a_slice_of_the_whole_list(client, tenant, alice, points):
+    """Lots skipped (wholly held, pending, provisional) anywhere in the order: each page is the slice it names."""
+    for amount in (10, 20, 30, 40):
+        tenant.clock.advance(timedelta(seconds=1))
+        tenant.credit(alice, points, amount, available_at=tenant.now())
+    tenant.credit(alice, points, 7)                            # pending: its return window
+    tenant.temporary(alice, points, "credit", 9)               # provisional
+    await gb_hold(client, 215)            # soonest-expiring first: the whole 200 lot, then 15 of the 1200
+    whole = await lots(client, limit=500)
+    assert (whole["count"], [b["amount"] for b in whole["activeBalances"]]) == (5, [40, 30, 20, 10, 1185])
+    assert await value(client) == 1285
+    for sort in ("desc", "asc"):
+        ordered = (await lots(client, limit=500, sort=sort))["activeBalances"]
+        for offset in range(len(ordered) + 1):
+            for limit in (1, 2, 3):
+                page = await lots(client, sort=sort, offset=offset, limit=limit)
+                assert page["activeBalances"] == ordered[offset:offset + limit], (sort, offset, limit)
+                assert page["count"] == len(ordered)

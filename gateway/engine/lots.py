@@ -6,7 +6,8 @@ add up to the available balance exactly: a lot a hold takes whole is not listed,
 listed with what is left. Pending (not yet available) and provisional lots are not spendable: not listed.
 
 Cost: the holds and the front of the expiry index they cover (live state), the pending lots (bounded by
-the return window), and the page walked in earning order. Never the member's history."""
+the return window), and the page, found by position in the store's earning-order index. Never the member's
+history."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,8 +56,16 @@ def page(store: TenantStore, member_id: str, currency: PointCurrency, now: datet
     skipped = {l.id for l in store.provisional_lots(member_id, currency.id)}
     skipped |= {l.id for l in store.lots_available_after(member_id, currency.id, now)}
     skipped |= {lot_id for lot_id, part in taken.items() if part >= store.lot(lot_id).remaining}
-    count = store.open_lot_count(member_id, currency.id) - len(skipped)
-    listed = (l for l in store.lots_by_earning(member_id, currency.id, newest_first)
+    total = store.open_lot_count(member_id, currency.id)
+    # where the page starts in the store's order: `offset` listed lots, plus the skipped ones before them
+    ranks = sorted(store.lot_position(member_id, currency.id, store.lot(i)) for i in skipped)
+    if newest_first:
+        ranks = sorted(total - 1 - r for r in ranks)
+    start = offset
+    for r in ranks:
+        if r <= start:
+            start += 1
+    listed = (l for l in store.lots_by_earning(member_id, currency.id, newest_first, start)
               if l.id not in skipped and _spendable(l, now))
-    rows = tuple((l, l.remaining - taken.get(l.id, ZERO)) for l in islice(listed, offset, offset + limit))
-    return LotPage(count=count, lots=rows)
+    rows = tuple((l, l.remaining - taken.get(l.id, ZERO)) for l in islice(listed, limit))
+    return LotPage(count=total - len(skipped), lots=rows)

@@ -59,8 +59,14 @@ class TenantStore(ABC):
         """Open lots that become available after `at` (the pending ones: bounded by the return window)."""
 
     @abstractmethod
-    def lots_by_earning(self, member_id: str, currency_id: str, newest_first: bool = False) -> Iterable[Lot]:
-        """Open lots (as open_lots) by the instant they were earned, then id, lazily (pages of lots)."""
+    def lots_by_earning(self, member_id: str, currency_id: str, newest_first: bool = False,
+                        start: int = 0) -> Iterable[Lot]:
+        """Open lots (as open_lots) by the instant they were earned, then id, lazily, from the `start`-th in that
+        order (pages of lots: a page costs the page)."""
+
+    @abstractmethod
+    def lot_position(self, member_id: str, currency_id: str, lot: Lot) -> int:
+        """Where an open lot stands in lots_by_earning's oldest-first order, O(log n)."""
 
     @abstractmethod
     def open_lot_count(self, member_id: str, currency_id: str) -> int:

@@ -202,10 +202,14 @@ class MemoryTenantStore(TenantStore):
         i = bisect.bisect_right(idx, (at, "\uffff"))
         return [self._lots[lot_id] for _, lot_id in idx[i:]]
 
-    def lots_by_earning(self, member_id, currency_id, newest_first=False):
+    def lots_by_earning(self, member_id, currency_id, newest_first=False, start=0):
         idx = self._by_earned.get((member_id, currency_id), ())
-        for _, lot_id in (reversed(idx) if newest_first else idx):
-            yield self._lots[lot_id]
+        positions = range(len(idx) - 1 - start, -1, -1) if newest_first else range(start, len(idx))
+        for i in positions:
+            yield self._lots[idx[i][1]]
+
+    def lot_position(self, member_id, currency_id, lot):
+        return bisect.bisect_left(self._by_earned.get((member_id, currency_id), ()), (lot.earned_at, lot.id))
 
     def open_lot_count(self, member_id, currency_id):
         return len(self._by_earned.get((member_id, currency_id), ()))
