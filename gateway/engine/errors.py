@@ -138,3 +138,15 @@ class TenantConflict(EngineError):
 
 class InvalidRequest(EngineError):
     code = "invalid_request"
+
+
+class CurrencyInUse(InvalidState):
+    """A point currency members have points, transactions or records in (or a program's last one) is not deleted."""
+
+    code = "currency_in_use"
+
+
+class LastCurrency(CurrencyInUse):
+    """A program keeps at least one point currency."""
+
+    code = "last_currency"

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from .ports import TenantStore
+from . import expiry
 from .errors import InsufficientPoints, InvalidState, InvalidTime, LimitExceeded
 from .model import ZERO, Entry, Hold, Lot, PointCurrency, Totals
 
@@ -125,6 +126,8 @@ def after(store: TenantStore, entry: Entry, currency: PointCurrency, now: dateti
 
 
 def expiry_for(currency: PointCurrency, available_at: datetime) -> datetime | None:
+    if currency.expiry_rule is not None and not currency.fixed_expiry:
+        return expiry.expires_at(currency.expiry_rule, available_at)
     if currency.fixed_expiry:
         day, month = (int(x) for x in currency.fixed_expiry.split("/"))
         candidate = available_at.replace(month=month, day=day, hour=0, minute=0, second=0, microsecond=0)

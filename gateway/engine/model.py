@@ -40,6 +40,7 @@ class PointCurrency:
     info: Mapping[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None  # added to its program then (engine/catalog.py); None: from the start
     updated_at: datetime | None = None
+    expiry_rule: Any = None             # an expiry.ExpiryRule (calendar units), instead of expiry_days
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ class Program:
     reversal_window_minutes: int = 10      # how long a redemption may be reversed
     external: Mapping[str, Any] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
+    currency_drafts: Mapping[str, PointCurrency] = field(default_factory=dict)   # changes not published yet
 
     @property
     def default_currency(self) -> PointCurrency:

@@ -150,6 +150,10 @@ class TenantStore(ABC):
         """Insert or replace (a draft never changes member or currency)."""
 
     @abstractmethod
+    def currency_used(self, currency_id: str) -> bool:
+        """Whether any member has a record in this currency (a lot, hold, entry, draft, balance record), O(1)."""
+
+    @abstractmethod
     def drafts_after(self, position: int) -> list[Draft]:
         """Drafts of every member created after the first `position` ones, in creation order."""
 

@@ -14,6 +14,7 @@ from .clock import Clock
 from .payments import PaymentOperations
 from .draft_ops import DraftOperations
 from .reads import ReadOperations
+from .catalog import CatalogOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -26,7 +27,7 @@ T = TypeVar("T")
 
 
 @dataclass
-class Tenant(DraftOperations, PaymentOperations, ReadOperations):
+class Tenant(DraftOperations, PaymentOperations, ReadOperations, CatalogOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore

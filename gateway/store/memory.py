@@ -78,6 +78,7 @@ class MemoryTenantStore(TenantStore):
         self._member_drafts: dict[tuple[str, str], list[str]] = {}   # (member, currency) -> ids, creation order
         self._orders: dict[str, Order] = {}
         self._balance_records: dict[tuple[str, str], BalanceRecord] = {}
+        self._used: dict[str, int] = {}        # currency id -> records of members in it (lots, entries, ...)
         self._draft_order: list[str] = []      # every draft id, in creation order (all members)
         # the transaction-history index (kept by engine/history.py; derived, so not exported: after a restore
         # its cursor is back at zero and the engine rebuilds it)
@@ -157,8 +158,16 @@ class MemoryTenantStore(TenantStore):
         ids = self._open.get((member_id, currency_id))
         return [self._lots[i] for i in ids] if ids else []
 
+    def _use(self, currency_id: str) -> None:
+        self._set(self._used, currency_id, self._used.get(currency_id, 0) + 1)
+
+    def currency_used(self, currency_id):
+        return self._used.get(currency_id, 0) > 0
+
     def put_lot(self, lot: Lot) -> None:
         old = self._lots.get(lot.id)
+        if old is None:
+            self._use(lot.currency_id)
         self._set(self._lots, lot.id, lot)
         key = (lot.member_id, lot.currency_id)
         for d, factory in ((self._open, dict), (self._by_exp, list), (self._by_avail, list),
@@ -229,6 +238,8 @@ class MemoryTenantStore(TenantStore):
         return [self._holds[i] for i in ids] if ids else []
 
     def put_hold(self, hold: Hold) -> None:
+        if hold.id not in self._holds:
+            self._use(hold.currency_id)
         self._set(self._holds, hold.id, hold)
         key = (hold.member_id, hold.currency_id)
         if key not in self._active_holds:
@@ -261,6 +272,8 @@ class MemoryTenantStore(TenantStore):
 
     def put_entry(self, entry: Entry) -> None:
         is_new = entry.id not in self._entries
+        if is_new:
+            self._use(entry.currency_id)
         self._set(self._entries, entry.id, entry)
         if is_new:
             self._append(self._by_seq, (entry.seq, entry.id))
@@ -326,6 +339,7 @@ class MemoryTenantStore(TenantStore):
 
     def put_draft(self, draft: Draft) -> None:
         if draft.id not in self._drafts:
+            self._use(draft.currency_id)
             self._append(self._draft_order, draft.id)
             key = (draft.member_id, draft.currency_id)
             if key not in self._member_drafts:
@@ -400,6 +414,8 @@ class MemoryTenantStore(TenantStore):
         return self._balance_records.get((member_id, currency_id))
 
     def put_balance_record(self, record: BalanceRecord) -> None:
+        if (record.member_id, record.currency_id) not in self._balance_records:
+            self._use(record.currency_id)
         self._set(self._balance_records, (record.member_id, record.currency_id), record)
 
     def record(self, kind, record_id):

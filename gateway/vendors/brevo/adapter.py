@@ -41,6 +41,8 @@ REFUSED_BY_OPERATION = {
 # engine refusals whose Brevo text differs from the engine's (the code stays the one REFUSED gives)
 TEXT_BY_OPERATION = {
     "create_subscription_balance": {E.DuplicateKey: "the contact already has a balance of this balance definition"},
+    "delete_balance_definition": {E.LastCurrency: "the program keeps at least one balance definition",
+                                  E.CurrencyInUse: "balance definition is in use"},
 }
 
 # the engine's names of the fields it refuses -> Brevo's

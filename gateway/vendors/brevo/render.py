@@ -14,6 +14,7 @@ from ..base import Reply
 from ..format import parse_datetime, rfc3339
 
 DEFAULT_UNIT = "POINTS"
+MODIFIERS = {"none": "noModification", "start": "startOfPeriod", "end": "endOfPeriod"}
 
 
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Reply:
@@ -38,7 +39,7 @@ def _instant(value: Any, fallback: datetime) -> str:
 
 def definition(currency: PointCurrency, bdid: str, now: datetime) -> dict:
     """A point currency as a BalanceDefinition. Optional attributes the currency does not set are
-    omitted (never null); `meta` is always sent, `deletedAt` always null (the engine never deletes)."""
+    omitted (never null); `meta` is always sent, `deletedAt` always null (a deleted definition is not found)."""
     info, rules = currency.info, currency.rules
     body: dict[str, Any] = {"id": bdid, "name": currency.name}
     if info.get("description"):
@@ -59,17 +60,25 @@ def definition(currency: PointCurrency, bdid: str, now: datetime) -> dict:
         body["balanceOptionDebitRounding"] = rules.debit_rounding
     if currency.fixed_expiry:
         body["balanceExpirationDate"] = currency.fixed_expiry
+    elif currency.expiry_rule is not None:
+        body["balanceAvailabilityDurationValue"] = currency.expiry_rule.value
+        body["balanceAvailabilityDurationUnit"] = currency.expiry_rule.unit
+        body["balanceAvailabilityDurationModifier"] = MODIFIERS[currency.expiry_rule.snap]
     elif currency.expiry_days is not None:
         body["balanceAvailabilityDurationValue"] = currency.expiry_days
         body["balanceAvailabilityDurationUnit"] = "day"
         body["balanceAvailabilityDurationModifier"] = "noModification"
-    # The engine keeps no creation time of a currency: the fixtures' info carries it. Without one
-    # the two stamps stand in for each other, and failing both the definition is "as of now".
-    created = info.get("created_at") or info.get("updated_at")
+    # A currency created through the API has its own stamps; one of the fixtures has those of its info, and
+    # without them the two stand in for each other, and failing both the definition is "as of now".
+    created = currency.created_at or info.get("created_at") or info.get("updated_at")
     body["createdAt"] = _instant(created, now)
-    body["updatedAt"] = _instant(info.get("updated_at") or created, now)
+    body["updatedAt"] = _instant(currency.updated_at or info.get("updated_at") or created, now)
     body["deletedAt"] = None
     return body
+
+
+def definitions(items: Iterable[dict]) -> dict:
+    return {"items": list(items)}
 
 
 def subscription_balances(program_id: str, contact_id: int, balances: Iterable[tuple[str, Balance]]) -> dict:

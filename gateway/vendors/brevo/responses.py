@@ -14,8 +14,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Callable
 
+from ...engine.catalog import CurrencyTerms
 from ...engine.errors import MemberNotFound
-from ...engine.model import Draft, Member, PointCurrency, Program
+from ...engine.expiry import ExpiryRule
+from ...engine.model import CurrencyRules, Draft, Member, PointCurrency, Program
 from ...engine.tenant import Tenant
 from ..base import Call, Reply, VendorError
 from ..format import parse_datetime
@@ -25,6 +27,9 @@ PROGRAM = "brevo.program_id"
 DEFINITION = "brevo.balance_definition_id"
 CONTACT = "brevo.contact"
 SUBSCRIPTION = "brevo.subscription"
+
+# balanceAvailabilityDurationModifier -> the engine's snap of an expiry to its period
+SNAPS = {"noModification": "none", "startOfPeriod": "start", "endOfPeriod": "end"}
 
 # Brevo's example account id (spec, create_subscription_balance); settings.brevo.organization_id overrides it.
 DEFAULT_ORGANIZATION_ID = 5456004
@@ -75,13 +80,67 @@ def _either(call: Call, name: str, legacy: str, *, required: bool = True,
 
 # --- operations ------------------------------------------------------------------------------
 
+def _definition_body(call: Call, currency: PointCurrency) -> dict:
+    return render.definition(currency, render.external_id(currency.external, DEFINITION), call.now())
+
+
 def get_balance_definition(call: Call) -> Reply:
-    # `version`: draft (latest edits) or active (the snapshot of the last publish). The gateway has no
-    # publish step -- a point currency is live as soon as it exists -- so both versions are the same
-    # definition. The spec's enum refuses any other value (422 invalid_parameter).
+    # `version`: draft (with the changes not published yet) or active (what the ledger applies)
     program = _program(call)
     currency = _definition(call, program, call.path["bdid"])
-    return Reply(200, render.definition(currency, render.external_id(currency.external, DEFINITION), call.now()))
+    return Reply(200, _definition_body(call, call.tenant.currency_version(program, currency, _query(call, "version"))))
+
+
+def get_balance_definition_list(call: Call) -> Reply:
+    page = call.tenant.currency_page(_program(call), version=_query(call, "version"),
+                                     order_by=_query(call, "sortField"), descending=_query(call, "sort") == "desc",
+                                     offset=_query(call, "offset"), limit=_query(call, "limit"))
+    return Reply(200, render.definitions(_definition_body(call, c) for c in page
+                                         if c.external.get(DEFINITION) is not None))
+
+
+def _terms(body: dict) -> CurrencyTerms:
+    """A BalanceDefinition request in the engine's names (null = absent, "" = no fixed expiry date)."""
+    def number(name):
+        return body.get(name)
+    rules = CurrencyRules(min_balance=number("minAmount"), max_balance=number("maxAmount"),
+                          max_credit=number("maxCreditAmountLimit"), max_debit=number("maxDebitAmountLimit"),
+                          overtaking=body.get("balanceOptionAmountOvertakingStrategy") or "strict",
+                          credit_rounding=body.get("balanceOptionCreditRounding"),
+                          debit_rounding=body.get("balanceOptionDebitRounding"))
+    value, unit = body.get("balanceAvailabilityDurationValue"), body.get("balanceAvailabilityDurationUnit")
+    if unit is not None and value is None:
+        raise VendorError(render.error(422, "missing_parameter",
+                                       "balanceAvailabilityDurationValue is required with balanceAvailabilityDurationUnit"))
+    rule = None if value is None else ExpiryRule(value, unit or "day", SNAPS[
+        body.get("balanceAvailabilityDurationModifier") or "noModification"])
+    info = {k: v for k, v in (("description", body.get("description")), ("image_ref", body.get("imageRef")),
+                              ("meta", {k: v for k, v in (body.get("meta") or {}).items() if v is not None}))
+            if v is not None}
+    return CurrencyTerms(name=body["name"], unit=body["unit"], rules=rules,
+                         fixed_expiry=body.get("balanceExpirationDate") or None, expiry_rule=rule, info=info)
+
+
+def create_balance_definition(call: Call) -> Reply:
+    currency = call.tenant.add_currency(_program(call), _terms(call.body), name_as=(DEFINITION,))
+    return Reply(200, _definition_body(call, currency))
+
+
+def update_balance_definition(call: Call) -> Reply:
+    program = _program(call)
+    currency = _definition(call, program, call.path["bdid"])
+    return Reply(200, _definition_body(call, call.tenant.change_currency(program, currency, _terms(call.body))))
+
+
+def delete_balance_definition(call: Call) -> Reply:
+    program = _program(call)
+    call.tenant.delete_currency(program, _definition(call, program, call.path["bdid"]))
+    return Reply(204, None)
+
+
+def publish_loyalty_program(call: Call) -> Reply:
+    call.tenant.publish(_program(call))
+    return Reply(204, None)
 
 
 def subscription_balances(tenant: Tenant, program: Program, cid: int, include_internal: bool = False) -> dict:
