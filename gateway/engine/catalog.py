@@ -5,8 +5,11 @@ Two versions of the catalogue: `active`, what the ledger applies, and `draft`, t
 made since the last publish. A change to an existing currency goes to the draft and becomes active when the
 program is published (`publish`); a new currency is active at once (there is nothing of it to protect) and a
 deletion applies at once (only an unused currency can be deleted). A currency in use -- any points, transaction,
-hold, balance record or limit window of a member in it -- is never deleted (CurrencyInUse), nor is a program's
-last currency.
+hold or balance record of a member in it -- is never deleted (CurrencyInUse), nor is a program's last currency
+(LastCurrency).
+
+Balance limits (limits.py) are part of a currency's configuration: added, changed and deleted in its draft, enforced
+by the ledger once active.
 
 A new currency gets a UUID as its id, is also named by that id under the external id kinds the caller asks for,
 and gets the next free number under every external id kind whose values are numbers in its program (so a dialect
@@ -18,8 +21,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from . import ledger
-from .errors import CurrencyInUse, InvalidRequest, LastCurrency
+from .errors import CurrencyInUse, InvalidRequest, LastCurrency, LimitNotFound
 from .expiry import ExpiryRule
+from .limits import UNITS, BalanceLimit, LimitTerms
 from .model import CurrencyRules, PointCurrency, Program
 
 if TYPE_CHECKING:
@@ -168,3 +172,58 @@ class CatalogOperations:
             return published
         return self.run(op)
 
+
+# --- balance limits, part of a currency's configuration ---------------------------------------------------
+
+def _check_terms(t: LimitTerms) -> None:
+    if t.direction not in ("credit", "debit") or t.constraint not in ("count", "amount") or t.window_unit not in UNITS:
+        raise InvalidRequest("unknown limit kind", direction=t.direction, constraint=t.constraint, unit=t.window_unit)
+    if t.window_value < 1:
+        raise InvalidRequest("the window must be at least 1 unit", value=t.window_value)
+    if t.value < 0:
+        raise InvalidRequest("a limit cannot be negative", value=str(t.value))
+
+
+class LimitOperations:
+    """Balance limits as part of a currency's configuration (drafted, active when the program is published)."""
+
+    programs: dict[str, Program]
+
+    def limit(self, program: Program, currency: PointCurrency, limit_id: str, version: str = "draft") -> BalanceLimit:
+        found = next((l for l in self.currency_version(self.program(program.id), currency, version).limits
+                      if l.id == limit_id), None)
+        if found is None:
+            raise LimitNotFound("balance limit not found", limit=limit_id)
+        return found
+
+    def _draft_limits(self, program: Program, currency: PointCurrency, change) -> BalanceLimit | None:
+        def op(now):
+            current = self.program(program.id)
+            active = self.currency(current, currency.id)
+            draft = self.currency_version(current, active)
+            limits, out = change(list(draft.limits), now)
+            self.programs[current.id] = replace(current, currency_drafts={
+                **current.currency_drafts, active.id: replace(draft, limits=tuple(limits))})
+            return out
+        return self.run(op)
+
+    def add_limit(self, program: Program, currency: PointCurrency, terms: LimitTerms) -> BalanceLimit:
+        _check_terms(terms)
+
+        def change(limits, now):
+            new = BalanceLimit(id=ledger.new_id(), currency_id=currency.id, terms=terms, created_at=now, updated_at=now)
+            return [*limits, new], new
+        return self._draft_limits(program, currency, change)
+
+    def change_limit(self, program: Program, currency: PointCurrency, limit_id: str, terms: LimitTerms) -> BalanceLimit:
+        _check_terms(terms)
+        old = self.limit(program, currency, limit_id)
+
+        def change(limits, now):
+            new = replace(old, terms=terms, updated_at=now)
+            return [new if l.id == limit_id else l for l in limits], new
+        return self._draft_limits(program, currency, change)
+
+    def delete_limit(self, program: Program, currency: PointCurrency, limit_id: str) -> None:
+        self.limit(program, currency, limit_id)
+        self._draft_limits(program, currency, lambda limits, now: ([l for l in limits if l.id != limit_id], None))

@@ -150,3 +150,9 @@ class LastCurrency(CurrencyInUse):
     """A program keeps at least one point currency."""
 
     code = "last_currency"
+
+
+class LimitNotFound(NotFound):
+    """A balance limit the currency (in the version asked) does not have."""
+
+    code = "limit_not_found"

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from .ports import TenantStore
-from . import expiry
+from . import expiry, limits
 from .errors import InsufficientPoints, InvalidState, InvalidTime, LimitExceeded
 from .model import ZERO, Entry, Hold, Lot, PointCurrency, Totals
 
@@ -160,6 +160,8 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
                 amount = room
             else:
                 raise LimitExceeded("credit would exceed the maximum balance", limit=str(rules.max_balance))
+    if not provisional:
+        limits.admit(store, member_id, currency, "credit", amount, now)
     earned_at = earned_at or now
     if available_at is None:
         days = currency.pending_days if pending_days is None else pending_days
@@ -243,6 +245,7 @@ def debit(store: TenantStore, member_id: str, currency: PointCurrency, amount: D
             raise InvalidState("hold is not active", hold=hold.id, state=hold.state)
         store.put_hold(replace(hold, state="used", used_by=entry_id))   # its points count as available again
     check_debit(store, member_id, currency, amount, now)
+    limits.admit(store, member_id, currency, "debit", amount, now)
     taken = _take(store, member_id, currency, amount, now)
     _bump(store, member_id, currency.id, spent=amount)
     entry = new_entry(store, member_id, currency.id, "debit", amount, now, id=entry_id, origin=origin,
@@ -285,6 +288,7 @@ def commit(store: TenantStore, entry: Entry, currency: PointCurrency, now: datet
     if entry.status != "temporary":
         raise InvalidState(f"transaction is {entry.status}, not temporary", transaction=entry.id)
     if entry.kind == "credit":
+        limits.admit(store, entry.member_id, currency, "credit", entry.amount, now)
         for lot_id, _ in entry.lots:
             lot = store.lot(lot_id)
             store.put_lot(replace(lot, provisional=False))
@@ -295,6 +299,7 @@ def commit(store: TenantStore, entry: Entry, currency: PointCurrency, now: datet
         hold = store.hold(entry.hold_id)
         store.put_hold(replace(hold, state="used", used_by=entry.id))
         check_debit(store, entry.member_id, currency, entry.amount, now)   # reserved points may have expired
+        limits.admit(store, entry.member_id, currency, "debit", entry.amount, now)
         taken = _take(store, entry.member_id, currency, entry.amount, now)
         _bump(store, entry.member_id, entry.currency_id, spent=entry.amount)
         entry = replace(entry, lots=taken)

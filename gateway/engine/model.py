@@ -41,6 +41,7 @@ class PointCurrency:
     created_at: datetime | None = None  # added to its program then (engine/catalog.py); None: from the start
     updated_at: datetime | None = None
     expiry_rule: Any = None             # an expiry.ExpiryRule (calendar units), instead of expiry_days
+    limits: tuple = ()                  # limits.BalanceLimit: transactions or points per window, per direction
 
 
 @dataclass(frozen=True, slots=True)

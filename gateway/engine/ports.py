@@ -150,6 +150,14 @@ class TenantStore(ABC):
         """Insert or replace (a draft never changes member or currency)."""
 
     @abstractmethod
+    def limit_use(self, member_id: str, currency_id: str, direction: str, since: datetime) -> tuple[int, Decimal]:
+        """(how many, how much) the member moved in this direction and currency at or after `since`, O(log n)."""
+
+    @abstractmethod
+    def add_limit_use(self, member_id: str, currency_id: str, direction: str, at: datetime, amount: Decimal) -> None:
+        """Count one movement (the engine clock only moves forward: uses come in time order)."""
+
+    @abstractmethod
     def currency_used(self, currency_id: str) -> bool:
         """Whether any member has a record in this currency (a lot, hold, entry, draft, balance record), O(1)."""
 

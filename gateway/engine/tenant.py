@@ -14,7 +14,7 @@ from .clock import Clock
 from .payments import PaymentOperations
 from .draft_ops import DraftOperations
 from .reads import ReadOperations
-from .catalog import CatalogOperations
+from .catalog import CatalogOperations, LimitOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -27,7 +27,7 @@ T = TypeVar("T")
 
 
 @dataclass
-class Tenant(DraftOperations, PaymentOperations, ReadOperations, CatalogOperations):
+class Tenant(DraftOperations, PaymentOperations, ReadOperations, CatalogOperations, LimitOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore

@@ -78,6 +78,7 @@ class MemoryTenantStore(TenantStore):
         self._member_drafts: dict[tuple[str, str], list[str]] = {}   # (member, currency) -> ids, creation order
         self._orders: dict[str, Order] = {}
         self._balance_records: dict[tuple[str, str], BalanceRecord] = {}
+        self._limit_use: dict[tuple[str, str, str], tuple[list, list, list]] = {}   # -> (ats, counts, sums)
         self._used: dict[str, int] = {}        # currency id -> records of members in it (lots, entries, ...)
         self._draft_order: list[str] = []      # every draft id, in creation order (all members)
         # the transaction-history index (kept by engine/history.py; derived, so not exported: after a restore
@@ -157,6 +158,22 @@ class MemoryTenantStore(TenantStore):
     def open_lots(self, member_id, currency_id):
         ids = self._open.get((member_id, currency_id))
         return [self._lots[i] for i in ids] if ids else []
+
+    def limit_use(self, member_id, currency_id, direction, since):
+        ats, counts, sums = self._limit_use.get((member_id, currency_id, direction), ([], [0], [Decimal(0)]))
+        i = bisect.bisect_left(ats, since)
+        return counts[-1] - counts[i], sums[-1] - sums[i]
+
+    def add_limit_use(self, member_id, currency_id, direction, at, amount) -> None:
+        key = (member_id, currency_id, direction)
+        if key not in self._limit_use:
+            self._set(self._limit_use, key, ([], [0], [Decimal(0)]))
+        ats, counts, sums = self._limit_use[key]
+        if ats and at < ats[-1]:     # the engine clock never goes back; a back-dated use counts as the latest
+            at = ats[-1]
+        self._append(ats, at)
+        self._append(counts, counts[-1] + 1)
+        self._append(sums, sums[-1] + amount)
 
     def _use(self, currency_id: str) -> None:
         self._set(self._used, currency_id, self._used.get(currency_id, 0) + 1)

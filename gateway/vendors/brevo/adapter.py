@@ -18,6 +18,7 @@ NOT_FOUND = [
     (E.MemberNotFound, "subscription not found"),
     (E.MemberInactive, "subscription not found"),     # not (or no longer) subscribed: not a member
     (E.TransactionNotFound, "transaction not found"),
+    (E.LimitNotFound, "balance limit not found"),
     (E.NotFound, "not found"),
 ]
 NOT_FOUND_BY_OPERATION = {

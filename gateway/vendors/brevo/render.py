@@ -9,11 +9,13 @@ from typing import Any, Iterable
 
 from ...engine.history import HistoryRow
 from ...engine.ledger import Balance
+from ...engine.limits import BalanceLimit
 from ...engine.model import BalanceRecord, Draft, Lot, Order, PointCurrency
 from ..base import Reply
 from ..format import parse_datetime, rfc3339
 
 DEFAULT_UNIT = "POINTS"
+CONSTRAINTS = {"count": "transaction", "amount": "amount"}
 MODIFIERS = {"none": "noModification", "start": "startOfPeriod", "end": "endOfPeriod"}
 
 
@@ -79,6 +81,14 @@ def definition(currency: PointCurrency, bdid: str, now: datetime) -> dict:
 
 def definitions(items: Iterable[dict]) -> dict:
     return {"items": list(items)}
+
+
+def limit(l: BalanceLimit, bdid: str) -> dict:
+    t = l.terms
+    return {"id": l.id, "balanceDefinitionId": bdid, "transactionType": t.direction,
+            "constraintType": CONSTRAINTS[t.constraint], "durationValue": t.window_value,
+            "durationUnit": t.window_unit, "value": t.value, "slidingSchedule": t.sliding,
+            "createdAt": rfc3339(l.created_at), "updatedAt": rfc3339(l.updated_at)}
 
 
 def subscription_balances(program_id: str, contact_id: int, balances: Iterable[tuple[str, Balance]]) -> dict:

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from ...engine.catalog import CurrencyTerms
 from ...engine.errors import MemberNotFound
 from ...engine.expiry import ExpiryRule
+from ...engine.limits import LimitTerms
 from ...engine.model import CurrencyRules, Draft, Member, PointCurrency, Program
 from ...engine.tenant import Tenant
 from ..base import Call, Reply, VendorError
@@ -135,6 +136,45 @@ def update_balance_definition(call: Call) -> Reply:
 def delete_balance_definition(call: Call) -> Reply:
     program = _program(call)
     call.tenant.delete_currency(program, _definition(call, program, call.path["bdid"]))
+    return Reply(204, None)
+
+
+# --- balance limits ------------------------------------------------------------------------------------
+
+def _limit_terms(body: dict) -> LimitTerms:
+    return LimitTerms(direction=body["transactionType"],
+                      constraint="count" if body["constraintType"] == "transaction" else "amount",
+                      window_value=body["durationValue"], window_unit=body["durationUnit"],
+                      value=Decimal(body["value"]), sliding=bool(body.get("slidingSchedule")))
+
+
+def _limit_reply(call: Call, currency: PointCurrency, limit) -> Reply:
+    return Reply(200, render.limit(limit, render.external_id(currency.external, DEFINITION)))
+
+
+def create_balance_limit(call: Call) -> Reply:
+    program = _program(call)
+    currency = _definition(call, program, call.path["bdid"])
+    return _limit_reply(call, currency, call.tenant.add_limit(program, currency, _limit_terms(call.body)))
+
+
+def get_balance_limit(call: Call) -> Reply:
+    program = _program(call)
+    currency = _definition(call, program, call.path["bdid"])
+    return _limit_reply(call, currency, call.tenant.limit(program, currency, _uuid(call.path["blid"]),
+                                                          _query(call, "version")))
+
+
+def update_balance_limit(call: Call) -> Reply:
+    program = _program(call)
+    currency = _definition(call, program, call.path["bdid"])
+    return _limit_reply(call, currency, call.tenant.change_limit(program, currency, _uuid(call.path["blid"]),
+                                                                 _limit_terms(call.body)))
+
+
+def delete_balance_limit(call: Call) -> Reply:
+    program = _program(call)
+    call.tenant.delete_limit(program, _definition(call, program, call.path["bdid"]), _uuid(call.path["blid"]))
     return Reply(204, None)
 
 
