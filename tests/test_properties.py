@@ -6,7 +6,8 @@ transactions, drafts and redemptions; it predicts for every call whether the gat
 it, and what it does to the spendable (available) and total figures. A refusal must change nothing.
 Brevo's two lists are checked against its balance too: `/active-balance` lists the model's spendable lots less
 what holds take (soonest-expiring first), adding up to `value`; `/transaction-history`'s completed rows, less the
-points that expired unspent, are the points spendable or held.
+points that expired unspent, are the points spendable or held; `/contact-balances` lists both members with their
+`value`, in order.
 
 Each example builds a fresh demo world (clock frozen at NOW) and a fresh app, and runs the sequence over
 HTTP in one event loop (asyncio.run inside the sync hypothesis test). The clock ticks one second before
@@ -410,6 +411,13 @@ class Run:
             assert got == dict.fromkeys(got, total), (label, who, "total", total, got)
             assert D(gb["pendingPoints"]) == pending, (label, who, "pending", pending, gb["pendingPoints"])
             await self.check_brevo_lists(label, who, available)
+        r = await self.client.get(f"/v3/loyalty/balance/programs/{BREVO_PID}/contact-balances?balanceDefinitionId="
+                                  f"{BREVO_BDID}&sortField=value", headers=BREVO)
+        listed = [(b["contactId"], D(b["value"])) for b in (await r.json())["balances"]]
+        expected = sorted(((WHO[w]["brevo"], self.model.available(w)) for w in WHO), key=lambda p: (p[1], p[0]),
+                          reverse=True)
+        assert [v for _, v in listed] == [v for _, v in expected] and sorted(listed) == sorted(expected), (
+            label, "contact balances", listed, expected)
 
     async def check_brevo_lists(self, label: str, who: str, available: Decimal) -> None:
         """Brevo's two lists agree with its balance `value` and with the model: the active balances are the

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from . import ledger
+from . import ledger, standings
 from .errors import CurrencyInUse, InvalidRequest, LastCurrency, LimitNotFound
 from .expiry import ExpiryRule
 from .limits import UNITS, BalanceLimit, LimitTerms
@@ -132,6 +132,7 @@ class CatalogOperations:
                                  created_at=now)
             currency = _apply(base, terms, now)
             self.programs[current.id] = replace(current, currencies=(*current.currencies, currency))
+            standings.open_currency(self.store, current, currency, self.store.members(), now)
             return currency
         return self.run(op)
 

@@ -157,6 +157,35 @@ class TenantStore(ABC):
     def add_limit_use(self, member_id: str, currency_id: str, direction: str, at: datetime, amount: Decimal) -> None:
         """Count one movement (the engine clock only moves forward: uses come in time order)."""
 
+    # --- members' balances per currency, ordered (engine/standings.py keeps them) -------------------------------
+    @abstractmethod
+    def take_touched(self) -> list[tuple[str, str | None]]:
+        """(member, currency) pairs whose lots, holds or entries were written since the last call ((member, None):
+        the member itself), and forget them."""
+
+    @abstractmethod
+    def standing(self, currency_id: str, member_id: str) -> tuple[Decimal, datetime] | None: ...
+
+    @abstractmethod
+    def put_standing(self, currency_id: str, member_id: str, value: Decimal | None, updated_at: datetime | None) -> None:
+        """Insert, move or (value None) drop a member's balance in the currency's orders by value and by update."""
+
+    @abstractmethod
+    def standing_count(self, currency_id: str) -> int: ...
+
+    @abstractmethod
+    def standings(self, currency_id: str, order_by: str = "updated_at", descending: bool = True, offset: int = 0,
+                  limit: int = 50) -> list[tuple[str, Decimal, datetime]]:
+        """One page of (member, value, updated_at) ordered by `value` or `updated_at` (then member): costs the page."""
+
+    @abstractmethod
+    def put_wakeup(self, member_id: str, currency_id: str, at: datetime | None) -> None:
+        """When the member's balance next changes by time alone (None: never); replaces the previous one."""
+
+    @abstractmethod
+    def due_wakeups(self, now: datetime) -> list[tuple[datetime, str, str]]:
+        """(at, member, currency) of the wakeups at or before `now`, soonest first."""
+
     @abstractmethod
     def currency_used(self, currency_id: str) -> bool:
         """Whether any member has a record in this currency (a lot, hold, entry, draft, balance record), O(1)."""

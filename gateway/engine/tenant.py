@@ -9,7 +9,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Callable, TypeVar
 
 from .ports import TenantStore
-from . import history, ledger, redemptions
+from . import history, ledger, redemptions, standings
 from .clock import Clock
 from .payments import PaymentOperations
 from .draft_ops import DraftOperations
@@ -47,6 +47,7 @@ class Tenant(DraftOperations, PaymentOperations, ReadOperations, CatalogOperatio
         with self.store.atomic():
             out = fn(now)
             history.catch_up(self.store, now)     # index what the operation wrote (history pages cost a page)
+            standings.catch_up(self.store, self.programs, now)    # and the balances it changed, in order
         if self.high_water is None or now > self.high_water:
             self.high_water = now
         return out

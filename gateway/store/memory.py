@@ -79,7 +79,14 @@ class MemoryTenantStore(TenantStore):
         self._orders: dict[str, Order] = {}
         self._balance_records: dict[tuple[str, str], BalanceRecord] = {}
         self._limit_use: dict[tuple[str, str, str], tuple[list, list, list]] = {}   # -> (ats, counts, sums)
-        self._used: dict[str, int] = {}        # currency id -> records of members in it (lots, entries, ...)
+        self._used: dict[str, int] = {}
+        # members' balances per currency, ordered (engine/standings.py keeps them; derived, not exported)
+        self._dirty: dict[tuple[str, str | None], None] = {}   # (member, currency or None: all) written since
+        self._standing: dict[tuple[str, str], tuple] = {}      # (currency, member) -> (value, updated_at)
+        self._by_value: dict[str, list] = {}                   # currency -> sorted (value, updated_at, member)
+        self._by_update: dict[str, list] = {}                  # currency -> sorted (updated_at, member)
+        self._wakeups: list = []                                # sorted (at, member, currency)
+        self._wakeup_of: dict[tuple[str, str], Any] = {}        # currency id -> records of members in it (lots, entries, ...)
         self._draft_order: list[str] = []      # every draft id, in creation order (all members)
         # the transaction-history index (kept by engine/history.py; derived, so not exported: after a restore
         # its cursor is back at zero and the engine rebuilds it)
@@ -143,6 +150,7 @@ class MemoryTenantStore(TenantStore):
 
     def put_member(self, member: Member) -> None:
         old = self._members.get(member.id)
+        self._touch(member.id, None)
         if old is not None:
             for k, v in old.identities.items():
                 if self._index.get((k, str(v))) == old.id:
@@ -175,6 +183,62 @@ class MemoryTenantStore(TenantStore):
         self._append(counts, counts[-1] + 1)
         self._append(sums, sums[-1] + amount)
 
+    def _touch(self, member_id: str, currency_id: str | None) -> None:
+        if (member_id, currency_id) not in self._dirty:
+            self._set(self._dirty, (member_id, currency_id), None)
+
+    def take_touched(self):
+        out = list(self._dirty)
+        for key in out:
+            self._discard(self._dirty, key)
+        return out
+
+    def standing(self, currency_id, member_id):
+        return self._standing.get((currency_id, member_id))
+
+    def put_standing(self, currency_id, member_id, value, updated_at) -> None:
+        old = self._standing.get((currency_id, member_id))
+        for d in (self._by_value, self._by_update):
+            if currency_id not in d:
+                self._set(d, currency_id, [])
+        if old is not None:
+            self._unsort(self._by_value[currency_id], (old[0], old[1], member_id))
+            self._unsort(self._by_update[currency_id], (old[1], member_id))
+        if value is None:
+            self._discard(self._standing, (currency_id, member_id))
+            return
+        self._set(self._standing, (currency_id, member_id), (value, updated_at))
+        self._insort(self._by_value[currency_id], (value, updated_at, member_id))
+        self._insort(self._by_update[currency_id], (updated_at, member_id))
+
+    def standing_count(self, currency_id):
+        return len(self._by_update.get(currency_id, ()))
+
+    def standings(self, currency_id, order_by="updated_at", descending=True, offset=0, limit=50):
+        idx = self._by_value.get(currency_id, ()) if order_by == "value" else self._by_update.get(currency_id, ())
+        n = len(idx)
+        positions = range(n - 1 - offset, max(-1, n - 1 - offset - limit), -1) if descending \
+            else range(offset, min(n, offset + limit))
+        out = []
+        for i in positions:
+            member_id = idx[i][-1]
+            value, updated_at = self._standing[(currency_id, member_id)]
+            out.append((member_id, value, updated_at))
+        return out
+
+    def put_wakeup(self, member_id, currency_id, at) -> None:
+        old = self._wakeup_of.get((member_id, currency_id))
+        if old is not None:
+            self._unsort(self._wakeups, (old, member_id, currency_id))
+            self._discard(self._wakeup_of, (member_id, currency_id))
+        if at is not None:
+            self._insort(self._wakeups, (at, member_id, currency_id))
+            self._set(self._wakeup_of, (member_id, currency_id), at)
+
+    def due_wakeups(self, now):
+        i = bisect.bisect_right(self._wakeups, (now, "\uffff", "\uffff"))
+        return list(self._wakeups[:i])
+
     def _use(self, currency_id: str) -> None:
         self._set(self._used, currency_id, self._used.get(currency_id, 0) + 1)
 
@@ -183,6 +247,7 @@ class MemoryTenantStore(TenantStore):
 
     def put_lot(self, lot: Lot) -> None:
         old = self._lots.get(lot.id)
+        self._touch(lot.member_id, lot.currency_id)
         if old is None:
             self._use(lot.currency_id)
         self._set(self._lots, lot.id, lot)
@@ -255,6 +320,7 @@ class MemoryTenantStore(TenantStore):
         return [self._holds[i] for i in ids] if ids else []
 
     def put_hold(self, hold: Hold) -> None:
+        self._touch(hold.member_id, hold.currency_id)
         if hold.id not in self._holds:
             self._use(hold.currency_id)
         self._set(self._holds, hold.id, hold)
@@ -289,6 +355,7 @@ class MemoryTenantStore(TenantStore):
 
     def put_entry(self, entry: Entry) -> None:
         is_new = entry.id not in self._entries
+        self._touch(entry.member_id, entry.currency_id)
         if is_new:
             self._use(entry.currency_id)
         self._set(self._entries, entry.id, entry)

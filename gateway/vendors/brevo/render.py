@@ -83,6 +83,13 @@ def definitions(items: Iterable[dict]) -> dict:
     return {"items": list(items)}
 
 
+def contact_balances(program_id: str, bdid: str, count: int, rows: Iterable[tuple[int, str | None, datetime, Decimal]]
+                     ) -> dict:
+    return {"loyaltyProgramId": program_id, "balanceDefinitionId": bdid, "count": count,
+            "balances": [{"contactId": cid, "loyaltySubscriptionId": sub, "updatedAt": rfc3339(at), "value": value}
+                         for cid, sub, at, value in rows]}
+
+
 def limit(l: BalanceLimit, bdid: str) -> dict:
     t = l.terms
     return {"id": l.id, "balanceDefinitionId": bdid, "transactionType": t.direction,

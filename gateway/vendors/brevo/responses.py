@@ -214,6 +214,20 @@ def get_active_balance(call: Call) -> Reply:
     return Reply(200, render.active_balances(program_id, cid, definition_id, page.count, page.lots))
 
 
+def get_contact_balances(call: Call) -> Reply:
+    program = _program(call)
+    currency = _definition(call, program, call.query["balanceDefinitionId"])
+    program_id, bdid = render.external_id(program.external, PROGRAM), render.external_id(currency.external, DEFINITION)
+    if _internal(currency) and not _query(call, "includeInternal"):
+        return Reply(200, render.contact_balances(program_id, bdid, 0, []))
+    page = call.tenant.member_balances(program, currency, order_by="value" if _query(call, "sortField") == "value"
+                                       else "updated_at", descending=_query(call, "sort") == "desc",
+                                       offset=_query(call, "offset"), limit=_query(call, "limit"))
+    rows = [(contact_id(m), m.identities.get(SUBSCRIPTION), at, value) for m, value, at in page.rows
+            if contact_id(m) is not None]
+    return Reply(200, render.contact_balances(program_id, bdid, page.count, rows))
+
+
 # --- members, rendering helpers for the writes ----------------------------------------------------
 
 def contact_id(member: Member) -> int | None:
