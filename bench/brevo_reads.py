@@ -1,7 +1,8 @@
 """Brevo's list reads on a member with a long past vs a fresh one (by hand: `.venv/bin/python bench/brevo_reads.py
 [--writes 100000]`): one page of /active-balance and of /transaction-history (20 rows), first and last page, through
 the whole pipeline (aiohttp test server, validation on). The writes are made through the engine (auto-completed
-Brevo credits: each adds a draft, an entry and a lot), then every read is timed as the median of 5."""
+Brevo credits: each adds a draft, an entry and a lot), then every read is timed as the median of 5; then
+/contact-balances with `--members` more members (default 20,000), each with a credit."""
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,7 @@ async def timed(client, path) -> float:
     return statistics.median(runs) * 1000
 
 
-async def main(writes: int) -> None:
+async def main(writes: int, members: int) -> None:
     engine = Engine()
     engine.add(demo_tenant())
     tenant = engine.get("demo")
@@ -43,7 +44,18 @@ async def main(writes: int) -> None:
     for _ in range(writes):
         tenant.create_draft(alice, points, "credit", 1, auto_complete=True)
     print(f"{writes} writes in {time.perf_counter() - t0:.1f} s")
+    program = tenant.program("main")
+    t0 = time.perf_counter()
+    for i in range(members):
+        m = tenant.add_member(program, {"brevo.contact": str(1000 + i)})
+        tenant.credit(m, points, 1 + i % 997)
+    print(f"{members} more members with a credit each in {time.perf_counter() - t0:.1f} s")
     async with TestClient(TestServer(build_app(engine, Config(validate_responses=True)))) as client:
+        q = f"balanceDefinitionId={BREVO_BDID}&limit=20"
+        for name, extra in (("first page, by updatedAt", ""), ("first page, by value", "&sortField=value"),
+                            ("last page, by value", f"&sortField=value&offset={members}")):
+            ms = await timed(client, f"{BASE}/contact-balances?{q}{extra}")
+            print(f"{'contact-balances, ' + str(members + 2) + ' members':40} {name:40} {ms:8.2f} ms")
         for who, cid in (("fresh member (bob)", 18), (f"member with {writes} writes (alice)", 17)):
             q = f"contactId={cid}&balanceDefinitionId={BREVO_BDID}&limit=20"
             last = max(0, writes - 20)
@@ -62,4 +74,6 @@ async def main(writes: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--writes", type=int, default=100_000)
-    asyncio.run(main(parser.parse_args().writes))
+    parser.add_argument("--members", type=int, default=20_000)
+    args = parser.parse_args()
+    asyncio.run(main(args.writes, args.members))

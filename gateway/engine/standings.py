@@ -42,8 +42,7 @@ def refresh(store: TenantStore, member: Member | None, currency: PointCurrency, 
             store.put_standing(currency.id, member.id, None, None)
             store.put_wakeup(member.id, currency.id, None)
         return
-    ledger.settle(store, member.id, currency, now)
-    value = ledger.balance(store, member.id, currency, now).available
+    value = ledger.balance(store, member.id, currency, now).available     # exact without settling first
     old = store.standing(currency.id, member.id)
     if old is None or old[0] != value:
         store.put_standing(currency.id, member.id, value, now)

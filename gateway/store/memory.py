@@ -228,6 +228,8 @@ class MemoryTenantStore(TenantStore):
 
     def put_wakeup(self, member_id, currency_id, at) -> None:
         old = self._wakeup_of.get((member_id, currency_id))
+        if old == at:
+            return
         if old is not None:
             self._unsort(self._wakeups, (old, member_id, currency_id))
             self._discard(self._wakeup_of, (member_id, currency_id))
