@@ -123,6 +123,11 @@ async def test_a_change_is_drafted_and_reaches_the_ledger_when_published(client,
     assert await value(client, bdid) == 50
 
 
+async def test_the_sdks_date_form_of_the_fixed_expiry(client):
+    body = await create(client, balanceExpirationDate="2026-12-31")
+    assert body["balanceExpirationDate"] == "31/12"
+
+
 async def test_update_replaces_every_attribute(client):
     bdid = (await create(client, description="d", balanceExpirationDate="31/12", minAmount=5))["id"]
     body = await call(client, "PUT", f"{DEFS}/{bdid}", {"name": "W", "unit": "EUR", "balanceExpirationDate": ""})
@@ -180,8 +185,11 @@ async def test_the_programs_last_definition_is_kept(client):
      "invalid_parameter", "a fixed expiry date and an expiry duration exclude each other"),
     ({"name": "W", "unit": "EUR", "balanceExpirationDate": "31/02"}, "invalid_parameter",
      "the fixed expiry is not a dd/mm date"),
-    ({"name": "W", "unit": "EUR", "balanceExpirationDate": "2026-12-31"}, "invalid_parameter",
-     "balanceExpirationDate is invalid: '2026-12-31' does not match '^((0[1-9]|[12][0-9]|3[01])/(0[1-9]|1[0-2]))?$'"),
+    ({"name": "W", "unit": "EUR", "balanceExpirationDate": "31.12"}, "invalid_parameter",
+     "balanceExpirationDate is invalid: '31.12' does not match "
+     "'^((0[1-9]|[12][0-9]|3[01])/(0[1-9]|1[0-2])|[0-9]{4}-[0-9]{2}-[0-9]{2})?$'"),
+    ({"name": "W", "unit": "EUR", "balanceExpirationDate": "2026-02-30"}, "invalid_parameter",
+     "the fixed expiry is not a dd/mm date"),
     ({"name": "W", "unit": "EUR", "minAmount": 10, "maxAmount": 5}, "invalid_parameter",
      "the minimum balance is above the maximum"),
     ({"name": "W", "unit": "EUR", "maxDebitAmountLimit": -1}, "invalid_parameter", "the debit limit is out of range"),

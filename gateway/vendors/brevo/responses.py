@@ -118,8 +118,11 @@ def _terms(body: dict) -> CurrencyTerms:
     info = {k: v for k, v in (("description", body.get("description")), ("image_ref", body.get("imageRef")),
                               ("meta", {k: v for k, v in (body.get("meta") or {}).items() if v is not None}))
             if v is not None}
-    return CurrencyTerms(name=body["name"], unit=body["unit"], rules=rules,
-                         fixed_expiry=body.get("balanceExpirationDate") or None, expiry_rule=rule, info=info)
+    fixed = body.get("balanceExpirationDate") or None
+    if fixed and "-" in fixed:          # the SDKs' date form, YYYY-MM-DD: its day and month
+        fixed = f"{fixed[8:10]}/{fixed[5:7]}"
+    return CurrencyTerms(name=body["name"], unit=body["unit"], rules=rules, fixed_expiry=fixed, expiry_rule=rule,
+                         info=info)
 
 
 def create_balance_definition(call: Call) -> Reply:
