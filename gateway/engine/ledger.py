@@ -101,11 +101,9 @@ def balance(store: TenantStore, member_id: str, currency: PointCurrency, now: da
         if lot.expires_at <= now:
             expired += lot.remaining                      # not settled yet: counts nowhere
             continue
-        if next_at is None:
-            next_at = lot.expires_at
-        if lot.expires_at != next_at:
-            break
-        next_amount += lot.remaining
+        next_at = lot.expires_at                          # the soonest: all lots expiring then, summed by the store
+        next_amount = store.expiring_sum(member_id, cid, next_at)
+        break
     for lot in store.lots_available_after(member_id, cid, now):
         if not lot.provisional and (lot.expires_at is None or lot.expires_at > now):
             pending += lot.remaining

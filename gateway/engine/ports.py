@@ -80,6 +80,11 @@ class TenantStore(ABC):
         """Points left in open committed lots: a running sum, O(1)."""
 
     @abstractmethod
+    def expiring_sum(self, member_id: str, currency_id: str, at: datetime) -> Decimal:
+        """Points left in committed lots expiring exactly at `at`: a running sum, O(1) (however many lots share
+        that instant, e.g. all made under a frozen clock)."""
+
+    @abstractmethod
     def hold(self, hold_id: str) -> Hold | None: ...
 
     @abstractmethod

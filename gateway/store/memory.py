@@ -62,6 +62,7 @@ class MemoryTenantStore(TenantStore):
         self._by_avail: dict[tuple[str, str], list] = {}    # sorted (available_at, id)
         self._by_earned: dict[tuple[str, str], list] = {}   # sorted (earned_at, id): pages of open lots
         self._open_sum: dict[tuple[str, str], Decimal] = {}  # remaining of open, committed lots
+        self._expiring: dict[tuple, Decimal] = {}   # (member, currency, expires_at) -> remaining of committed lots
         self._provisional: dict[tuple[str, str], dict[str, None]] = {}
         self._holds: dict[str, Hold] = {}
         self._active_holds: dict[tuple[str, str], dict[str, None]] = {}
@@ -285,6 +286,16 @@ class MemoryTenantStore(TenantStore):
         after = lot.remaining if not lot.provisional else Decimal(0)
         if before != after:
             self._set(self._open_sum, key, self._open_sum.get(key, Decimal(0)) + after - before)
+        if old is not None and old.expires_at is not None and before:
+            k = (*key, old.expires_at)
+            left = self._expiring[k] - before
+            if left:
+                self._set(self._expiring, k, left)
+            else:
+                self._discard(self._expiring, k)
+        if lot.expires_at is not None and after:
+            k = (*key, lot.expires_at)
+            self._set(self._expiring, k, self._expiring.get(k, Decimal(0)) + after)
 
     def lots_by_expiry(self, member_id, currency_id):
         for _, _, lot_id in self._by_exp.get((member_id, currency_id), ()):
@@ -310,6 +321,9 @@ class MemoryTenantStore(TenantStore):
     def provisional_lots(self, member_id, currency_id):
         ids = self._provisional.get((member_id, currency_id))
         return [self._lots[i] for i in ids] if ids else []
+
+    def expiring_sum(self, member_id, currency_id, at):
+        return self._expiring.get((member_id, currency_id, at), Decimal(0))
 
     def open_sum(self, member_id, currency_id):
         return self._open_sum.get((member_id, currency_id), Decimal(0))
