@@ -131,9 +131,9 @@ class CatalogOperations:
                                  external={**_next_numbers(current), **{k: currency_id for k in name_as}},
                                  created_at=now)
             currency = _apply(base, terms, now)
-            self.programs[current.id] = replace(current, currencies=(*current.currencies, currency))
             standings.open_currency(self.store, current, currency, self.store.members(), now)
-            return currency
+            self.programs[current.id] = replace(current, currencies=(*current.currencies, currency))   # last:
+            return currency     # programs live beside the store, outside its undo
         return self.run(op)
 
     def change_currency(self, program: Program, currency: PointCurrency, terms: CurrencyTerms) -> PointCurrency:
