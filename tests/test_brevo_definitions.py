@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from helpers import ALICE, ALTCRAFT_TOKEN, BREVO, BREVO_BDID, BREVO_PID, NOW
+from helpers import ALICE, ALTCRAFT_TOKEN, BREVO, BREVO_BDID, BREVO_PID, NOW, OMNEO
 from invariants import check
 
 BASE = f"/v3/loyalty/balance/programs/{BREVO_PID}"
@@ -85,6 +85,11 @@ async def test_a_new_definition_is_a_currency_of_the_ledger_at_once(client, tena
         "points_currency_iid": 2})
     body = await resp.json()
     assert (resp.status, body["error"], body["data"]["active_balance"]) == (200, 0, "12.00"), body
+    # Omneo names point definitions by number too: points issued to the second land in the new definition
+    resp = await client.post("/api/v3/points", headers=OMNEO, json={
+        "profile_id": ALICE["omneo"], "point_definition_id": 2, "value_initial": 8, "issued_at": None})
+    assert resp.status == 201, await resp.text()
+    assert (await value(client, bdid), await value(client, BREVO_BDID)) == (20, 1400)
 
 
 async def test_list_sorted_and_paged(client, tenant):
