@@ -220,3 +220,22 @@ async def test_unknown_program_and_definition(client):
         "code": "document_not_found", "message": "balance definition doesn't exist"}
     assert await call(client, "POST", f"/v3/loyalty/config/programs/{UNKNOWN}/publish", status=404) == {
         "code": "document_not_found", "message": "not found"}
+
+
+async def test_a_snapshot_keeps_the_definitions_their_drafts_and_limits(client, engine, tenant):
+    created = await create(client, balanceAvailabilityDurationValue=2, balanceAvailabilityDurationUnit="week")
+    bdid = created["id"]
+    await tx(client, bdid, 30)
+    limit = await call(client, "POST", f"{DEFS}/{bdid}/limits", {"constraintType": "transaction", "durationUnit": "day",
+                                                                  "durationValue": 1, "transactionType": "credit",
+                                                                  "value": 5})
+    draft = await call(client, "PUT", f"{DEFS}/{bdid}", {"name": "Renamed", "unit": "POINTS"})
+    resp = await client.get("/__admin/tenants/demo/snapshot")
+    snapshot = await resp.json()
+    assert resp.status == 200, snapshot
+    resp = await client.put("/__admin/tenants/demo/snapshot", json=snapshot)
+    assert resp.status in (200, 204), await resp.text()
+    assert await call(client, "GET", f"{DEFS}/{bdid}?version=active") == created
+    assert await call(client, "GET", f"{DEFS}/{bdid}") == {**draft, "id": bdid}
+    assert (await call(client, "GET", f"{DEFS}/{bdid}/limits/{limit['id']}"))["value"] == 5
+    assert await value(client, bdid) == 30

@@ -97,6 +97,24 @@ def _next_numbers(program: Program) -> dict[str, int]:
     return out
 
 
+RECORD = "program_catalog"     # the store record of a program's catalogue, under the program id
+
+
+def _keep(store: "TenantStore", program: Program) -> Program:
+    """Write the program's catalogue (currencies and drafts) to the store too, so that a snapshot carries it."""
+    store.put_record(RECORD, program.id, {"currencies": program.currencies, "drafts": dict(program.currency_drafts)})
+    return program
+
+
+def reapply(programs: dict[str, Program], store: "TenantStore") -> None:
+    """After a store is restored from a snapshot: each program's catalogue as the store kept it."""
+    for pid, program in list(programs.items()):
+        kept = store.record(RECORD, pid)
+        if kept is not None:
+            programs[pid] = replace(program, currencies=tuple(kept["currencies"]),
+                                    currency_drafts=dict(kept["drafts"]))
+
+
 class CatalogOperations:
     programs: dict[str, Program]
     store: "TenantStore"
@@ -132,8 +150,8 @@ class CatalogOperations:
                                  created_at=now)
             currency = _apply(base, terms, now)
             standings.open_currency(self.store, current, currency, self.store.members(), now)
-            self.programs[current.id] = replace(current, currencies=(*current.currencies, currency))   # last:
-            return currency     # programs live beside the store, outside its undo
+            self.programs[current.id] = _keep(self.store, replace(current, currencies=(*current.currencies, currency)))
+            return currency     # the program is replaced last: programs live beside the store, outside its undo
         return self.run(op)
 
     def change_currency(self, program: Program, currency: PointCurrency, terms: CurrencyTerms) -> PointCurrency:
@@ -144,8 +162,8 @@ class CatalogOperations:
             current = self.program(program.id)
             active = self.currency(current, currency.id)
             draft = _apply(self.currency_version(current, active), terms, now)
-            self.programs[current.id] = replace(current, currency_drafts={**current.currency_drafts,
-                                                                          active.id: draft})
+            self.programs[current.id] = _keep(self.store, replace(current, currency_drafts={
+                **current.currency_drafts, active.id: draft}))
             return draft
         return self.run(op)
 
@@ -158,17 +176,18 @@ class CatalogOperations:
             if self.store.currency_used(currency.id):
                 raise CurrencyInUse("the points currency is in use", currency=currency.id)
             drafts = {k: v for k, v in current.currency_drafts.items() if k != currency.id}
-            self.programs[current.id] = replace(
+            self.programs[current.id] = _keep(self.store, replace(
                 current, currencies=tuple(c for c in current.currencies if c.id != currency.id),
-                currency_drafts=drafts)
+                currency_drafts=drafts))
         self.run(op)
 
     def publish(self, program: Program) -> Program:
         """Every currency's draft becomes active."""
         def op(now):
             current = self.program(program.id)
-            published = replace(current, currency_drafts={},
-                                currencies=tuple(current.currency_drafts.get(c.id, c) for c in current.currencies))
+            published = _keep(self.store, replace(
+                current, currency_drafts={},
+                currencies=tuple(current.currency_drafts.get(c.id, c) for c in current.currencies)))
             self.programs[current.id] = published
             return published
         return self.run(op)
@@ -203,8 +222,8 @@ class LimitOperations:
             active = self.currency(current, currency.id)
             draft = self.currency_version(current, active)
             limits, out = change(list(draft.limits), now)
-            self.programs[current.id] = replace(current, currency_drafts={
-                **current.currency_drafts, active.id: replace(draft, limits=tuple(limits))})
+            self.programs[current.id] = _keep(self.store, replace(current, currency_drafts={
+                **current.currency_drafts, active.id: replace(draft, limits=tuple(limits))}))
             return out
         return self.run(op)
 
