@@ -169,9 +169,14 @@ def test_snapshot_keeps_its_format(t, alice, pts):
     assert set(data) == {"format", "seq", "members", "lots", "holds", "entries", "totals", "tier", "refs", "rewards",
                          "records"}
     assert data["format"] == 2
-    assert [(kind, value["$r"]) for kind, _, value in data["records"]] == [
+    assert [(kind, value["$r"]) for kind, _, value in data["records"] if kind != "limit_use"] == [
         ("draft", "Draft"), ("draft", "Draft"), ("order", "Order"), ("balance_record", "BalanceRecord")]
+    # the movements balance limits count (alice's fixture history): rows of their own, restored as they were
+    assert {rid for kind, rid, _ in data["records"] if kind == "limit_use"} == {"alice/points/credit",
+                                                                               "alice/points/debit"}
     restored = MemoryTenantStore.restore(data)
+    assert restored.limit_use(alice.id, pts.id, "credit", NOW - timedelta(days=1000)) == \
+        t.store.limit_use(alice.id, pts.id, "credit", NOW - timedelta(days=1000)) == (4, D(2400))
     assert restored.drafts(alice.id, pts.id) == [d, t.draft(o.draft_id)] and restored.record("draft", d.id) is None
     assert (restored.order(o.id), restored.balance_record(alice.id, added.id)) == (o, r)
 

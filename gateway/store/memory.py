@@ -543,7 +543,11 @@ class MemoryTenantStore(TenantStore):
             "records": [[kind, rid, value] for (kind, rid), value in self._records.items()]
             + [["draft", i, self._drafts[i]] for ids in self._member_drafts.values() for i in ids]
             + [["order", o.id, o] for o in self._orders.values()]
-            + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()],
+            + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()]
+            # the movements balance limits count (their windows), per member, currency and direction
+            + [["limit_use", f"{m}/{c}/{d}", {"member": m, "currency": c, "direction": d, "at": ats,
+                                               "counts": counts, "sums": sums}]
+               for (m, c, d), (ats, counts, sums) in self._limit_use.items()],
         })
 
     @classmethod
@@ -578,6 +582,9 @@ class MemoryTenantStore(TenantStore):
                 store.put_order(value)
             elif isinstance(value, BalanceRecord):
                 store.put_balance_record(value)
+            elif kind == "limit_use":
+                store._limit_use[(value["member"], value["currency"], value["direction"])] = (
+                    list(value["at"]), list(value["counts"]), list(value["sums"]))
             else:
                 store.put_record(kind, rid, value)
         store._seq = dict(d["seq"])
