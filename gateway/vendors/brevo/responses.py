@@ -5,10 +5,13 @@ its `brevo.balance_definition_id`, a member by its `brevo.contact` id (or its `b
 id, Brevo's loyaltySubscriptionId) within that program. UUIDs are compared in their canonical
 lower-case form.
 
-Transactions are the engine's drafts (create_draft / complete_draft / cancel_draft), orders its orders
-(create_order), balance records its balance records (open_balance_record), the transaction history its
-history query: the engine rounds, caps, checks the balance limits, rejects, dates and lists; the adapter
-maps names and shapes only (a debit is shown negative, however it was sent)."""
+Balance definitions are the engine's point currencies (catalog: currency_page / add_currency / change_currency /
+delete_currency, `version` = the currency's draft or active version, publish_loyalty_program = publish), balance
+limits its currency limits (add_limit / limit / change_limit / delete_limit). Transactions are the engine's drafts
+(create_draft / complete_draft / cancel_draft), orders its orders (create_order), balance records its balance
+records (open_balance_record), the lists its pages (lot_page, history, member_balances): the engine rounds, caps,
+checks the balance limits, rejects, dates, orders and lists; the adapter maps names and shapes only (a debit is
+shown negative, however it was sent)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -102,10 +105,8 @@ def get_balance_definition_list(call: Call) -> Reply:
 
 def _terms(body: dict) -> CurrencyTerms:
     """A BalanceDefinition request in the engine's names (null = absent, "" = no fixed expiry date)."""
-    def number(name):
-        return body.get(name)
-    rules = CurrencyRules(min_balance=number("minAmount"), max_balance=number("maxAmount"),
-                          max_credit=number("maxCreditAmountLimit"), max_debit=number("maxDebitAmountLimit"),
+    rules = CurrencyRules(min_balance=body.get("minAmount"), max_balance=body.get("maxAmount"),
+                          max_credit=body.get("maxCreditAmountLimit"), max_debit=body.get("maxDebitAmountLimit"),
                           overtaking=body.get("balanceOptionAmountOvertakingStrategy") or "strict",
                           credit_rounding=body.get("balanceOptionCreditRounding"),
                           debit_rounding=body.get("balanceOptionDebitRounding"))
