@@ -158,10 +158,9 @@ def _entry_row(store: TenantStore, e: Entry, direction: str, status: str) -> His
             completed_at = reversed_lot.available_at
     else:
         completed_at = max(e.at, lot.available_at) if lot is not None else e.at
-    ended = e.recorded_at or e.at
+    # a rolled-back entry keeps no time of its rollback: its row has no cancelled_at
     return HistoryRow(id=e.id, direction=direction, amount=e.amount, signed_amount=_signed(direction, e.amount),
                       status=status, created_at=e.at, completed_at=completed_at if status == "completed" else None,
-                      cancelled_at=ended if status == "cancelled" else None,
                       lot_expires_at=lot.expires_at if lot is not None and status == "completed" else None,
                       is_draft=False)
 
