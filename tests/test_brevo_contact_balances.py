@@ -116,3 +116,18 @@ async def test_the_definition_is_required(client):
     resp = await client.get(f"{BASE}/contact-balances", headers=BREVO)
     assert (resp.status, await resp.json()) == (422, {"code": "missing_parameter",
                                                       "message": "balanceDefinitionId is required"})
+
+
+async def test_another_programs_members_are_not_listed(client, tenant, points):
+    """Currency ids are unique within a program only: a second program's `points` keeps its balances apart."""
+    from dataclasses import replace
+    main = tenant.program("main")
+    twin = replace(main, id="twin", external={"brevo.program_id": "22222222-3333-4444-8555-666666666666"},
+                   currencies=(replace(points, external={"brevo.balance_definition_id": UNKNOWN}),))
+    tenant.programs["twin"] = twin
+    member = tenant.add_member(twin, {"brevo.contact": "77"})
+    tenant.credit(member, twin.default_currency, 70, available_at=tenant.now())
+    assert sorted(rows(await balances(client))) == [(17, 1400, z(NOW - timedelta(days=20))), (18, 0, z(NOW))]
+    resp = await client.get(f"/v3/loyalty/balance/programs/22222222-3333-4444-8555-666666666666/contact-balances"
+                            f"?balanceDefinitionId={UNKNOWN}", headers=BREVO)
+    assert rows(await resp.json()) == [(77, 70, z(NOW))]

@@ -169,7 +169,8 @@ class TenantStore(ABC):
         the member itself), and forget them."""
 
     @abstractmethod
-    def standing(self, currency_id: str, member_id: str) -> tuple[Decimal, datetime] | None: ...
+    def standing(self, currency_id: str, member_id: str) -> tuple[Decimal, datetime] | None:
+        """`currency_id` here is the engine's index key of a currency (standings.scope: program and currency)."""
 
     @abstractmethod
     def put_standing(self, currency_id: str, member_id: str, value: Decimal | None, updated_at: datetime | None) -> None:

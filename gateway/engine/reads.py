@@ -32,8 +32,9 @@ class ReadOperations:
         one page of it (see standings.py: the cost of the page and of the balances time changed since)."""
         def op(now):
             standings.wake(self.store, self.programs, now)
-            rows = self.store.standings(currency.id, order_by, descending, offset, limit)
-            return MemberBalances(count=self.store.standing_count(currency.id),
+            key = standings.scope(program.id, currency.id)
+            rows = self.store.standings(key, order_by, descending, offset, limit)
+            return MemberBalances(count=self.store.standing_count(key),
                                   rows=tuple((self.store.member(m), v, at) for m, v, at in rows))
         return self.run(op)
 

@@ -19,6 +19,11 @@ from .model import Member, PointCurrency, Program
 from .ports import TenantStore
 
 
+def scope(program_id: str, currency_id: str) -> str:
+    """The index a currency's balances are kept under (currency ids are unique within a program only)."""
+    return f"{program_id}/{currency_id}"
+
+
 def next_change(store: TenantStore, member_id: str, currency: PointCurrency, now: datetime) -> datetime | None:
     """The next instant the member's available balance changes by time alone (live state only)."""
     cid = currency.id
@@ -37,15 +42,17 @@ def next_change(store: TenantStore, member_id: str, currency: PointCurrency, now
 
 def refresh(store: TenantStore, member: Member | None, currency: PointCurrency, now: datetime) -> None:
     """Bring one member's balance of one currency up to date (dropped when the member is gone or inactive)."""
-    if member is None or not member.active:
-        if member is not None:
-            store.put_standing(currency.id, member.id, None, None)
-            store.put_wakeup(member.id, currency.id, None)
+    if member is None:
+        return
+    key = scope(member.program_id, currency.id)
+    if not member.active:
+        store.put_standing(key, member.id, None, None)
+        store.put_wakeup(member.id, currency.id, None)
         return
     value = ledger.balance(store, member.id, currency, now).available     # exact without settling first
-    old = store.standing(currency.id, member.id)
+    old = store.standing(key, member.id)
     if old is None or old[0] != value:
-        store.put_standing(currency.id, member.id, value, now)
+        store.put_standing(key, member.id, value, now)
     store.put_wakeup(member.id, currency.id, next_change(store, member.id, currency, now))
 
 
@@ -90,4 +97,5 @@ def open_currency(store: TenantStore, program: Program, currency: PointCurrency,
     """A currency added to a program: each of its active members has a zero balance of it."""
     for m in members:
         if m.program_id == program.id and m.active:
-            store.put_standing(currency.id, m.id, ledger.balance(store, m.id, currency, now).available, now)
+            store.put_standing(scope(program.id, currency.id), m.id,
+                               ledger.balance(store, m.id, currency, now).available, now)
