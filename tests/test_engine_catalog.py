@@ -73,3 +73,17 @@ def test_terms_are_checked(t):
     with pytest.raises(E.InvalidRequest):
         t.add_currency(program, CurrencyTerms(name="W", fixed_expiry="30/02"))
     assert len(t.program("main").currencies) == 1
+
+
+def test_in_use_is_per_program(t):
+    """Currency ids are unique within a program only: another program's `points` in use does not hold this one."""
+    from dataclasses import replace
+    main = t.program("main")
+    t.programs["twin"] = replace(main, id="twin", external={}, currencies=(main.default_currency,))
+    twin = t.program("twin")
+    extra = t.add_currency(twin, CurrencyTerms(name="Extra"))
+    t.delete_currency(t.program("twin"), twin.default_currency)      # main's `points` is in use, twin's is not
+    assert [c.id for c in t.program("twin").currencies] == [extra.id]
+    with pytest.raises(E.CurrencyInUse):
+        t.add_currency(main, CurrencyTerms(name="Extra"))
+        t.delete_currency(t.program("main"), main.default_currency)

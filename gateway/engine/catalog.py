@@ -173,7 +173,7 @@ class CatalogOperations:
             self.currency(current, currency.id)
             if len(current.currencies) == 1:
                 raise LastCurrency("a program keeps at least one points currency", currency=currency.id)
-            if self.store.currency_used(currency.id):
+            if self.store.currency_used(current.id, currency.id):
                 raise CurrencyInUse("the points currency is in use", currency=currency.id)
             drafts = {k: v for k, v in current.currency_drafts.items() if k != currency.id}
             self.programs[current.id] = _keep(self.store, replace(

@@ -208,8 +208,9 @@ class TenantStore(ABC):
         """(at, member, currency) of the wakeups at or before `now`, soonest first."""
 
     @abstractmethod
-    def currency_used(self, currency_id: str) -> bool:
-        """Whether any member has a record in this currency (a lot, hold, entry, draft, balance record), O(1)."""
+    def currency_used(self, program_id: str, currency_id: str) -> bool:
+        """Whether any member of the program has a record in this currency (a lot, hold, entry, draft, balance
+        record), O(1) (currency ids are unique within a program only)."""
 
     @abstractmethod
     def drafts_after(self, position: int) -> list[Draft]:

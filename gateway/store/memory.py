@@ -83,7 +83,7 @@ class MemoryTenantStore(TenantStore):
         self._orders: dict[str, Order] = {}
         self._balance_records: dict[tuple[str, str], BalanceRecord] = {}
         self._limit_use: dict[tuple[str, str, str], tuple[list, list, list]] = {}   # -> (ats, counts, sums)
-        self._used: dict[str, int] = {}
+        self._used: dict[tuple, int] = {}      # (program, currency) -> records of members in it (lots, entries ...)
         # members' balances per currency, ordered (engine/standings.py keeps them; derived, not exported)
         self._dirty: dict[tuple[str, str | None], None] = {}   # (member, currency or None: all) written since
         self._standing: dict[tuple[str, str], tuple] = {}      # (currency, member) -> (value, updated_at)
@@ -245,17 +245,19 @@ class MemoryTenantStore(TenantStore):
         i = bisect.bisect_right(self._wakeups, (now, "\uffff", "\uffff"))
         return list(self._wakeups[:i])
 
-    def _use(self, currency_id: str) -> None:
-        self._set(self._used, currency_id, self._used.get(currency_id, 0) + 1)
+    def _use(self, member_id: str, currency_id: str) -> None:
+        member = self._members.get(member_id)
+        key = (member.program_id if member is not None else None, currency_id)
+        self._set(self._used, key, self._used.get(key, 0) + 1)
 
-    def currency_used(self, currency_id):
-        return self._used.get(currency_id, 0) > 0
+    def currency_used(self, program_id, currency_id):
+        return self._used.get((program_id, currency_id), 0) > 0 or self._used.get((None, currency_id), 0) > 0
 
     def put_lot(self, lot: Lot) -> None:
         old = self._lots.get(lot.id)
         self._touch(lot.member_id, lot.currency_id)
         if old is None:
-            self._use(lot.currency_id)
+            self._use(lot.member_id, lot.currency_id)
         self._set(self._lots, lot.id, lot)
         key = (lot.member_id, lot.currency_id)
         for d, factory in ((self._open, dict), (self._by_exp, list), (self._by_avail, list),
@@ -341,7 +343,7 @@ class MemoryTenantStore(TenantStore):
     def put_hold(self, hold: Hold) -> None:
         self._touch(hold.member_id, hold.currency_id)
         if hold.id not in self._holds:
-            self._use(hold.currency_id)
+            self._use(hold.member_id, hold.currency_id)
         self._set(self._holds, hold.id, hold)
         key = (hold.member_id, hold.currency_id)
         if key not in self._active_holds:
@@ -395,7 +397,7 @@ class MemoryTenantStore(TenantStore):
         is_new = entry.id not in self._entries
         self._touch(entry.member_id, entry.currency_id)
         if is_new:
-            self._use(entry.currency_id)
+            self._use(entry.member_id, entry.currency_id)
         self._set(self._entries, entry.id, entry)
         if is_new:
             self._append(self._by_seq, (entry.seq, entry.id))
@@ -468,7 +470,7 @@ class MemoryTenantStore(TenantStore):
 
     def put_draft(self, draft: Draft) -> None:
         if draft.id not in self._drafts:
-            self._use(draft.currency_id)
+            self._use(draft.member_id, draft.currency_id)
             self._append(self._draft_order, draft.id)
             key = (draft.member_id, draft.currency_id)
             if key not in self._member_drafts:
@@ -544,7 +546,7 @@ class MemoryTenantStore(TenantStore):
 
     def put_balance_record(self, record: BalanceRecord) -> None:
         if (record.member_id, record.currency_id) not in self._balance_records:
-            self._use(record.currency_id)
+            self._use(record.member_id, record.currency_id)
         self._set(self._balance_records, (record.member_id, record.currency_id), record)
 
     def record(self, kind, record_id):
