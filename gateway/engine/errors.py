@@ -152,6 +152,24 @@ class InvalidRequest(EngineError):
     code = "invalid_request"
 
 
+class CurrencyInUse(InvalidState):
+    """A point currency members have points, transactions or records in (or a program's last one) is not deleted."""
+
+    code = "currency_in_use"
+
+
+class LastCurrency(CurrencyInUse):
+    """A program keeps at least one point currency."""
+
+    code = "last_currency"
+
+
+class LimitNotFound(NotFound):
+    """A balance limit the currency (in the version asked) does not have."""
+
+    code = "limit_not_found"
+
+
 class RuleInactive(EngineError):
     """A configured rule (e.g. a redemption rule) exists but is not offered now."""
 

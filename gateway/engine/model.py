@@ -38,6 +38,10 @@ class PointCurrency:
     rules: CurrencyRules = CurrencyRules()
     external: Mapping[str, Any] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None  # added to its program then (engine/catalog.py); None: from the start
+    updated_at: datetime | None = None
+    expiry_rule: Any = None             # an expiry.ExpiryRule (calendar units), instead of expiry_days
+    limits: tuple = ()                  # limits.BalanceLimit: transactions or points per window, per direction
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,7 @@ class Program:
     reversal_window_minutes: int = 10      # how long a redemption may be reversed
     external: Mapping[str, Any] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
+    currency_drafts: Mapping[str, PointCurrency] = field(default_factory=dict)   # changes not published yet
     redemption_rules: tuple[RedemptionRule, ...] = ()
 
     @property

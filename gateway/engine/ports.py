@@ -72,11 +72,30 @@ class TenantStore(ABC):
         """Open lots that become available after `at` (the pending ones: bounded by the return window)."""
 
     @abstractmethod
+    def lots_by_earning(self, member_id: str, currency_id: str, newest_first: bool = False,
+                        start: int = 0) -> Iterable[Lot]:
+        """Open lots (as open_lots) by the instant they were earned, then id, lazily, from the `start`-th in that
+        order (pages of lots: a page costs the page)."""
+
+    @abstractmethod
+    def lot_position(self, member_id: str, currency_id: str, lot: Lot) -> int:
+        """Where an open lot stands in lots_by_earning's oldest-first order, O(log n)."""
+
+    @abstractmethod
+    def open_lot_count(self, member_id: str, currency_id: str) -> int:
+        """How many lots open_lots would return, O(1)."""
+
+    @abstractmethod
     def provisional_lots(self, member_id: str, currency_id: str) -> list[Lot]: ...
 
     @abstractmethod
     def open_sum(self, member_id: str, currency_id: str) -> Decimal:
         """Points left in open committed lots: a running sum, O(1)."""
+
+    @abstractmethod
+    def expiring_sum(self, member_id: str, currency_id: str, at: datetime) -> Decimal:
+        """Points left in committed lots expiring exactly at `at`: a running sum, O(1) (however many lots share
+        that instant, e.g. all made under a frozen clock)."""
 
     @abstractmethod
     def hold(self, hold_id: str) -> Hold | None: ...
@@ -190,6 +209,88 @@ class TenantStore(ABC):
     @abstractmethod
     def put_draft(self, draft: Draft) -> None:
         """Insert or replace (a draft never changes member or currency)."""
+
+    @abstractmethod
+    def limit_use(self, member_id: str, currency_id: str, direction: str, since: datetime) -> tuple[int, Decimal]:
+        """(how many, how much) the member moved in this direction and currency at or after `since`, O(log n)."""
+
+    @abstractmethod
+    def add_limit_use(self, member_id: str, currency_id: str, direction: str, at: datetime, amount: Decimal) -> None:
+        """Count one movement (the engine clock only moves forward: uses come in time order)."""
+
+    # --- members' balances per currency, ordered (engine/standings.py keeps them) -------------------------------
+    @abstractmethod
+    def take_touched(self) -> list[tuple[str, str | None]]:
+        """(member, currency) pairs whose lots, holds or entries were written since the last call ((member, None):
+        the member itself), and forget them."""
+
+    @abstractmethod
+    def standing(self, currency_id: str, member_id: str) -> tuple[Decimal, datetime] | None:
+        """`currency_id` here is the engine's index key of a currency (standings.scope: program and currency)."""
+
+    @abstractmethod
+    def put_standing(self, currency_id: str, member_id: str, value: Decimal | None, updated_at: datetime | None) -> None:
+        """Insert, move or (value None) drop a member's balance in the currency's orders by value and by update."""
+
+    @abstractmethod
+    def standing_count(self, currency_id: str) -> int: ...
+
+    @abstractmethod
+    def standings(self, currency_id: str, order_by: str = "updated_at", descending: bool = True, offset: int = 0,
+                  limit: int = 50) -> list[tuple[str, Decimal, datetime]]:
+        """One page of (member, value, updated_at) ordered by `value` or `updated_at` (then member): costs the page."""
+
+    @abstractmethod
+    def put_wakeup(self, member_id: str, currency_id: str, at: datetime | None) -> None:
+        """When the member's balance next changes by time alone (None: never); replaces the previous one."""
+
+    @abstractmethod
+    def due_wakeups(self, now: datetime) -> list[tuple[datetime, str, str]]:
+        """(at, member, currency) of the wakeups at or before `now`, soonest first."""
+
+    @abstractmethod
+    def currency_used(self, program_id: str, currency_id: str) -> bool:
+        """Whether any member of the program has a record in this currency (a lot, hold, entry, draft, balance
+        record), O(1) (currency ids are unique within a program only)."""
+
+    @abstractmethod
+    def drafts_after(self, position: int) -> list[Draft]:
+        """Drafts of every member created after the first `position` ones, in creation order."""
+
+    @abstractmethod
+    def draft_total(self) -> int:
+        """How many drafts were ever created (all members)."""
+
+    # --- the transaction-history index (engine/history.py keeps it; a store only orders and counts) ---
+    @abstractmethod
+    def history_cursor(self, name: str) -> int:
+        """How far the index has read a source (`entry`: the last entry seq, `draft`: drafts read); 0 at first."""
+
+    @abstractmethod
+    def set_history_cursor(self, name: str, value: int) -> None: ...
+
+    @abstractmethod
+    def history_row(self, row_id: str) -> tuple | None:
+        """(key, direction, status, watch) of an indexed row, or None."""
+
+    @abstractmethod
+    def put_history_row(self, member_id: str, currency_id: str, row_id: str, key: tuple, direction: str,
+                        status: str, watch: bool) -> None:
+        """Insert or move a row: ordered by `key` (then id) within the member's currency, counted per status and
+        direction; `watch`: its status may still change (the engine looks at it again on reads)."""
+
+    @abstractmethod
+    def history_watched(self, member_id: str, currency_id: str) -> list[str]: ...
+
+    @abstractmethod
+    def history_count(self, member_id: str, currency_id: str, status: str | None = None,
+                      direction: str | None = None) -> int:
+        """Rows matching, O(1)."""
+
+    @abstractmethod
+    def history_ids(self, member_id: str, currency_id: str, status: str | None = None, direction: str | None = None,
+                    *, newest_first: bool = True, offset: int = 0, limit: int | None = None) -> list[str]:
+        """One page of row ids in key order: costs the page."""
 
     @abstractmethod
     def order(self, order_id: str) -> Order | None: ...

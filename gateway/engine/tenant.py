@@ -9,10 +9,12 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Callable, TypeVar
 
 from .ports import TenantStore
-from . import ledger, redemptions
+from . import history, ledger, redemptions, standings
 from .clock import Clock
 from .payments import PaymentOperations
 from .draft_ops import DraftOperations
+from .reads import ReadOperations
+from .catalog import CatalogOperations, LimitOperations
 from .member_ops import MemberOperations
 from .history_ops import HistoryOperations
 from .rule_ops import RuleOperations
@@ -36,7 +38,7 @@ T = TypeVar("T")
 @dataclass
 class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperations, RuleOperations,
              EventOperations, BatchOperations, ProfileOperations, PointRecordOperations, RateOperations,
-             ReceiptOperations):
+             ReceiptOperations, ReadOperations, CatalogOperations, LimitOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore
@@ -55,6 +57,8 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
         now = self.clock.now()
         with self.store.atomic():
             out = fn(now)
+            history.catch_up(self.store, now)     # index what the operation wrote (history pages cost a page)
+            standings.catch_up(self.store, self.programs, now)    # and the balances it changed, in order
         if self.high_water is None or now > self.high_water:
             self.high_water = now
         return out

@@ -68,7 +68,9 @@ class MemoryTenantStore(TenantStore):
         # indexes over open lots, so figures cost what is live now, not what history holds
         self._by_exp: dict[tuple[str, str], list] = {}      # sorted (expires_at, earned_at, id)
         self._by_avail: dict[tuple[str, str], list] = {}    # sorted (available_at, id)
+        self._by_earned: dict[tuple[str, str], list] = {}   # sorted (earned_at, id): pages of open lots
         self._open_sum: dict[tuple[str, str], Decimal] = {}  # remaining of open, committed lots
+        self._expiring: dict[tuple, Decimal] = {}   # (member, currency, expires_at) -> remaining of committed lots
         self._provisional: dict[tuple[str, str], dict[str, None]] = {}
         self._holds: dict[str, Hold] = {}
         self._active_holds: dict[tuple[str, str], dict[str, None]] = {}
@@ -90,6 +92,22 @@ class MemoryTenantStore(TenantStore):
         self._receipts: dict[int, Receipt] = {}
         self._member_receipts: dict[str, list[int]] = {}
         self._balance_records: dict[tuple[str, str], BalanceRecord] = {}
+        self._limit_use: dict[tuple[str, str, str], tuple[list, list, list]] = {}   # -> (ats, counts, sums)
+        self._used: dict[tuple, int] = {}      # (program, currency) -> records of members in it (lots, entries ...)
+        # members' balances per currency, ordered (engine/standings.py keeps them; derived, not exported)
+        self._dirty: dict[tuple[str, str | None], None] = {}   # (member, currency or None: all) written since
+        self._standing: dict[tuple[str, str], tuple] = {}      # (currency, member) -> (value, updated_at)
+        self._by_value: dict[str, list] = {}                   # currency -> sorted (value, updated_at, member)
+        self._by_update: dict[str, list] = {}                  # currency -> sorted (updated_at, member)
+        self._wakeups: list = []                                # sorted (at, member, currency)
+        self._wakeup_of: dict[tuple[str, str], Any] = {}        # currency id -> records of members in it (lots, entries, ...)
+        self._draft_order: list[str] = []      # every draft id, in creation order (all members)
+        # the transaction-history index (kept by engine/history.py; derived, so not exported: after a restore
+        # its cursor is back at zero and the engine rebuilds it)
+        self._hrows: dict[str, tuple] = {}     # row id -> (member, currency, key, direction, status, watch)
+        self._hlists: dict[tuple, list] = {}   # (member, currency, status|None, direction|None) -> sorted keys
+        self._hwatch: dict[tuple[str, str], dict[str, None]] = {}
+        self._hcursor: dict[str, int] = {}
         self._seq: dict[str, int] = {}
         self._by_seq: list[tuple[int, str]] = []    # entries in the order they were written
         self._credits: dict[str | None, list[str]] = {}   # member (None: tenant) -> credit ids with a lot, in order
@@ -147,6 +165,7 @@ class MemoryTenantStore(TenantStore):
 
     def put_member(self, member: Member) -> None:
         old = self._members.get(member.id)
+        self._touch(member.id, None)
         if old is not None:
             for k, v in old.identities.items():
                 if self._index.get((k, str(v))) == old.id:
@@ -189,12 +208,97 @@ class MemoryTenantStore(TenantStore):
         ids = self._open.get((member_id, currency_id))
         return [self._lots[i] for i in ids] if ids else []
 
+    def limit_use(self, member_id, currency_id, direction, since):
+        ats, counts, sums = self._limit_use.get((member_id, currency_id, direction), ([], [0], [Decimal(0)]))
+        i = bisect.bisect_left(ats, since)
+        return counts[-1] - counts[i], sums[-1] - sums[i]
+
+    def add_limit_use(self, member_id, currency_id, direction, at, amount) -> None:
+        key = (member_id, currency_id, direction)
+        if key not in self._limit_use:
+            self._set(self._limit_use, key, ([], [0], [Decimal(0)]))
+        ats, counts, sums = self._limit_use[key]
+        if ats and at < ats[-1]:     # the engine clock never goes back; a back-dated use counts as the latest
+            at = ats[-1]
+        self._append(ats, at)
+        self._append(counts, counts[-1] + 1)
+        self._append(sums, sums[-1] + amount)
+
+    def _touch(self, member_id: str, currency_id: str | None) -> None:
+        if (member_id, currency_id) not in self._dirty:
+            self._set(self._dirty, (member_id, currency_id), None)
+
+    def take_touched(self):
+        out = list(self._dirty)
+        for key in out:
+            self._discard(self._dirty, key)
+        return out
+
+    def standing(self, currency_id, member_id):
+        return self._standing.get((currency_id, member_id))
+
+    def put_standing(self, currency_id, member_id, value, updated_at) -> None:
+        old = self._standing.get((currency_id, member_id))
+        for d in (self._by_value, self._by_update):
+            if currency_id not in d:
+                self._set(d, currency_id, [])
+        if old is not None:
+            self._unsort(self._by_value[currency_id], (old[0], old[1], member_id))
+            self._unsort(self._by_update[currency_id], (old[1], member_id))
+        if value is None:
+            self._discard(self._standing, (currency_id, member_id))
+            return
+        self._set(self._standing, (currency_id, member_id), (value, updated_at))
+        self._insort(self._by_value[currency_id], (value, updated_at, member_id))
+        self._insort(self._by_update[currency_id], (updated_at, member_id))
+
+    def standing_count(self, currency_id):
+        return len(self._by_update.get(currency_id, ()))
+
+    def standings(self, currency_id, order_by="updated_at", descending=True, offset=0, limit=50):
+        idx = self._by_value.get(currency_id, ()) if order_by == "value" else self._by_update.get(currency_id, ())
+        n = len(idx)
+        positions = range(n - 1 - offset, max(-1, n - 1 - offset - limit), -1) if descending \
+            else range(offset, min(n, offset + limit))
+        out = []
+        for i in positions:
+            member_id = idx[i][-1]
+            value, updated_at = self._standing[(currency_id, member_id)]
+            out.append((member_id, value, updated_at))
+        return out
+
+    def put_wakeup(self, member_id, currency_id, at) -> None:
+        old = self._wakeup_of.get((member_id, currency_id))
+        if old == at:
+            return
+        if old is not None:
+            self._unsort(self._wakeups, (old, member_id, currency_id))
+            self._discard(self._wakeup_of, (member_id, currency_id))
+        if at is not None:
+            self._insort(self._wakeups, (at, member_id, currency_id))
+            self._set(self._wakeup_of, (member_id, currency_id), at)
+
+    def due_wakeups(self, now):
+        i = bisect.bisect_right(self._wakeups, (now, "\uffff", "\uffff"))
+        return list(self._wakeups[:i])
+
+    def _use(self, member_id: str, currency_id: str) -> None:
+        member = self._members.get(member_id)
+        key = (member.program_id if member is not None else None, currency_id)
+        self._set(self._used, key, self._used.get(key, 0) + 1)
+
+    def currency_used(self, program_id, currency_id):
+        return self._used.get((program_id, currency_id), 0) > 0 or self._used.get((None, currency_id), 0) > 0
+
     def put_lot(self, lot: Lot) -> None:
         old = self._lots.get(lot.id)
+        self._touch(lot.member_id, lot.currency_id)
+        if old is None:
+            self._use(lot.member_id, lot.currency_id)
         self._set(self._lots, lot.id, lot)
         key = (lot.member_id, lot.currency_id)
         for d, factory in ((self._open, dict), (self._by_exp, list), (self._by_avail, list),
-                           (self._provisional, dict)):
+                           (self._provisional, dict), (self._by_earned, list)):
             if key not in d:
                 self._set(d, key, factory())
         was_open = old is not None and (old.remaining > 0 or old.provisional)
@@ -205,6 +309,10 @@ class MemoryTenantStore(TenantStore):
         if is_open and (not was_open or _exp_key(old) != _exp_key(lot) or _avail_key(old) != _avail_key(lot)):
             self._insort(self._by_exp[key], _exp_key(lot))
             self._insort(self._by_avail[key], _avail_key(lot))
+        if was_open and not is_open:
+            self._unsort(self._by_earned[key], (old.earned_at, old.id))
+        elif is_open and not was_open:
+            self._insort(self._by_earned[key], (lot.earned_at, lot.id))
         open_ids = self._open[key]
         if is_open:
             if lot.id not in open_ids:
@@ -220,6 +328,16 @@ class MemoryTenantStore(TenantStore):
         after = lot.remaining if not lot.provisional else Decimal(0)
         if before != after:
             self._set(self._open_sum, key, self._open_sum.get(key, Decimal(0)) + after - before)
+        if old is not None and old.expires_at is not None and before:
+            k = (*key, old.expires_at)
+            left = self._expiring[k] - before
+            if left:
+                self._set(self._expiring, k, left)
+            else:
+                self._discard(self._expiring, k)
+        if lot.expires_at is not None and after:
+            k = (*key, lot.expires_at)
+            self._set(self._expiring, k, self._expiring.get(k, Decimal(0)) + after)
 
     def lots_by_expiry(self, member_id, currency_id):
         for _, _, lot_id in self._by_exp.get((member_id, currency_id), ()):
@@ -230,9 +348,24 @@ class MemoryTenantStore(TenantStore):
         i = bisect.bisect_right(idx, (at, "\uffff"))
         return [self._lots[lot_id] for _, lot_id in idx[i:]]
 
+    def lots_by_earning(self, member_id, currency_id, newest_first=False, start=0):
+        idx = self._by_earned.get((member_id, currency_id), ())
+        positions = range(len(idx) - 1 - start, -1, -1) if newest_first else range(start, len(idx))
+        for i in positions:
+            yield self._lots[idx[i][1]]
+
+    def lot_position(self, member_id, currency_id, lot):
+        return bisect.bisect_left(self._by_earned.get((member_id, currency_id), ()), (lot.earned_at, lot.id))
+
+    def open_lot_count(self, member_id, currency_id):
+        return len(self._by_earned.get((member_id, currency_id), ()))
+
     def provisional_lots(self, member_id, currency_id):
         ids = self._provisional.get((member_id, currency_id))
         return [self._lots[i] for i in ids] if ids else []
+
+    def expiring_sum(self, member_id, currency_id, at):
+        return self._expiring.get((member_id, currency_id, at), Decimal(0))
 
     def open_sum(self, member_id, currency_id):
         return self._open_sum.get((member_id, currency_id), Decimal(0))
@@ -245,6 +378,9 @@ class MemoryTenantStore(TenantStore):
         return [self._holds[i] for i in ids] if ids else []
 
     def put_hold(self, hold: Hold) -> None:
+        self._touch(hold.member_id, hold.currency_id)
+        if hold.id not in self._holds:
+            self._use(hold.member_id, hold.currency_id)
         self._set(self._holds, hold.id, hold)
         key = (hold.member_id, hold.currency_id)
         if key not in self._active_holds:
@@ -308,6 +444,9 @@ class MemoryTenantStore(TenantStore):
             for who in (entry.member_id, None):
                 self._set(self._applied, who, self._applied.get(who, 0) + change)
         is_new = entry.id not in self._entries
+        self._touch(entry.member_id, entry.currency_id)
+        if is_new:
+            self._use(entry.member_id, entry.currency_id)
         self._set(self._entries, entry.id, entry)
         if is_new:
             self._append(self._by_seq, (entry.seq, entry.id))
@@ -402,11 +541,70 @@ class MemoryTenantStore(TenantStore):
 
     def put_draft(self, draft: Draft) -> None:
         if draft.id not in self._drafts:
+            self._use(draft.member_id, draft.currency_id)
+            self._append(self._draft_order, draft.id)
             key = (draft.member_id, draft.currency_id)
             if key not in self._member_drafts:
                 self._set(self._member_drafts, key, [])
             self._append(self._member_drafts[key], draft.id)
         self._set(self._drafts, draft.id, draft)
+
+    def drafts_after(self, position):
+        return [self._drafts[i] for i in self._draft_order[position:]]
+
+    def draft_total(self):
+        return len(self._draft_order)
+
+    # --- the transaction-history index --------------------------------------------------------------
+    def history_cursor(self, name):
+        return self._hcursor.get(name, 0)
+
+    def set_history_cursor(self, name, value) -> None:
+        self._set(self._hcursor, name, value)
+
+    def history_row(self, row_id):
+        row = self._hrows.get(row_id)
+        return None if row is None else row[2:]
+
+    def put_history_row(self, member_id, currency_id, row_id, key, direction, status, watch) -> None:
+        old = self._hrows.get(row_id)
+        full = (*key, row_id)
+        if old is not None:
+            if old[2:] == (key, direction, status, watch):
+                return
+            for lk in ((member_id, currency_id, old[4], None), (member_id, currency_id, old[4], old[3]),
+                       (member_id, currency_id, None, old[3]), (member_id, currency_id, None, None)):
+                self._unsort(self._hlists[lk], (*old[2], row_id))
+        for lk in ((member_id, currency_id, status, None), (member_id, currency_id, status, direction),
+                   (member_id, currency_id, None, direction), (member_id, currency_id, None, None)):
+            if lk not in self._hlists:
+                self._set(self._hlists, lk, [])
+            self._insort(self._hlists[lk], full)
+        self._set(self._hrows, row_id, (member_id, currency_id, key, direction, status, watch))
+        wk = (member_id, currency_id)
+        if wk not in self._hwatch:
+            self._set(self._hwatch, wk, {})
+        if watch:
+            self._set(self._hwatch[wk], row_id, None)
+        else:
+            self._discard(self._hwatch[wk], row_id)
+
+    def history_watched(self, member_id, currency_id):
+        return list(self._hwatch.get((member_id, currency_id), ()))
+
+    def history_count(self, member_id, currency_id, status=None, direction=None):
+        return len(self._hlists.get((member_id, currency_id, status, direction), ()))
+
+    def history_ids(self, member_id, currency_id, status=None, direction=None, *, newest_first=True, offset=0,
+                    limit=None):
+        keys = self._hlists.get((member_id, currency_id, status, direction), ())
+        n = len(keys)
+        if newest_first:
+            hi = n - offset
+            lo = 0 if limit is None else max(0, hi - limit)
+            return [keys[i][-1] for i in range(hi - 1, lo - 1, -1)] if hi > 0 else []
+        stop = n if limit is None else min(n, offset + limit)
+        return [keys[i][-1] for i in range(offset, stop)]
 
     def order(self, order_id):
         return self._orders.get(order_id)
@@ -418,6 +616,8 @@ class MemoryTenantStore(TenantStore):
         return self._balance_records.get((member_id, currency_id))
 
     def put_balance_record(self, record: BalanceRecord) -> None:
+        if (record.member_id, record.currency_id) not in self._balance_records:
+            self._use(record.member_id, record.currency_id)
         self._set(self._balance_records, (record.member_id, record.currency_id), record)
 
     def record(self, kind, record_id):
@@ -447,7 +647,11 @@ class MemoryTenantStore(TenantStore):
             + [["order", o.id, o] for o in self._orders.values()]
             + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()]
             + [["receipt", str(r.id), r] for ids in self._member_receipts.values()
-               for r in (self._receipts[i] for i in ids)],
+               for r in (self._receipts[i] for i in ids)]
+            # the movements balance limits count (their windows), per member, currency and direction
+            + [["limit_use", f"{m}/{c}/{d}", {"member": m, "currency": c, "direction": d, "at": ats,
+                                               "counts": counts, "sums": sums}]
+               for (m, c, d), (ats, counts, sums) in self._limit_use.items()],
         })
 
     @classmethod
@@ -484,6 +688,9 @@ class MemoryTenantStore(TenantStore):
                 store.put_balance_record(value)
             elif isinstance(value, Receipt):
                 store.put_receipt(value)
+            elif kind == "limit_use":
+                store._limit_use[(value["member"], value["currency"], value["direction"])] = (
+                    list(value["at"]), list(value["counts"]), list(value["sums"]))
             else:
                 store.put_record(kind, rid, value)
         store._seq = dict(d["seq"])
