@@ -247,6 +247,9 @@ class Redemption:
     meta: Mapping[str, Any] | None = None
     refs: Mapping[str, Any] = field(default_factory=dict)
     part_ids: tuple[int, ...] = ()    # one id per part, in `items` order: a reward, or a lot a points debit took from
+    currency: str | None = None       # the money currency `amount` was asked in (None: the program's own)
+    total_localised: Decimal | None = None   # `total` in that currency (None: same as total)
+    returned: tuple[Decimal, ...] = ()   # money given back so far per item (returns and a reversal), `items` order
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,6 +168,19 @@ class TenantStore(ABC):
     @abstractmethod
     def put_record(self, kind: str, record_id: str, value: Any) -> None: ...
 
+    # --- record indexes: lists of record ids under a key, in the order they were added -------
+    @abstractmethod
+    def index_record(self, index: str, key: str, record_id: int) -> None:
+        """Append `record_id` to the list `index`/`key` (ids added in increasing order)."""
+
+    @abstractmethod
+    def indexed(self, index: str, key: str, newest_first: bool = True) -> Iterable[int]:
+        """The ids under `index`/`key`, lazily: a page costs what it reads, not the list's length."""
+
+    @abstractmethod
+    def indexed_count(self, index: str, key: str) -> int:
+        """How many ids are under `index`/`key`, O(1)."""
+
     # --- snapshots ------------------------------------------------------------------------
     @abstractmethod
     def export(self) -> dict:

@@ -14,6 +14,7 @@ from .clock import Clock
 from .payments import PaymentOperations
 from .draft_ops import DraftOperations
 from .profiles import ProfileOperations
+from .redemption_ops import RedemptionOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -26,7 +27,8 @@ T = TypeVar("T")
 
 
 @dataclass
-class Tenant(DraftOperations, PaymentOperations, ProfileOperations):
+class Tenant(DraftOperations, PaymentOperations, ProfileOperations,
+             RedemptionOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore
@@ -382,11 +384,11 @@ class Tenant(DraftOperations, PaymentOperations, ProfileOperations):
 
     # --- money redemptions across rewards and points ----------------------------------------------------
     def redeem_value(self, member: Member, amount, strategies: list[str], *, strict: bool = False,
-                     meta: dict | None = None, refs: dict | None = None) -> Redemption:
+                     meta: dict | None = None, refs: dict | None = None, currency: str | None = None) -> Redemption:
         program = self.program(member.program_id)
         value = check_money(amount)
         return self.run(lambda now: redemptions.redeem(self.store, program, member, value, strategies, strict, now,
-                                                       meta=meta, refs=refs))
+                                                       meta=meta, refs=refs, in_currency=currency))
 
     def redemption(self, redemption_id: int) -> Redemption:
         return redemptions.get(self.store, redemption_id)

@@ -86,6 +86,7 @@ class MemoryTenantStore(TenantStore):
         self._orders: dict[str, Order] = {}
         self._balance_records: dict[tuple[str, str], BalanceRecord] = {}
         self._seq: dict[str, int] = {}
+        self._indexes: dict[tuple[str, str], list[int]] = {}     # (index, key) -> record ids, in added order
         self._by_seq: list[tuple[int, str]] = []    # entries in the order they were written
         self._undo: list | None = None
 
@@ -360,6 +361,20 @@ class MemoryTenantStore(TenantStore):
     def put_record(self, kind, record_id, value) -> None:
         self._set(self._records, (kind, str(record_id)), value)
 
+    # --- record indexes ------------------------------------------------------------------------
+    def index_record(self, index, key, record_id) -> None:
+        k = (index, key)
+        if k not in self._indexes:
+            self._set(self._indexes, k, [])
+        self._append(self._indexes[k], record_id)
+
+    def indexed(self, index, key, newest_first=True):
+        ids = self._indexes.get((index, key), ())
+        return reversed(ids) if newest_first else iter(ids)
+
+    def indexed_count(self, index, key):
+        return len(self._indexes.get((index, key), ()))
+
     # --- snapshots ------------------------------------------------------------------------------
     def export(self) -> dict:
         """Everything, JSON-safe and exact (see serial.py), marked with the store format it is written in."""
@@ -379,7 +394,8 @@ class MemoryTenantStore(TenantStore):
             "records": [[kind, rid, value] for (kind, rid), value in self._records.items()]
             + [["draft", i, self._drafts[i]] for ids in self._member_drafts.values() for i in ids]
             + [["order", o.id, o] for o in self._orders.values()]
-            + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()],
+            + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()]
+            + [["record_index", f"{i}/{k}", list(ids)] for (i, k), ids in self._indexes.items()],
         })
 
     @classmethod
@@ -414,6 +430,9 @@ class MemoryTenantStore(TenantStore):
                 store.put_order(value)
             elif isinstance(value, BalanceRecord):
                 store.put_balance_record(value)
+            elif kind == "record_index":
+                index, _, key = rid.partition("/")
+                store._indexes[(index, key)] = list(value)
             else:
                 store.put_record(kind, rid, value)
         store._seq = dict(d["seq"])
