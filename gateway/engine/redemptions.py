@@ -149,7 +149,7 @@ def reverse(store: TenantStore, program: Program, red: Redemption, now: datetime
             items.append(("point", record_id, money - back, entry.amount - entry.reversed_amount))
     total = sum((m for _, _, m, _ in items), ZERO)
     rev = Redemption(id=store.next_seq(KIND), member_id=red.member_id, kind="reversal", total=total,
-                     items=tuple(items), created_at=now, reverses=red.id, meta=meta,
+                     items=tuple(items), created_at=now, reverses=red.id, meta=meta, refs=dict(red.refs or {}),
                      part_ids=_part_ids(store, items), currency=red.currency,
                      total_localised=_localised(program, red, total))
     _keep(store, rev)
@@ -197,10 +197,13 @@ def give_back(store: TenantStore, program: Program, red: Redemption, amount: Dec
                 items.append(("point", cancel.id, part, back))
         returned[i] += part
         left -= part
+    if amount is not None and in_currency is not None:    # asked in a currency: the return is in it
+        code, localised = in_currency, amount
+    else:
+        code, localised = red.currency, _localised(program, red, want)
     ret = Redemption(id=store.next_seq(KIND), member_id=red.member_id, kind="return", total=want,
                      items=tuple(items), created_at=now, reverses=red.id, meta=meta, refs=dict(red.refs or {}),
-                     part_ids=_part_ids(store, items), currency=red.currency,
-                     total_localised=_localised(program, red, want))
+                     part_ids=_part_ids(store, items), currency=code, total_localised=localised)
     _keep(store, ret)
     store.put_record(KIND, red.id, replace(red, returned=tuple(returned)))
     return ret

@@ -72,6 +72,13 @@ REVERSAL_TEXT = {
 }
 
 
+# the same refusals, for a return (POST /v3/redemptions/{id}/return)
+RETURN_TEXT = {
+    "not_reversible": "Only redemptions of type redeem can be returned.",
+    "already_reversed": "Nothing of the redemption is left to return.",
+}
+
+
 # Laravel `required_without`: the reward definition is named by id or by handle
 REQUIRED_WITHOUT = {("create_reward", "reward_definition_id"): "reward definition handle"}
 
@@ -168,7 +175,10 @@ class OmneoVendor(Vendor):
         if isinstance(exc, E.NotFound):
             return render.not_found(_model(exc.code.removesuffix("_not_found")), next(iter(exc.detail.values()), None))
         if exc.code in REVERSAL_TEXT:
-            return render.validation({"redemption": [REVERSAL_TEXT[exc.code].format(**exc.detail)]})
+            text = REVERSAL_TEXT[exc.code]
+            if op is not None and op.handler == "return_redemption":
+                text = RETURN_TEXT.get(exc.code, text)
+            return render.validation({"redemption": [text.format(**exc.detail)]})
         field = responses.AMOUNT_FIELD.get(op.handler, "amount") if op is not None else "amount"
         if isinstance(exc, E.InsufficientPoints):
             return render.validation({field: [f"The {_attribute(field)} exceeds the available balance."]})

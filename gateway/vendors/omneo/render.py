@@ -359,23 +359,41 @@ def redemption_item(item_id: int, kind: str, value: Decimal, attributes: dict, a
             "type_attributes": attributes, "created_at": laravel(at), "updated_at": laravel(at)}
 
 
-def redemption(red: Redemption, profile_id: str, items: list[dict], balance_data: dict, refs: dict,
-               currency_record: dict | None, rate: Decimal | None) -> dict:
+def redemption_profile(member: Member) -> dict:
+    """The redeeming profile as a redemption embeds it [D]: names, email, statuses (none modelled)."""
+    a = member.attributes
+    first, last = a.get("first_name"), a.get("last_name")
+    full = " ".join(str(x) for x in (first, last) if x) or None
+    return {"first_name": first, "last_name": last, "full_name": full, "email": a.get("email"), "statuses": []}
+
+
+def redemption(red: Redemption, member: Member, profile_id: str, items: list[dict], balance_data: dict | None,
+               currency_record: dict | None) -> dict:
+    """A redemption (redeem, return, reversal). `balance_data`: the balances right after a write (the
+    SuccessfulRedemption answer); None in reads, which carry no balances."""
+    refs = red.refs or {}
     total = money(red.total)
-    return {"data": {
+    body = {
         "id": red.id,
         "profile_id": profile_id,
+        "profile": redemption_profile(member),
         "type": red.kind,
         "total": total,
-        "total_localised": total if rate is None else money(red.total * rate),
+        "total_localised": total if red.total_localised is None else money(red.total_localised),
         "location_id": refs.get("location_id"),
         "location": None,
         "currency": currency_record,
-        "balances": balance_data,
         "items": items,
         "meta": red.meta,
+        # transactions are not linked to redemptions yet: the client's references are echoed instead
+        "transaction_id": None,
+        "transaction": None,
         "transaction_external_id": refs.get("transaction_external_id"),
         "transaction_receipt_ref": refs.get("transaction_receipt_ref"),
+        "redeem_at": laravel(red.created_at),
         "created_at": laravel(red.created_at),
         "updated_at": laravel(red.created_at),
-    }}
+    }
+    if balance_data is not None:
+        body["balances"] = balance_data
+    return body

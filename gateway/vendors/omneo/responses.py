@@ -213,33 +213,70 @@ def create_reward(call: Call) -> Reply:
 
 # --- redemptions -----------------------------------------------------------------------------------
 
-def _redemption_reply(call: Call, red, member: Member, refs: dict) -> Reply:
-    """One item per record touched (a point debit spans one or more point records), each record as it
-    is now, i.e. after the change; `balances` after the call."""
-    tenant = call.tenant
-    program = tenant.program(member.program_id)
-    currency = program.default_currency
-    profile_id = _profile_id(member)
+def _redemption_items(tenant: Tenant, red, profile_id: str, program: Program, now: datetime) -> list[dict]:
+    """One item per record touched (a point debit spans one or more point records), each record as it is now:
+    right after a write, the record after the change."""
     touched = []
-    for instrument, record_id, money_value, _units in red.items:
+    for instrument, record_id, value in tenant.redemption_touched(red):
         if instrument == "reward":
-            r = tenant.store.reward(record_id)
-            touched.append(("reward", money_value, render.reward(r, profile_id, program, call.now())))
+            touched.append(("reward", value, render.reward(tenant.store.reward(record_id), profile_id, program, now)))
         else:
-            debit = tenant.store.entry(record_id)
-            for lot_id, points in debit.lots:
-                lot = tenant.store.lot(lot_id)
-                credit = tenant.store.entry(lot.entry_id)
-                touched.append(("point", points, render.point(credit, lot, profile_id, currency, program,
-                                                              red.created_at)))
-    items = [render.redemption_item(i, kind, value, attrs, red.created_at)
-             for i, (kind, value, attrs) in zip(red.part_ids, touched)]
-    code = refs.get("currency")
+            credit = tenant.store.entry(record_id)
+            lot = tenant.store.lot(credit.lots[0][0])
+            touched.append(("point", value, render.point(credit, lot, profile_id, program.default_currency, program,
+                                                         red.created_at)))
+    return [render.redemption_item(i, kind, value, attrs, red.created_at)
+            for i, (kind, value, attrs) in zip(red.part_ids, touched)]
+
+
+def _redemption_data(call: Call, red, member: Member | None = None, with_balances: bool = False) -> dict:
+    tenant = call.tenant
+    member = member or tenant.member_by_id(red.member_id)
+    program = tenant.program(member.program_id)
+    profile_id = _profile_id(member)
+    items = _redemption_items(tenant, red, profile_id, program, call.now())
+    code = red.currency
     rate = program.currency_rates.get(code) if code else None
-    record = render.currency(program, code, rate) if code and rate is not None else None
-    balances = profile_balances(tenant, member, code if record else None, rate if record else None)
-    return Reply(201, render.redemption(red, profile_id, items, balances, refs, record,
-                                        rate if record else None))
+    record = render.currency(program, code, rate) if rate is not None else None
+    balances = profile_balances(tenant, member, code if record else None, rate) if with_balances else None
+    return render.redemption(red, member, profile_id, items, balances, record)
+
+
+def _redemption_reply(call: Call, red, member: Member) -> Reply:
+    """The SuccessfulRedemption answer of a write: the redemption and the balances after the call."""
+    return Reply(201, {"data": _redemption_data(call, red, member, with_balances=True)})
+
+
+# the legacy v1 `strategy` [L]: one string naming the balances and their order
+LEGACY_STRATEGY = {"rewards": ["rewards"], "points": ["points"], "rewards_points": ["rewards", "points"],
+                   "points_rewards": ["points", "rewards"]}
+NO_BENEFIT = "The selected {field} is invalid."
+
+
+def _strategies(body: dict) -> list[str]:
+    """`strategies` (v3) wins; else the legacy `strategy`, a string [L] or an array (the PHP client [S])."""
+    if body.get("strategies"):
+        return list(body["strategies"])
+    legacy = body.get("strategy")
+    if isinstance(legacy, str):
+        return LEGACY_STRATEGY[legacy]
+    if legacy:
+        return list(dict.fromkeys(legacy))
+    return list(DEFAULT_STRATEGIES)
+
+
+def _money_currency(program: Program, body: dict, errors: dict) -> str | None:
+    code = body.get("currency")
+    if code is not None and code not in program.currency_rates:
+        errors["currency"] = [CURRENCY_INVALID]
+    return code
+
+
+def _benefits(body: dict, errors: dict) -> None:
+    """Benefits are not modelled: the tenant has none, so any benefit named is not an existing one (Laravel's
+    `exists` rule on each `benefits.N.id`)."""
+    for n, _ in enumerate(body.get("benefits") or ()):
+        errors[f"benefits.{n}.id"] = [NO_BENEFIT.format(field=f"benefits.{n}.id")]
 
 
 def redeem(call: Call) -> Reply:
@@ -247,29 +284,125 @@ def redeem(call: Call) -> Reply:
     body, tenant = call.body, call.tenant
     program = tenant.program(member.program_id)
     errors: dict[str, list[str]] = {}
-    code = body.get("currency")
-    if code is not None:
-        rate = program.currency_rates.get(code)
-        if rate is None:
-            errors["currency"] = [CURRENCY_INVALID]
-        elif rate != 1:   # the engine redeems base-currency amounts only (reported)
-            errors["currency"] = [f"Redeeming in {code} is not supported; send the amount in "
-                                  f"{program.money_currency}."]
-    if body.get("benefits"):
-        errors["benefits"] = ["The benefits field is prohibited."]
+    code = _money_currency(program, body, errors)
+    _benefits(body, errors)
     _refuse(errors)
-    refs = {k: body[k] for k in ("location_id", "transaction_external_id", "transaction_receipt_ref", "currency")
+    refs = {k: body[k] for k in ("location_id", "transaction_external_id", "transaction_receipt_ref")
             if body.get(k) is not None}
-    red = tenant.redeem_value(member, body["amount"], list(body.get("strategies") or DEFAULT_STRATEGIES),
-                              strict=bool(body.get("strict", False)), meta=body.get("meta"), refs=refs)
-    return _redemption_reply(call, red, member, refs)
+    red = tenant.redeem_value(member, body["amount"], _strategies(body), strict=bool(body.get("strict", False)),
+                              meta=body.get("meta"), refs=refs, currency=code)
+    return _redemption_reply(call, red, member)
 
 
 def reverse_redemption(call: Call) -> Reply:
     tenant = call.tenant
-    redemption_id = call.path["redemption"]
     meta = call.body.get("meta") if isinstance(call.body, dict) else None
-    rev = tenant.reverse_redemption(redemption_id, meta=meta)     # refusals: adapter.REVERSAL_TEXT by reason
-    original = tenant.redemption(rev.reverses)
-    return _redemption_reply(call, rev, tenant.member_by_id(rev.member_id), dict(original.refs or {}))
+    rev = tenant.reverse_redemption(call.path["redemption"], meta=meta)   # refusals: adapter.REVERSAL_TEXT
+    return _redemption_reply(call, rev, tenant.member_by_id(rev.member_id))
 
+
+# --- redemptions: returns, benefit and credit redeem, reads (part B) -----------------------------------
+
+def return_redemption(call: Call) -> Reply:
+    """Give back `amount` (all that is left without one) to the records the redemption drew from."""
+    body, tenant = call.body or {}, call.tenant
+    red = tenant.redemption(call.path["redemption"])
+    program = tenant.program(tenant.member_by_id(red.member_id).program_id)
+    errors: dict[str, list[str]] = {}
+    code = _money_currency(program, body, errors)
+    _benefits(body, errors)
+    _refuse(errors)
+    ret = tenant.return_redemption(red.id, body.get("amount"), meta=body.get("meta"), currency=code)
+    return _redemption_reply(call, ret, tenant.member_by_id(ret.member_id))
+
+
+def return_redemption_benefits(call: Call) -> Reply:
+    """No redemption holds benefits (benefits are not modelled): an existing redemption has none to give back."""
+    call.tenant.redemption(call.path["redemption"])
+    raise VendorError(render.validation({"redemption": ["The redemption has no benefits to return."]}))
+
+
+def redeem_benefit(call: Call) -> Reply:
+    _profile(call)
+    return render.not_found("App\\Models\\Benefit", call.path["benefit"])
+
+
+def redeem_credit(call: Call) -> Reply:
+    _profile(call)
+    return render.not_found("App\\Models\\Credit", call.path["credit"])
+
+
+HAS = {"has_reward": "reward", "has_point": "point", "has_benefit": "benefit", "has_credit": "credit"}
+
+
+def list_profile_redemptions(call: Call) -> Reply:
+    member = _profile(call)
+    page = paging.requested(call.query)
+    has = {instrument: call.query[name] for name, instrument in HAS.items() if name in call.query}
+    rows, total = call.tenant.redemptions_page(member, page.offset, page.size, has)
+    data = [_redemption_data(call, red, member) for red in rows]
+    return Reply(200, paging.envelope(call.request, data, total, page))
+
+
+def _owned_redemption(call: Call, member: Member):
+    red = call.tenant.redemption(call.path["redemption"])
+    if red.member_id != member.id:   # another profile's redemption is not found under this one
+        raise E.RedemptionNotFound("redemption not found", redemption=call.path["redemption"])
+    return red
+
+
+def get_profile_redemption(call: Call) -> Reply:
+    member = _profile(call)
+    return Reply(200, {"data": _redemption_data(call, _owned_redemption(call, member), member)})
+
+
+def list_profile_linked_redemptions(call: Call) -> Reply:
+    """Redemptions of the profiles linked to this one: profile links are not modelled, so none [gateway choice]."""
+    _profile(call)
+    return Reply(200, {"data": []})
+
+
+def count_profile_redemptions(call: Call) -> Reply:
+    """How many redemption items drew from one of the profile's records (a reward, a point record)."""
+    member = _profile(call)
+    kind, record = call.path["type"], call.path["id"]
+    tenant = call.tenant
+    if kind == "reward":
+        reward = tenant.store.reward(record)
+        if reward is None or reward.member_id != member.id:
+            return render.not_found("App\\Models\\Reward", record)
+    elif kind in ("benefit", "credit"):
+        return render.not_found("App\\Models\\" + kind.capitalize(), record)
+    return Reply(200, {"data": {"count": tenant.times_redeemed(kind, record)}})
+
+
+def list_redemptions(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    rows, total = call.tenant.redemptions_page(None, page.offset, page.size)
+    return Reply(200, paging.envelope(call.request, [_redemption_data(call, red) for red in rows], total, page))
+
+
+def get_redemption(call: Call) -> Reply:
+    return Reply(200, {"data": _redemption_data(call, call.tenant.redemption(call.path["redemption"]))})
+
+
+def _item_data(call: Call, red, position: int) -> dict:
+    tenant = call.tenant
+    member = tenant.member_by_id(red.member_id)
+    program = tenant.program(member.program_id)
+    item = _redemption_items(tenant, red, _profile_id(member), program, call.now())[position]
+    return {**item, "redemption_id": red.id}
+
+
+def list_redemption_items(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    rows, total = call.tenant.redemption_parts_page(page.offset, page.size)
+    return Reply(200, paging.envelope(call.request, [_item_data(call, red, pos) for red, pos in rows], total, page))
+
+
+def get_redemption_item(call: Call) -> Reply:
+    try:
+        red, position = call.tenant.redemption_part(call.path["item"])
+    except E.RedemptionNotFound:
+        return render.not_found("App\\Models\\RedemptionItem", call.path["item"])
+    return Reply(200, {"data": _item_data(call, red, position)})
