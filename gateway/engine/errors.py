@@ -49,6 +49,18 @@ class DefinitionNotFound(NotFound):
     code = "definition_not_found"
 
 
+class RewardNotFound(NotFound):
+    code = "reward_not_found"
+
+
+class RewardDefinitionNotFound(DefinitionNotFound):
+    code = "reward_definition_not_found"
+
+
+class TierDefinitionNotFound(DefinitionNotFound):
+    code = "tier_definition_not_found"
+
+
 class MemberInactive(EngineError):
     """The member exists but is deleted / not registered in the program."""
 

@@ -279,6 +279,7 @@ class Reward:
     meta: Mapping[str, Any] | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    extended_at: datetime | None = None   # when its expiry was extended (once at most)
 
     def is_active(self, now: datetime) -> bool:
         """Spendable now: something left, already issued, not expired (the one definition every dialect uses)."""

@@ -136,6 +136,22 @@ class TenantStore(ABC):
     @abstractmethod
     def put_reward(self, reward: Reward) -> None: ...
 
+    @abstractmethod
+    def reward_page(self, member_id: str | None, offset: int, limit: int) -> list[Reward]:
+        """A member's rewards (None: the tenant's), newest first, rows [offset, offset + limit)."""
+
+    @abstractmethod
+    def reward_count(self, member_id: str | None) -> int:
+        """How many rewards a member (None: the tenant) has: a running count."""
+
+    @abstractmethod
+    def delete_reward(self, reward_id: int) -> None:
+        """Remove a reward (and from the counts and pages)."""
+
+    @abstractmethod
+    def definition_uses(self, definition_id: int) -> int:
+        """How many rewards were issued from a reward definition (deleted ones aside): a running count."""
+
     # --- drafts, orders, balance records ---
     @abstractmethod
     def draft(self, draft_id: str) -> Draft | None: ...

@@ -15,6 +15,7 @@ from .payments import PaymentOperations
 from .draft_ops import DraftOperations
 from .profiles import ProfileOperations
 from .redemption_ops import RedemptionOperations
+from .reward_ops import RewardOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -28,7 +29,7 @@ T = TypeVar("T")
 
 @dataclass
 class Tenant(DraftOperations, PaymentOperations, ProfileOperations,
-             RedemptionOperations):
+             RedemptionOperations, RewardOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore

@@ -80,6 +80,8 @@ class MemoryTenantStore(TenantStore):
         self._refs: dict[tuple[str, str], Any] = {}
         self._rewards: dict[int, Reward] = {}
         self._member_rewards: dict[str, list[int]] = {}
+        self._reward_ids: list[int] = []                  # every reward id, ascending
+        self._definition_uses: dict[int, int] = {}        # reward definition id -> rewards issued from it
         self._records: dict[tuple[str, str], Any] = {}
         self._drafts: dict[str, Draft] = {}
         self._member_drafts: dict[tuple[str, str], list[str]] = {}   # (member, currency) -> ids, creation order
@@ -322,11 +324,38 @@ class MemoryTenantStore(TenantStore):
         return self._rewards.get(reward_id)
 
     def put_reward(self, reward: Reward) -> None:
-        if reward.id not in self._rewards:
+        old = self._rewards.get(reward.id)
+        if old is None:
             if reward.member_id not in self._member_rewards:
                 self._set(self._member_rewards, reward.member_id, [])
             self._append(self._member_rewards[reward.member_id], reward.id)
+            self._insort(self._reward_ids, reward.id)
+        if old is None or old.definition_id != reward.definition_id:
+            if old is not None:
+                self._set(self._definition_uses, old.definition_id, self._definition_uses.get(old.definition_id, 1) - 1)
+            self._set(self._definition_uses, reward.definition_id,
+                      self._definition_uses.get(reward.definition_id, 0) + 1)
         self._set(self._rewards, reward.id, reward)
+
+    def reward_page(self, member_id, offset, limit):
+        ids = self._reward_ids if member_id is None else self._member_rewards.get(member_id, [])
+        end = len(ids) - offset
+        return [self._rewards[i] for i in reversed(ids[max(0, end - limit):max(0, end)])]
+
+    def reward_count(self, member_id):
+        return len(self._reward_ids if member_id is None else self._member_rewards.get(member_id, ()))
+
+    def delete_reward(self, reward_id) -> None:
+        reward = self._rewards.get(reward_id)
+        if reward is None:
+            return
+        self._unsort(self._reward_ids, reward_id)
+        self._unsort(self._member_rewards[reward.member_id], reward_id)
+        self._set(self._definition_uses, reward.definition_id, self._definition_uses.get(reward.definition_id, 1) - 1)
+        self._discard(self._rewards, reward_id)
+
+    def definition_uses(self, definition_id):
+        return self._definition_uses.get(definition_id, 0)
 
     # --- drafts, orders, balance records ---
     def draft(self, draft_id):

@@ -338,7 +338,7 @@ def reward(r: Reward, profile_id: str, program: Program, now: datetime) -> dict:
         "is_active": r.is_open(now),
         "notify_issue_at": None,
         "notify_expiry_at": None,
-        "extended_at": None,
+        "extended_at": laravel(r.extended_at),
         "has_notified_issue": False,
         "has_notified_expiry": False,
         "has_notified_extend": False,

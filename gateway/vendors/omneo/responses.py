@@ -1,6 +1,7 @@
 """Omneo handlers, one per operationId: request -> one engine call -> Omneo body."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -406,3 +407,127 @@ def get_redemption_item(call: Call) -> Reply:
     except E.RedemptionNotFound:
         return render.not_found("App\\Models\\RedemptionItem", call.path["item"])
     return Reply(200, {"data": _item_data(call, red, position)})
+
+
+# --- rewards: reads, changes, extension, definitions (part B) -------------------------------------------
+
+def _reward_row(call: Call, reward, member: Member | None = None) -> dict:
+    tenant = call.tenant
+    member = member or tenant.member_by_id(reward.member_id)
+    return render.reward(reward, _profile_id(member), tenant.program(member.program_id), call.now())
+
+
+def list_profile_rewards(call: Call) -> Reply:
+    member = _profile(call)
+    page = paging.requested(call.query)
+    rows, total = call.tenant.rewards_page(member, page.offset, page.size)
+    return Reply(200, paging.envelope(call.request, [_reward_row(call, r, member) for r in rows], total, page))
+
+
+def get_profile_reward(call: Call) -> Reply:
+    member = _profile(call)
+    return Reply(200, {"data": _reward_row(call, call.tenant.reward(call.path["reward"], member), member)})
+
+
+def list_rewards(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    rows, total = call.tenant.rewards_page(None, page.offset, page.size)
+    return Reply(200, paging.envelope(call.request, [_reward_row(call, r) for r in rows], total, page))
+
+
+def get_reward(call: Call) -> Reply:
+    return Reply(200, {"data": _reward_row(call, call.tenant.reward(call.path["reward"]))})
+
+
+def create_profile_reward(call: Call) -> Reply:
+    """POST /v3/profiles/{profile}/rewards: create_reward with the profile from the path (an unknown one is 404)."""
+    member = _profile(call)
+    return create_reward(dataclasses.replace(call, body={**call.body, "profile_id": _profile_id(member)}))
+
+
+def update_reward(call: Call) -> Reply:
+    body, tenant = call.body or {}, call.tenant
+    reward = tenant.reward(call.path["reward"])
+    errors: dict[str, list[str]] = {}
+    expires = _time(body, "expires_at", errors, _zone(reward.timezone))
+    _refuse(errors)
+    changed = tenant.update_reward(reward.id, value_initial=body.get("value_initial"),
+                                   value_remaining=body.get("value_remaining"), expires_at=expires,
+                                   clear_expiry="expires_at" in body and body["expires_at"] is None,
+                                   meta=body.get("meta"), set_meta="meta" in body)
+    return Reply(200, {"data": _reward_row(call, changed)})
+
+
+def delete_reward(call: Call) -> Reply:
+    call.tenant.delete_reward(call.path["reward"])
+    return Reply(204, None)
+
+
+def extend_rewards(call: Call) -> Reply:
+    body, tenant = call.body, call.tenant
+    errors: dict[str, list[str]] = {}
+    member = _member_or_none(tenant, body["profile_id"])
+    if member is None:
+        errors["profile_id"] = ["The selected profile id is invalid."]
+    until = _time(body, "extend_date", errors)
+    _refuse(errors)
+    rewards = tenant.extend_rewards(member, list(body["ids"]), days=body.get("extend_days"), until=until)
+    return Reply(200, {"data": [_reward_row(call, r, member) for r in rewards]})
+
+
+def _zone(name: str | None):
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ValueError, KeyError, OSError):
+        return UTC
+
+
+# what a reward definition keeps as it was sent (rendered back by render.reward_definition)
+DEFINITION_INFO = ("type", "max_value", "currency", "is_extendable", "is_assignable", "is_reassignable",
+                   "is_published", "description", "short_description", "long_description", "terms_conditions",
+                   "icon", "image_url", "internal_notes", "earn_instructions", "tags", "issue_target_id",
+                   "expiry_target_id", "extend_target_id", "extend_days", "notify_issue_offset",
+                   "notify_expiry_offset", "notify_schedule_offset", "notify_issue_offset_days",
+                   "notify_issue_offset_hour", "notify_remind_offset_days", "notify_remind_offset_hour",
+                   "notify_extend_offset_days", "notify_extend_offset_hour")
+
+
+def _definition_row(definition, program: Program) -> dict:
+    return render.reward_definition(definition, definition.id, program)
+
+
+def list_reward_definitions(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    rows = call.tenant.reward_definitions()
+    data = [_definition_row(d, p) for d, p in rows[page.offset:page.offset + page.size]]
+    return Reply(200, paging.envelope(call.request, data, len(rows), page))
+
+
+def get_reward_definition(call: Call) -> Reply:
+    d, program = call.tenant.reward_definition(call.path["definition"])
+    return Reply(200, {"data": _definition_row(d, program)})
+
+
+def create_reward_definition(call: Call) -> Reply:
+    body, tenant = call.body, call.tenant
+    program = tenant.only_program()
+    d = tenant.create_reward_definition(program, name=body["name"], handle=body["handle"],
+                                        value=body.get("value") or 0, period=body.get("period"),
+                                        period_type=body.get("period_type"),
+                                        info={k: body[k] for k in DEFINITION_INFO if body.get(k) is not None})
+    return Reply(201, {"data": _definition_row(d, tenant.program(program.id))})
+
+
+def update_reward_definition(call: Call) -> Reply:
+    body, tenant = call.body or {}, call.tenant
+    d = tenant.update_reward_definition(call.path["definition"], name=body.get("name"), handle=body.get("handle"),
+                                        value=body.get("value"), period=body.get("period"),
+                                        period_type=body.get("period_type"),
+                                        clear_period="period" in body and body["period"] is None,
+                                        info={k: body[k] for k in DEFINITION_INFO if k in body})
+    return Reply(200, {"data": _definition_row(d, tenant.reward_definition(d.id)[1])})
+
+
+def delete_reward_definition(call: Call) -> Reply:
+    call.tenant.delete_reward_definition(call.path["definition"])
+    return Reply(204, None)
