@@ -305,3 +305,32 @@ class Totals:
     @property
     def balance(self) -> Decimal:
         return self.earned - self.spent - self.expired - self.cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class TierCredit:
+    """One tier-points movement of a member (earned points, a reversal's negative, points added by hand): what tier
+    standing is computed from, listed as the member's tier points."""
+
+    id: int
+    member_id: str
+    at: datetime
+    amount: Decimal
+    source: str | None = None           # the ledger entry behind it, if any
+
+
+@dataclass(frozen=True, slots=True)
+class TierStatus:
+    """A member's tier as last evaluated (attained, maintained or dropped on the anniversary, or assigned)."""
+
+    member_id: str
+    tier_id: int
+    achieved_at: datetime
+    anniversary_at: datetime
+    credit: Decimal = ZERO              # points over the tier's minimum when it was achieved (toward maintaining it)
+    evaluated_at: datetime | None = None   # tier credits up to this instant have been looked at
+    assigned_at: datetime | None = None
+    maintained_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+

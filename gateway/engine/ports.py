@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable
 
-from .model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Reward, Totals
+from .model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Reward, TierCredit, Totals
 
 
 class TenantStore(ABC):
@@ -117,7 +117,34 @@ class TenantStore(ABC):
         """Tier-relevant credits (signed) earned after `since`, oldest first."""
 
     @abstractmethod
-    def add_tier_credit(self, member_id: str, at: datetime, amount: Decimal) -> None: ...
+    def add_tier_credit(self, member_id: str, at: datetime, amount: Decimal, source: str | None = None) -> int:
+        """Record a tier-points movement (its id is returned); `source` names the ledger entry behind it."""
+
+    @abstractmethod
+    def tier_sum(self, member_id: str, after: datetime, until: datetime) -> Decimal:
+        """Tier points with after < at <= until: from running totals, O(log n) whatever the history."""
+
+    @abstractmethod
+    def tier_credits_between(self, member_id: str, after: datetime, until: datetime) -> list[TierCredit]:
+        """The movements with after < at <= until, oldest first."""
+
+    @abstractmethod
+    def tier_first_after(self, member_id: str, after: datetime) -> datetime | None:
+        """When the first movement after `after` happened (None: none), O(log n)."""
+
+    @abstractmethod
+    def tier_credit(self, credit_id: int) -> TierCredit | None: ...
+
+    @abstractmethod
+    def tier_credit_page(self, member_id: str | None, offset: int, limit: int) -> list[TierCredit]:
+        """A member's movements, latest `at` first (None: the tenant's, newest id first), [offset, offset + limit)."""
+
+    @abstractmethod
+    def tier_credit_count(self, member_id: str | None) -> int: ...
+
+    @abstractmethod
+    def tier_credits_by_source(self, member_id: str, source: str) -> list[TierCredit]:
+        """The member's movements behind one ledger entry (a handful), oldest first."""
 
     # --- references (business ids -> record ids), idempotency ---------------------------
     @abstractmethod

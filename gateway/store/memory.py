@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..engine.model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Reward, Totals
+from ..engine.model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Reward, TierCredit, Totals
 from . import serial
 from ..engine.ports import StoreFactory, TenantStore
 
@@ -77,6 +77,11 @@ class MemoryTenantStore(TenantStore):
         self._temporary: dict[tuple[str, str], dict[str, None]] = {}
         self._totals: dict[tuple[str, str], Totals] = {}
         self._tier: dict[str, list[tuple[datetime, Decimal]]] = {}
+        self._tier_ids: dict[str, list[int]] = {}          # parallel to _tier: the movements' ids
+        self._tier_prefix: dict[str, list[Decimal]] = {}   # parallel to _tier: running totals
+        self._tier_rows: dict[int, TierCredit] = {}
+        self._tier_order: list[int] = []                    # every movement id, ascending
+        self._tier_by_source: dict[tuple[str, str], list[int]] = {}
         self._refs: dict[tuple[str, str], Any] = {}
         self._rewards: dict[int, Reward] = {}
         self._member_rewards: dict[str, list[int]] = {}
@@ -300,15 +305,75 @@ class MemoryTenantStore(TenantStore):
         i = bisect.bisect_right(credits, since, key=lambda c: c[0])
         return credits[i:]
 
-    def add_tier_credit(self, member_id, at, amount) -> None:
+    def add_tier_credit(self, member_id, at, amount, source=None, credit_id=None) -> int:
+        """Kept sorted by `at` with parallel ids and running totals (prefix sums): appending is O(1), a back-dated
+        movement shifts the totals after it."""
         if member_id not in self._tier:
             self._set(self._tier, member_id, [])
-        credits = self._tier[member_id]
+        if member_id not in self._tier_ids:
+            self._set(self._tier_ids, member_id, [])
+            self._set(self._tier_prefix, member_id, [])
+        credits, ids, prefix = self._tier[member_id], self._tier_ids[member_id], self._tier_prefix[member_id]
         item = (at, amount)
         i = bisect.bisect_right(credits, at, key=lambda c: c[0])
-        if self._undo is not None:
-            self._undo.append(lambda: credits.remove(item))
+        cid = credit_id if credit_id is not None else self.next_seq("tier_credit")
+        row = TierCredit(id=cid, member_id=member_id, at=at, amount=amount, source=source)
         credits.insert(i, item)
+        ids.insert(i, cid)
+        prefix.insert(i, (prefix[i - 1] if i else Decimal(0)) + amount)
+        for j in range(i + 1, len(prefix)):
+            prefix[j] += amount
+        self._set(self._tier_rows, cid, row)
+        self._insort(self._tier_order, cid)
+        if source is not None:
+            key = (member_id, source)
+            if key not in self._tier_by_source:
+                self._set(self._tier_by_source, key, [])
+            self._append(self._tier_by_source[key], cid)
+        if self._undo is not None:
+            def undo():
+                k = ids.index(cid)
+                del credits[k], ids[k], prefix[k]
+                for j in range(k, len(prefix)):
+                    prefix[j] -= amount
+            self._undo.append(undo)
+        return cid
+
+    def _tier_total(self, member_id, until) -> Decimal:
+        """Tier points with at <= until."""
+        credits = self._tier.get(member_id, ())
+        i = bisect.bisect_right(credits, until, key=lambda c: c[0])
+        return self._tier_prefix[member_id][i - 1] if i else Decimal(0)
+
+    def tier_sum(self, member_id, after, until):
+        if until <= after:
+            return Decimal(0)
+        return self._tier_total(member_id, until) - self._tier_total(member_id, after)
+
+    def tier_credits_between(self, member_id, after, until):
+        credits = self._tier.get(member_id, ())
+        i = bisect.bisect_right(credits, after, key=lambda c: c[0])
+        j = bisect.bisect_right(credits, until, key=lambda c: c[0])
+        return [self._tier_rows[cid] for cid in self._tier_ids[member_id][i:j]] if j > i else []
+
+    def tier_first_after(self, member_id, after):
+        credits = self._tier.get(member_id, ())
+        i = bisect.bisect_right(credits, after, key=lambda c: c[0])
+        return credits[i][0] if i < len(credits) else None
+
+    def tier_credit(self, credit_id):
+        return self._tier_rows.get(credit_id)
+
+    def tier_credit_page(self, member_id, offset, limit):
+        ids = self._tier_order if member_id is None else self._tier_ids.get(member_id, [])
+        end = len(ids) - offset
+        return [self._tier_rows[i] for i in reversed(ids[max(0, end - limit):max(0, end)])]
+
+    def tier_credit_count(self, member_id):
+        return len(self._tier_order if member_id is None else self._tier_ids.get(member_id, ()))
+
+    def tier_credits_by_source(self, member_id, source):
+        return [self._tier_rows[i] for i in self._tier_by_source.get((member_id, source), ())]
 
     # --- refs, rewards, records ---------------------------------------------------------------
     def ref(self, scope, key):
@@ -424,7 +489,9 @@ class MemoryTenantStore(TenantStore):
             + [["draft", i, self._drafts[i]] for ids in self._member_drafts.values() for i in ids]
             + [["order", o.id, o] for o in self._orders.values()]
             + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()]
-            + [["record_index", f"{i}/{k}", list(ids)] for (i, k), ids in self._indexes.items()],
+            + [["record_index", f"{i}/{k}", list(ids)] for (i, k), ids in self._indexes.items()]
+            + [["tier_credit", str(r.id), [r.member_id, r.at, r.amount, r.source]]
+               for r in (self._tier_rows[i] for i in self._tier_order)],
         })
 
     @classmethod
@@ -446,8 +513,14 @@ class MemoryTenantStore(TenantStore):
             store.put_entry(e)
         for m, c, t in d["totals"]:
             store.put_totals(m, c, t)
-        for m, credits in d["tier"]:
-            store._tier[m] = [(at, amt) for at, amt in credits]
+        rows = [(int(rid), value) for kind, rid, value in d["records"] if kind == "tier_credit"]
+        if rows:      # the movements with their ids and sources; the running totals are rebuilt from them
+            for rid, (member_id, at, amount, source) in rows:
+                store.add_tier_credit(member_id, at, amount, source, credit_id=rid)
+        else:         # a snapshot without them: the movements, numbered afresh
+            for m, credits in d["tier"]:
+                for at, amt in credits:
+                    store.add_tier_credit(m, at, amt)
         for scope, key, value in d["refs"]:
             store.put_ref(scope, key, value)
         for r in d["rewards"]:
@@ -459,12 +532,15 @@ class MemoryTenantStore(TenantStore):
                 store.put_order(value)
             elif isinstance(value, BalanceRecord):
                 store.put_balance_record(value)
+            elif kind == "tier_credit":
+                continue
             elif kind == "record_index":
                 index, _, key = rid.partition("/")
                 store._indexes[(index, key)] = list(value)
             else:
                 store.put_record(kind, rid, value)
         store._seq = dict(d["seq"])
+        store._seq["tier_credit"] = max(store._seq.get("tier_credit", 0), max(store._tier_order, default=0))
         return store
 
 
