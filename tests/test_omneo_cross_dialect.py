@@ -1,76 +1,109 @@
-"""What Omneo writes (redemptions, returns, rewards, tier configuration), the other dialects read: Gameball,
-Altcraft (JSON and XML) and Brevo report the points an Omneo redemption took or a return gave back, a reward issued
-through Omneo changes what a later redemption takes from the points every dialect reports, and a tier definition
-written through Omneo is the tier Gameball reports."""
+"""What Omneo's configuration and purchases change in the other dialects: a purchase recorded through Omneo earns
+points Gameball, Altcraft and Brevo report (and a void takes them back everywhere); a rate created, changed or
+deleted through Omneo changes what a Gameball order or cashback earns; a Gameball order shows as an Omneo point
+record; rates and transactions survive a snapshot. Every response is checked against its vendor's spec."""
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import timedelta
 
 import pytest
 
-from helpers import ALICE, BOB, BREVO_BDID, GB, OMNEO, assert_agree, read_all
-import invariants
+from helpers import ALICE, BOB, BREVO_BDID, DEMO, GB, NOW, OMNEO, admin, assert_agree, read_all
 
-REDEEM = "/api/v3/profiles/{}/redeem"
+GB_API = "/api/v4.0/integrations"
+TX = "/api/v3/transactions"
+RATES = "/api/v3/rates"
+B = BOB["omneo"]
 
 
 async def ok(resp, status=200):
-    body = await resp.json()
-    assert resp.status == status, body
-    return body
+    assert resp.status == status, await resp.text()
+    return await resp.json() if status != 204 else None
 
 
-async def omneo_redeem(client, body, who=ALICE):
-    return (await ok(await client.post(REDEEM.format(who["omneo"]), headers=OMNEO, json=body), 201))["data"]
+def purchase(external_id="POS-1", total=150, at="2026-02-01 10:00:00", **extra):
+    return {"profile_id": B, "external_id": external_id, "total": total, "transacted_at": at, **extra}
 
 
-def points_everywhere(r) -> Decimal:
-    assert_agree(r)
-    return Decimal(str(r["gameball"]["availablePointsBalance"]))
+async def gb_order(client, order_id, paid, customer=BOB["gameball"], **extra):
+    return await ok(await client.post(f"{GB_API}/orders", headers=GB, json={
+        "customerId": customer, "orderId": order_id, "orderDate": "2026-03-10T11:00:00Z", "totalPaid": paid,
+        "cashbackConfigurations": {"returnWindow": 0}, **extra}))
 
 
-async def test_an_omneo_redemption_in_aud_takes_points_every_dialect_reports(client, tenant):
-    await omneo_redeem(client, {"amount": 15, "currency": "AUD", "strategies": ["points"]})   # 10 USD = 200 points
-    r = await read_all(client, ALICE)
-    assert points_everywhere(r) == 1200
-    assert r["altcraft"] == {"total_balance": "1600.00", "active_balance": "1200.00"}
-    assert r["brevo"][BREVO_BDID] == 1200
-    invariants.check(tenant)
-
-
-async def test_an_omneo_return_and_reversal_give_points_back_everywhere(client, tenant):
-    red = await omneo_redeem(client, {"amount": 60, "strategies": ["points"]})                # 1200 points
-    assert points_everywhere(await read_all(client, ALICE)) == 200
-    await ok(await client.post(f"/api/v3/redemptions/{red['id']}/return", headers=OMNEO, json={"amount": 15}), 201)
-    assert points_everywhere(await read_all(client, ALICE)) == 500
-    await ok(await client.post(f"/api/v3/redemptions/{red['id']}/reversal", headers=OMNEO), 201)
-    r = await read_all(client, ALICE)
-    assert points_everywhere(r) == 1400
-    assert r["altcraft"] == {"total_balance": "1800.00", "active_balance": "1400.00"}
-    invariants.check(tenant)
-
-
-async def test_a_reward_issued_through_omneo_is_spent_before_the_points_others_report(client, tenant):
-    """bob earns 500 points through Gameball; a 10 USD reward issued through Omneo covers most of a 12 USD redemption,
-    so only 2 USD of points (40) leave the balance Gameball, Altcraft and Brevo report."""
-    await ok(await client.post("/api/v4.0/integrations/transactions/manual", headers=GB, json={
-        "customerId": BOB["gameball"], "transactionId": "m-1", "username": "ops", "reason": "bonus", "points": 500}))
-    await ok(await client.post("/api/v3/rewards", headers=OMNEO, json={
-        "profile_id": BOB["omneo"], "reward_definition_id": 6, "timezone": "UTC"}), 201)
-    red = await omneo_redeem(client, {"amount": 12}, BOB)
-    assert [(i["type"], i["value"]) for i in red["items"]] == [("reward", 10), ("point", 40)]
+async def test_omneo_purchase_earns_points_every_dialect_reports(client, tenant):
+    await ok(await client.post(TX, headers=OMNEO, json=purchase()), 201)      # past its return window already
     r = await read_all(client, BOB)
-    assert points_everywhere(r) == 460
-    assert (r["omneo"]["reward_balance"], r["omneo"]["combined_balance_dollars"]) == (0, 23)
-    invariants.check(tenant)
+    assert_agree(r)
+    assert (r["gameball"]["availablePointsBalance"], r["omneo"]["point_balance"], r["brevo"][BREVO_BDID],
+            r["altcraft"]["active_balance"]) == (150, 150, 150, "150.00")
+    # voided through Omneo: gone everywhere
+    await ok(await client.post(f"{TX}/update-create", headers=OMNEO, json=purchase(is_void=True)))
+    r = await read_all(client, BOB)
+    assert_agree(r)
+    assert r["gameball"]["availablePointsBalance"] == 0 and r["gameball"]["totalEarnedPoints"] == 0
 
 
-async def test_a_deleted_or_changed_reward_changes_what_a_redemption_takes_from_points(client, tenant):
-    await ok(await client.put("/api/v3/rewards/2", headers=OMNEO, json={"value_remaining": 2}))
-    await omneo_redeem(client, {"amount": 5})                       # 2 USD of reward, then 3 USD = 60 points
-    assert points_everywhere(await read_all(client, ALICE)) == 1340
-    r = await client.delete("/api/v3/rewards/2", headers=OMNEO)
-    assert r.status == 204
-    await omneo_redeem(client, {"amount": 1})                       # no reward left: 20 points
-    assert points_everywhere(await read_all(client, ALICE)) == 1320
-    invariants.check(tenant)
+async def test_recent_omneo_purchase_is_pending_everywhere_until_the_return_window_ends(client, tenant):
+    await ok(await client.post(TX, headers=OMNEO, json=purchase(at="2026-03-10 11:00:00", total=80)), 201)
+    r = await read_all(client, BOB)
+    assert_agree(r)
+    assert (r["gameball"]["pendingPoints"], r["altcraft"]) == (80, {"total_balance": "80.00", "active_balance": "0.00"})
+    tenant.clock.set(NOW + timedelta(days=14))
+    r = await read_all(client, BOB)
+    assert_agree(r)
+    assert r["brevo"][BREVO_BDID] == 80
+
+
+async def test_a_rate_set_through_omneo_changes_what_gameball_earns(client, tenant):
+    assert (await gb_order(client, "O-1", 100))["rewardedPoints"] == 100        # the program's base rate
+    made = await ok(await client.post(RATES, headers=OMNEO, json={"name": "Double", "handle": "x2", "rate": 2}),
+                    201)
+    assert (await gb_order(client, "O-2", 100))["rewardedPoints"] == 200
+    await ok(await client.put(f"{RATES}/{made['data']['id']}", headers=OMNEO, json={"rate": 3}))
+    assert (await gb_order(client, "O-3", 100))["rewardedPoints"] == 300
+    cashback = await ok(await client.post(f"{GB_API}/transactions/cashback", headers=GB, json={
+        "customerId": BOB["gameball"], "transactionId": "CB-1", "transactionTime": "2026-03-10T11:00:00Z",
+        "amount": 10}))
+    assert cashback["rewardEquivalentPoints"] == 30
+    await ok(await client.delete(f"{RATES}/{made['data']['id']}", headers=OMNEO), 204)
+    assert (await gb_order(client, "O-4", 100))["rewardedPoints"] == 100
+    r = await read_all(client, BOB)
+    assert_agree(r)
+    assert r["omneo"]["point_balance"] == 100 + 200 + 300 + 100          # the cashback is in its return window
+    assert r["gameball"]["pendingPoints"] == 30
+
+
+async def test_a_product_rate_set_through_omneo_prices_gameball_line_items(client, tenant):
+    await ok(await client.post(RATES, headers=OMNEO, json={"name": "Half", "handle": "half", "rate": 0.5}), 201)
+    body = await gb_order(client, "O-1", 250, lineItems=[{"productId": "P1", "quantity": 2, "price": 100},
+                                                        {"price": 50}])
+    assert body["rewardedPoints"] == 125
+    assert [(line["decimalPoints"], line["points"]) for line in body["lineItems"]] == [(100, 100), (25, 25)]
+
+
+async def test_gameball_order_is_an_omneo_point_record(client, tenant):
+    await gb_order(client, "O-1", 42)
+    body = await ok(await client.get(f"/api/v3/profiles/{B}/points", headers=OMNEO))
+    assert [(p["value_initial"], p["value_remaining"], p["source_type"]) for p in body["data"]] == [(42, 42, None)]
+
+
+async def test_rates_and_transactions_survive_a_snapshot(client, http, tenant):
+    await ok(await client.post(RATES, headers=OMNEO, json={"name": "Double", "handle": "x2", "rate": 2}), 201)
+    await ok(await client.post(TX, headers=OMNEO, json=purchase(receipt_ref="R-1")), 201)
+    snap = await admin(http, "GET", f"{DEMO}/snapshot", 200)
+    await ok(await client.post(RATES, headers=OMNEO, json={"name": "Triple", "handle": "x3", "rate": 3}), 201)
+    await ok(await client.post(TX, headers=OMNEO, json=purchase("POS-2")), 201)
+    await admin(http, "PUT", f"{DEMO}/snapshot", 200, json=snap)
+    rates = await ok(await client.get(RATES, headers=OMNEO))
+    assert [r["handle"] for r in rates["data"]] == ["x2"]
+    txs = await ok(await client.get(f"/api/v3/profiles/{B}/transactions", headers=OMNEO))
+    assert [t["external_id"] for t in txs["data"]] == ["POS-1"]
+    found = await ok(await client.get(f"/api/v3/profiles/{B}/find-transactions?filter[receipt_ref]=R-1",
+                                      headers=OMNEO))
+    assert found["data"][0]["external_id"] == "POS-1"
+    # the restored world goes on: the same external id is still taken, the rate still earns
+    r = await client.post(TX, headers=OMNEO, json=purchase())
+    assert r.status == 422
+    assert (await gb_order(client, "O-1", 10))["rewardedPoints"] == 20
+    assert (await read_all(client, BOB))["omneo"]["point_balance"] == 300 + 20

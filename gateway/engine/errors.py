@@ -60,6 +60,17 @@ class RewardDefinitionNotFound(DefinitionNotFound):
 class TierDefinitionNotFound(DefinitionNotFound):
     code = "tier_definition_not_found"
 
+class PointRecordNotFound(NotFound):
+    code = "point_not_found"
+
+
+class RateNotFound(NotFound):
+    code = "rate_not_found"
+
+
+class ReceiptNotFound(NotFound):
+    code = "transaction_not_found"
+
 
 class MemberInactive(EngineError):
     """The member exists but is deleted / not registered in the program."""

@@ -124,6 +124,11 @@ def after(store: TenantStore, entry: Entry, currency: PointCurrency, now: dateti
     return replace(entry, balance_after=b.available, total_after=b.total, recorded_at=entry.recorded_at or now)
 
 
+def pending_until(currency: PointCurrency, earned_at: datetime) -> datetime:
+    """When points earned at `earned_at` become available: after the currency's return window."""
+    return earned_at + timedelta(days=currency.pending_days)
+
+
 def expiry_for(currency: PointCurrency, available_at: datetime) -> datetime | None:
     if currency.fixed_expiry:
         day, month = (int(x) for x in currency.fixed_expiry.split("/"))
@@ -144,8 +149,9 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
            provisional: bool = False, deadline: datetime | None = None, origin: str = "",
            refs: dict | None = None, counts_for_tier: bool = True, entry_id: str | None = None,
            money: Decimal | None = None, expires_after_days: int | None = None, description: str | None = None,
-           meta: dict | None = None) -> Entry:
-    """Add a lot. Rules of the currency (max balance, per-operation cap) apply here."""
+           meta: dict | None = None, never_expires: bool = False) -> Entry:
+    """Add a lot. Rules of the currency (max balance, per-operation cap) apply here. `never_expires`: the lot
+    has no expiry, whatever the currency's rule."""
     rules = currency.rules
     if rules.max_credit is not None and amount > rules.max_credit:
         raise LimitExceeded("credit exceeds the per-operation limit", limit=str(rules.max_credit))
@@ -163,7 +169,7 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
         available_at = earned_at + timedelta(days=days)
     if expires_at is None and expires_after_days:     # this credit's own life, counted from availability
         expires_at = available_at + timedelta(days=expires_after_days)
-    if expires_at is None:
+    if expires_at is None and not never_expires:
         expires_at = expiry_for(currency, available_at)
     if expires_at is not None and expires_at <= available_at:
         raise InvalidTime("points would expire before they become available",
@@ -197,6 +203,20 @@ def activate(store: TenantStore, entry: Entry, now: datetime) -> Decimal:
 
 
 # --- debits --------------------------------------------------------------------------------
+
+def spend_lot(store: TenantStore, lot: Lot, currency: PointCurrency, amount: Decimal, now: datetime, *,
+              origin: str = "", refs: dict | None = None) -> Entry:
+    """Spend `amount` from one given lot (a record issued partly used), whether or not it is available yet."""
+    if amount > lot.remaining:
+        raise InsufficientPoints("not enough points left in the lot", requested=str(amount),
+                                 remaining=str(lot.remaining))
+    store.put_lot(replace(lot, remaining=lot.remaining - amount))
+    _bump(store, lot.member_id, currency.id, spent=amount)
+    entry = new_entry(store, lot.member_id, currency.id, "debit", amount, now, origin=origin, refs=refs or {},
+                      lots=((lot.id, amount),))
+    store.put_entry(after(store, entry, currency, now))
+    return store.entry(entry.id)
+
 
 def _take(store: TenantStore, member_id: str, currency: PointCurrency, amount: Decimal, now: datetime):
     """Consume available lots soonest-expiring first; returns (lot id, amount) pairs."""

@@ -334,3 +334,50 @@ class TierStatus:
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
+
+@dataclass(frozen=True, slots=True)
+class EarnRate:
+    """Points earned per unit of money spent, for the purchases it applies to (see engine/rates.py)."""
+
+    id: int
+    program_id: str
+    handle: str
+    rate: Decimal                          # points per unit of money
+    name: str | None = None
+    type: str | None = None                # None/default/spend: all spend; sku|category|brand|product: items whose
+    code: str | None = None                # attribute `type` equals `code`
+    location: str | None = None            # only purchases at this location (its code), if set
+    location_id: int | None = None         # only purchases at this location (its id), if set
+    start_time: datetime | None = None     # applies from
+    end_time: datetime | None = None       # applies until (excluded)
+    priority: int = 0                      # the highest applicable priority wins
+    is_default: bool = False
+    is_archived: bool = False
+    is_published: bool = True
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)   # descriptive fields, kept and echoed
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A purchase recorded with its lines (engine/receipts.py): what it earned through the rates, and what of that
+    a void or a lower total took back since."""
+
+    id: int
+    member_id: str
+    currency_id: str
+    total: Decimal                        # money, as it stands now (a return lowers it)
+    original_total: Decimal               # money when first recorded
+    transacted_at: datetime
+    points: Decimal = ZERO                # points it earned, net of what was taken back
+    entries: tuple[str, ...] = ()         # the credits it made (the first, then one per raise of the total)
+    rate_id: int | None = None            # the rate its (first) line earned at; None: the program's base rate
+    line_points: tuple[Decimal, ...] = () # points each line earned when recorded
+    external_id: str | None = None
+    receipt_ref: str | None = None
+    location_id: int | None = None
+    is_void: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)   # what the client sent that the engine does not read

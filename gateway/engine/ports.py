@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable
 
-from .model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Reward, TierCredit, Totals
+from .model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Receipt, Reward, TierCredit, Totals
 
 
 class TenantStore(ABC):
@@ -92,6 +92,19 @@ class TenantStore(ABC):
 
     @abstractmethod
     def entries(self, member_id: str, currency_id: str | None = None) -> list[Entry]: ...
+
+    @abstractmethod
+    def credit_entries(self, member_id: str | None, offset: int, limit: int) -> list[Entry]:
+        """Credits that created a lot (point records) of one member, or of the whole tenant (None), in the order
+        they were written, rows [offset, offset + limit): an index read, not a scan of the history."""
+
+    @abstractmethod
+    def credit_count(self, member_id: str | None) -> int:
+        """How many such credits (the member's, or the tenant's)."""
+
+    @abstractmethod
+    def entry_at_seq(self, seq: int) -> Entry | None:
+        """The entry with this sequence number."""
 
     @abstractmethod
     def temporary_entries(self, member_id: str, currency_id: str) -> list[Entry]: ...
@@ -178,6 +191,21 @@ class TenantStore(ABC):
     @abstractmethod
     def definition_uses(self, definition_id: int) -> int:
         """How many rewards were issued from a reward definition (deleted ones aside): a running count."""
+
+    # --- receipts (purchases recorded with their lines) ----------------------------------------
+    @abstractmethod
+    def receipt(self, receipt_id: int) -> Receipt | None: ...
+
+    @abstractmethod
+    def put_receipt(self, receipt: Receipt) -> None:
+        """Insert or replace (a receipt never changes member)."""
+
+    @abstractmethod
+    def receipts(self, member_id: str, offset: int, limit: int) -> list[Receipt]:
+        """The member's receipts in the order they were recorded, rows [offset, offset + limit): an index read."""
+
+    @abstractmethod
+    def receipt_count(self, member_id: str) -> int: ...
 
     # --- drafts, orders, balance records ---
     @abstractmethod

@@ -16,6 +16,9 @@ from .draft_ops import DraftOperations
 from .profiles import ProfileOperations
 from .redemption_ops import RedemptionOperations
 from .reward_ops import RewardOperations
+from .point_records import PointRecordOperations
+from .rates import RateOperations
+from .receipts import ReceiptOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -28,8 +31,8 @@ T = TypeVar("T")
 
 
 @dataclass
-class Tenant(DraftOperations, PaymentOperations, ProfileOperations,
-             RedemptionOperations, RewardOperations):
+class Tenant(DraftOperations, PaymentOperations, ProfileOperations, PointRecordOperations,
+             RateOperations, ReceiptOperations, RedemptionOperations, RewardOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore
@@ -263,17 +266,16 @@ class Tenant(DraftOperations, PaymentOperations, ProfileOperations,
             return e
         return self.run(op)
 
-    @staticmethod
-    def earn_preview(program: Program, money) -> tuple[Decimal, Decimal]:
-        """What a payment earns, before and after rounding (whole points, down): the same rule as `earn`."""
-        exact = check_money(money, allow_zero=True) * program.earn_per_money
+    def earn_preview(self, program: Program, money) -> tuple[Decimal, Decimal]:
+        """What a payment earns, before and after rounding (whole points, down): the same rule as `earn`, at the
+        rate the earning rule picks now (engine/rates.py; the program's earn_per_money when no rate applies)."""
+        exact = check_money(money, allow_zero=True) * self.earn_rate(program)[1]
         return exact, exact.to_integral_value(rounding=ROUND_FLOOR)
 
-    @classmethod
-    def line_points(cls, program: Program, lines) -> list[tuple[Decimal, Decimal]]:
+    def line_points(self, program: Program, lines) -> list[tuple[Decimal, Decimal]]:
         """What each line of a purchase earns, (exact, whole): price x quantity at the earn rate, each line rounded
         down on its own; a line without a price earns nothing. `lines` is [(price or None, quantity or None)]."""
-        return [cls.earn_preview(program, 0 if price is None else price * (1 if quantity is None else quantity))
+        return [self.earn_preview(program, 0 if price is None else price * (1 if quantity is None else quantity))
                 for price, quantity in lines]
 
     def points_for_money(self, currency: PointCurrency, money) -> Decimal:

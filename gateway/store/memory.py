@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..engine.model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Reward, TierCredit, Totals
+from ..engine.model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Receipt, Reward, TierCredit, Totals
 from . import serial
 from ..engine.ports import StoreFactory, TenantStore
 
@@ -91,10 +91,13 @@ class MemoryTenantStore(TenantStore):
         self._drafts: dict[str, Draft] = {}
         self._member_drafts: dict[tuple[str, str], list[str]] = {}   # (member, currency) -> ids, creation order
         self._orders: dict[str, Order] = {}
+        self._receipts: dict[int, Receipt] = {}
+        self._member_receipts: dict[str, list[int]] = {}
         self._balance_records: dict[tuple[str, str], BalanceRecord] = {}
         self._seq: dict[str, int] = {}
         self._indexes: dict[tuple[str, str], list[int]] = {}     # (index, key) -> record ids, in added order
         self._by_seq: list[tuple[int, str]] = []    # entries in the order they were written
+        self._credits: dict[str | None, list[str]] = {}   # member (None: tenant) -> credit ids with a lot, in order
         self._undo: list | None = None
 
     # --- unit of work -------------------------------------------------------------------
@@ -273,6 +276,18 @@ class MemoryTenantStore(TenantStore):
     def seq_value(self, name: str) -> int:
         return self._seq.get(name, 0)
 
+    def credit_entries(self, member_id, offset, limit):
+        return [self._entries[i] for i in self._credits.get(member_id, [])[offset:offset + limit]]
+
+    def credit_count(self, member_id):
+        return len(self._credits.get(member_id, ()))
+
+    def entry_at_seq(self, seq):
+        i = bisect.bisect_left(self._by_seq, seq, key=lambda p: p[0])
+        if i < len(self._by_seq) and self._by_seq[i][0] == seq:
+            return self._entries[self._by_seq[i][1]]
+        return None
+
     def temporary_entries(self, member_id, currency_id):
         ids = self._temporary.get((member_id, currency_id))
         return [self._entries[i] for i in ids] if ids else []
@@ -285,6 +300,11 @@ class MemoryTenantStore(TenantStore):
             if entry.member_id not in self._history:
                 self._set(self._history, entry.member_id, [])
             self._append(self._history[entry.member_id], entry.id)
+            if entry.kind == "credit" and entry.lots:
+                for owner in (entry.member_id, None):
+                    if owner not in self._credits:
+                        self._set(self._credits, owner, [])
+                    self._append(self._credits[owner], entry.id)
         key = (entry.member_id, entry.currency_id)
         if key not in self._temporary:
             self._set(self._temporary, key, {})
@@ -421,6 +441,22 @@ class MemoryTenantStore(TenantStore):
 
     def definition_uses(self, definition_id):
         return self._definition_uses.get(definition_id, 0)
+    # --- receipts ---
+    def receipt(self, receipt_id):
+        return self._receipts.get(receipt_id)
+
+    def put_receipt(self, receipt: Receipt) -> None:
+        if receipt.id not in self._receipts:
+            if receipt.member_id not in self._member_receipts:
+                self._set(self._member_receipts, receipt.member_id, [])
+            self._append(self._member_receipts[receipt.member_id], receipt.id)
+        self._set(self._receipts, receipt.id, receipt)
+
+    def receipts(self, member_id, offset, limit):
+        return [self._receipts[i] for i in self._member_receipts.get(member_id, [])[offset:offset + limit]]
+
+    def receipt_count(self, member_id):
+        return len(self._member_receipts.get(member_id, ()))
 
     # --- drafts, orders, balance records ---
     def draft(self, draft_id):
@@ -491,7 +527,9 @@ class MemoryTenantStore(TenantStore):
             + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()]
             + [["record_index", f"{i}/{k}", list(ids)] for (i, k), ids in self._indexes.items()]
             + [["tier_credit", str(r.id), [r.member_id, r.at, r.amount, r.source]]
-               for r in (self._tier_rows[i] for i in self._tier_order)],
+               for r in (self._tier_rows[i] for i in self._tier_order)]
+            + [["receipt", str(r.id), r] for ids in self._member_receipts.values()
+               for r in (self._receipts[i] for i in ids)],
         })
 
     @classmethod
@@ -537,6 +575,8 @@ class MemoryTenantStore(TenantStore):
             elif kind == "record_index":
                 index, _, key = rid.partition("/")
                 store._indexes[(index, key)] = list(value)
+            elif isinstance(value, Receipt):
+                store.put_receipt(value)
             else:
                 store.put_record(kind, rid, value)
         store._seq = dict(d["seq"])

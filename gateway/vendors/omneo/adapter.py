@@ -78,6 +78,9 @@ RETURN_TEXT = {
     "already_reversed": "Nothing of the redemption is left to return.",
 }
 
+# path parameter -> the model Laravel binds it to, where the parameter's name alone does not say
+PATH_MODELS = {("get_point_definition", "definition"): "App\\Models\\PointDefinition"}
+
 
 # Laravel `required_without`: the reward definition is named by id or by handle
 REQUIRED_WITHOUT = {("create_reward", "reward_definition_id"): "reward definition handle"}
@@ -104,7 +107,7 @@ def _message(op: Operation, v: Violation) -> str:
         return FORMAT_TEXT.get(s.get("format", ""), "The {a} format is invalid.").format(a=a)
     if v.keyword == "pattern":
         return f"The {a} format is invalid."
-    if v.keyword == "anyOf" and v.field.endswith("_at"):     # InputTimestamp: neither accepted form
+    if v.keyword == "anyOf" and v.field.endswith(("_at", "_time")):   # InputTimestamp: neither accepted form
         return f"The {a} is not a valid date."
     if v.keyword == "uniqueItems":
         return f"The {a} field has a duplicate value."
@@ -151,8 +154,9 @@ class OmneoVendor(Vendor):
     def invalid(self, op: Operation, violations: list[Violation]) -> Reply:
         path = [v for v in violations if v.location == "path"]
         if path:   # route model binding runs before validation: an unusable id is simply not found
-            return render.not_found(PROFILE_MODEL if path[0].field == "profile" else _model(path[0].field),
-                                    getattr(path[0], "value", None))
+            field = path[0].field
+            model = PROFILE_MODEL if field == "profile" else PATH_MODELS.get((op.handler, field), _model(field))
+            return render.not_found(model, getattr(path[0], "value", None))
         if any(v.location == "body" and v.pointer == "/body" and v.keyword == "required" for v in violations):
             # no body at all: Laravel validates an empty input
             violations = [v for v in violations if v.pointer != "/body"] + op.validate_body({})

@@ -146,6 +146,62 @@ def profile(s, profile_id: str) -> dict:
     }
 
 
+# --- rates (part A) --------------------------------------------------------------------------------------
+
+RATE_INFO = ("region_id", "country_iso_2", "profile_conditions", "product_conditions", "issue_period",
+             "issue_period_type", "issue_absolute_expiry", "earn_instructions", "internal_notes")
+
+
+def rate(r) -> dict:
+    """An engine EarnRate as Omneo's Rate; the descriptive fields as they were sent."""
+    info = r.info
+    body = {"id": r.id, "handle": r.handle, "type": r.type, "code": r.code, "name": r.name, "rate": r.rate,
+            "location": r.location, "location_id": r.location_id, "location_object": None,
+            "region_id": info.get("region_id"), "region": None, "country_iso_2": info.get("country_iso_2"),
+            "profile_conditions": info.get("profile_conditions"),
+            "product_conditions": info.get("product_conditions"),
+            "start_time": laravel(r.start_time), "end_time": laravel(r.end_time), "priority": r.priority,
+            "is_default": r.is_default, "is_archived": r.is_archived, "is_published": r.is_published,
+            "issue_period": info.get("issue_period"), "issue_period_type": info.get("issue_period_type"),
+            "issue_absolute_expiry": stamp(info.get("issue_absolute_expiry"), None),
+            "earn_instructions": info.get("earn_instructions"), "internal_notes": info.get("internal_notes"),
+            "created_at": laravel(r.created_at), "updated_at": laravel(r.updated_at or r.created_at)}
+    return body
+
+
+# --- transactions (part A) -------------------------------------------------------------------------------
+
+ITEM_FIELDS = ("name", "quantity", "price_current", "price_sell", "price_tax", "price_original", "product_variant_id",
+               "product_variant", "discounts")
+
+
+def transaction(r, profile_id: str) -> dict:
+    """An engine Receipt as Omneo's Transaction: the engine's figures, and what the client sent as sent."""
+    info = r.info
+    return {
+        "id": r.id, "profile_id": profile_id, "external_id": r.external_id, "receipt_ref": r.receipt_ref,
+        "location_id": r.location_id, "location": None, "total": r.total,
+        "total_original": info.get("total_original"), "timezone": info.get("timezone"),
+        "transacted_at": laravel(r.transacted_at), "systems": list(info.get("systems") or []),
+        "tags": list(info.get("tags") or []), "meta": info.get("meta"), "is_void": r.is_void,
+        "receipt_is_email": bool(info.get("receipt_is_email")), "payments": list(info.get("payments") or []),
+        "items": [{k: item.get(k) for k in ITEM_FIELDS} for item in info.get("items") or []],
+        "redemption": None, "created_at": laravel(r.created_at), "updated_at": laravel(r.updated_at or r.created_at)}
+
+
+def transaction_source(r) -> dict:
+    """What a point record earned by a transaction shows as its `source`."""
+    return {"id": r.id, "external_id": r.external_id, "receipt_ref": r.receipt_ref,
+            "transacted_at": laravel(r.transacted_at), "total": r.total}
+
+
+def incentive_estimate(est) -> dict:
+    return {"data": {"points": est.points, "points_dollars": money(est.value), "tier_points": est.tier_points,
+                     "available_at": laravel(est.available_at),
+                     "items": [{"index": i, "points": p, "rate": rate(x) if x is not None else None}
+                               for i, (x, p) in enumerate(est.lines)]}}
+
+
 # --- tiers -------------------------------------------------------------------------------------------
 
 def tier_definition(tier: Tier | None, program: Program) -> dict | None:
@@ -244,7 +300,8 @@ def point_definition(currency: PointCurrency, program: Program) -> dict:
 
 
 def point(credit: Entry, lot: Lot, profile_id: str, currency: PointCurrency, program: Program,
-          updated_at: datetime | None = None) -> dict:
+          updated_at: datetime | None = None, *, rate_body: dict | None = None, source_type: str | None = None,
+          source: dict | None = None) -> dict:
     created = laravel(credit.recorded_at or credit.at)
     return {
         "id": credit.seq,
@@ -261,9 +318,9 @@ def point(credit: Entry, lot: Lot, profile_id: str, currency: PointCurrency, pro
         "description": credit.description,
         "meta": credit.meta,
         "definition": point_definition(currency, program),
-        "rate": None,
-        "source_type": None,
-        "source": None,
+        "rate": rate_body,
+        "source_type": source_type,
+        "source": source,
         "created_at": created,
         "updated_at": laravel(updated_at) if updated_at is not None else created,
     }

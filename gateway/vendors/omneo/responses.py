@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from ...engine import errors as E
 from ...engine.model import Member, Program, RewardDefinition
+from ...engine.receipts import Line
 from ...engine.tenant import Tenant
 from ..base import Call, Reply, VendorError
 from ..format import UTC, parse_datetime
@@ -85,6 +86,257 @@ def list_profiles(call: Call) -> Reply:
     return Reply(200, paging.envelope(call.request, [_profile_row(r) for r in rows], total, page))
 
 
+# --- points (part A: point records, linked points, point definitions, currencies) -----------------------
+
+def _point_row(r) -> dict:
+    return render.point(r.entry, r.lot, _profile_id(r.member), r.currency, r.program,
+                        rate_body=render.rate(r.rate) if r.rate is not None else None,
+                        source_type="transaction" if r.receipt is not None else None,
+                        source=render.transaction_source(r.receipt) if r.receipt is not None else None)
+
+
+def list_profile_points(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    total, rows = call.tenant.point_records(_profile(call), offset=page.offset, limit=page.size)
+    return Reply(200, paging.envelope(call.request, [_point_row(r) for r in rows], total, page))
+
+
+def get_profile_point(call: Call) -> Reply:
+    return Reply(200, {"data": _point_row(call.tenant.point_record(call.path["point"], _profile(call)))})
+
+
+def list_points(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    total, rows = call.tenant.point_records(None, offset=page.offset, limit=page.size)
+    return Reply(200, paging.envelope(call.request, [_point_row(r) for r in rows], total, page))
+
+
+def get_point(call: Call) -> Reply:
+    return Reply(200, {"data": _point_row(call.tenant.point_record(call.path["point"]))})
+
+
+def list_linked_points(call: Call) -> Reply:
+    _profile(call)             # the gateway models no profile links: a known profile has none
+    page = paging.requested(call.query)
+    return Reply(200, paging.envelope(call.request, [], 0, page))
+
+
+def _definitions(tenant: Tenant) -> list[tuple]:
+    return [(c, p) for p in tenant.programs.values() for c in p.currencies]
+
+
+def list_point_definitions(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    found = _definitions(call.tenant)
+    rows = [render.point_definition(c, p) for c, p in found[page.offset:page.offset + page.size]]
+    return Reply(200, paging.envelope(call.request, rows, len(found), page))
+
+
+def get_point_definition(call: Call) -> Reply:
+    wanted = call.path["definition"]
+    for c, p in _definitions(call.tenant):
+        if render.point_definition_id(c, p) == wanted:
+            return Reply(200, {"data": render.point_definition(c, p)})
+    return render.not_found("App\\Models\\PointDefinition", wanted)
+
+
+def list_currencies(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    found, seen = [], set()
+    for p in call.tenant.programs.values():
+        for code, rate in p.currency_rates.items():
+            if (p.money_currency, code) not in seen:
+                seen.add((p.money_currency, code))
+                found.append(render.currency(p, code, rate))
+    return Reply(200, paging.envelope(call.request, found[page.offset:page.offset + page.size], len(found), page))
+
+
+# --- rates (part A) ----------------------------------------------------------------------------------
+
+AMOUNT_FIELD.update({"create_rate": "rate", "update_rate": "rate", "calculate_rate": "price"})
+RATE_FIELDS = ("name", "type", "code", "location", "location_id", "priority", "is_default", "is_archived",
+               "is_published")
+
+
+def _rate_changes(body: dict) -> dict:
+    """The request's rate fields as the engine's EarnRate fields (descriptive ones under `info`)."""
+    errors: dict[str, list[str]] = {}
+    out = {k: body[k] for k in RATE_FIELDS if k in body}
+    if "priority" in out and out["priority"] is None:
+        out["priority"] = 0
+    for field in ("start_time", "end_time"):
+        if field in body:
+            out[field] = _time(body, field, errors)
+    if "issue_absolute_expiry" in body:
+        _time(body, "issue_absolute_expiry", errors)
+    _refuse(errors)
+    if "rate" in body:
+        out["rate"] = body["rate"]
+    if "handle" in body:
+        out["handle"] = body["handle"]
+    info = {k: body[k] for k in render.RATE_INFO if k in body}
+    if info:
+        out["info"] = info
+    return out
+
+
+def list_rates(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    total, rows = call.tenant.rates(offset=page.offset, limit=page.size)
+    return Reply(200, paging.envelope(call.request, [render.rate(r) for r in rows], total, page))
+
+
+def get_rate(call: Call) -> Reply:
+    return Reply(200, {"data": render.rate(call.tenant.rate(call.path["rate"]))})
+
+
+def create_rate(call: Call) -> Reply:
+    changes = _rate_changes(call.body)
+    handle, value = changes.pop("handle"), changes.pop("rate")
+    r = call.tenant.create_rate(call.tenant.only_program(), handle, value, **changes)
+    return Reply(201, {"data": render.rate(r)})
+
+
+def update_rate(call: Call) -> Reply:
+    return Reply(200, {"data": render.rate(call.tenant.update_rate(call.path["rate"], **_rate_changes(call.body)))})
+
+
+def delete_rate(call: Call) -> Reply:
+    call.tenant.delete_rate(call.path["rate"])
+    return Reply(204, None)
+
+
+def calculate_rate(call: Call) -> Reply:
+    body = call.body
+    try:
+        _, total = call.tenant.calculate_rate(call.tenant.only_program(), body["price"], handle=body.get("handle"),
+                                              type=body.get("type"), code=body.get("code"),
+                                              location=body.get("location"))
+    except E.RateNotFound:          # Laravel `exists` on the handle
+        raise VendorError(render.validation({"handle": ["The selected handle is invalid."]})) from None
+    return Reply(200, {"total": total})
+
+
+# --- transactions (part A: the earning side) -----------------------------------------------------------
+
+TX_INFO = ("total_original", "timezone", "systems", "tags", "meta", "receipt_is_email", "payments", "items")
+FUTURE_TEXT = "The transacted at must be a date before or equal to now."
+SPENT_TEXT = "The points this transaction earned have already been spent."
+
+
+def _lines(body: dict) -> list[Line] | None:
+    """Each item's money (price_sell x quantity) and the product attributes a rate may name."""
+    items = body.get("items")
+    if not items:
+        return None
+    out = []
+    for item in items:
+        variant = item.get("product_variant") or {}
+        attrs = {"sku": variant.get("sku"), "category": variant.get("category"), "brand": variant.get("brand"),
+                 "product": variant.get("product_id")}
+        quantity = item.get("quantity")
+        out.append(Line(Decimal(str(item["price_sell"])) * (Decimal(1) if quantity is None else Decimal(str(quantity))),
+                        {k: v for k, v in attrs.items() if v is not None}))
+    return out
+
+
+def _tx_info(body: dict) -> dict:
+    return {k: body[k] for k in TX_INFO if body.get(k) is not None}
+
+
+def _tx_start(call: Call) -> tuple[Member | None, datetime | None]:
+    body, errors = call.body, {}
+    member = None
+    if body.get("profile_id") is not None:
+        member = _member_or_none(call.tenant, body["profile_id"])
+        if member is None:
+            errors["profile_id"] = ["The selected profile id is invalid."]
+    at = _time(body, "transacted_at", errors)
+    _refuse(errors)
+    return member, at
+
+
+def _tx_reply(status: int, r, member: Member) -> Reply:
+    return Reply(status, {"data": render.transaction(r, _profile_id(member))})
+
+
+def _record(call: Call, member: Member, at: datetime) -> Reply:
+    body = call.body
+    try:
+        r = call.tenant.record_receipt(member, body["total"], _lines(body), transacted_at=at,
+                                       external_id=body.get("external_id"), receipt_ref=body.get("receipt_ref"),
+                                       location_id=body.get("location_id"), is_void=bool(body.get("is_void")),
+                                       info=_tx_info(body))
+    except E.InvalidTime:
+        raise VendorError(render.validation({"transacted_at": [FUTURE_TEXT]})) from None
+    return _tx_reply(201, r, member)
+
+
+def create_transaction(call: Call) -> Reply:
+    member, at = _tx_start(call)
+    return _record(call, member, at)
+
+
+def upsert_transaction(call: Call) -> Reply:
+    member, at = _tx_start(call)
+    body = call.body
+    prior = call.tenant.receipt_by_external_id(body["external_id"])
+    if prior is None:
+        return _record(call, member, at)
+    if prior.member_id != member.id:
+        raise VendorError(render.validation({"profile_id": ["The profile id does not match the transaction's "
+                                                            "profile."]}))
+    try:
+        r = call.tenant.update_receipt(prior.id, body["total"], is_void=bool(body.get("is_void")),
+                                       location=body.get("location_id"), info=_tx_info(body),
+                                       receipt_ref=body.get("receipt_ref"))
+    except E.InsufficientPoints:
+        raise VendorError(render.validation({"total": [SPENT_TEXT]})) from None
+    except E.InvalidAmount as exc:
+        raise VendorError(render.validation({"is_void": [_sentence(exc.message)]})) from None
+    return _tx_reply(200, r, member)
+
+
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def estimate_transaction(call: Call) -> Reply:
+    member, at = _tx_start(call)
+    body = call.body
+    try:
+        est = call.tenant.estimate_receipt(member, body["total"], _lines(body), location=body.get("location_id"),
+                                           transacted_at=at, is_void=bool(body.get("is_void")))
+    except E.InvalidTime:
+        raise VendorError(render.validation({"transacted_at": [FUTURE_TEXT]})) from None
+    return Reply(200, render.incentive_estimate(est))
+
+
+def list_profile_transactions(call: Call) -> Reply:
+    member = _profile(call)
+    page = paging.requested(call.query)
+    total, rows = call.tenant.receipts(member, offset=page.offset, limit=page.size)
+    profile_id = _profile_id(member)
+    return Reply(200, paging.envelope(call.request, [render.transaction(r, profile_id) for r in rows], total, page))
+
+
+def get_profile_transaction(call: Call) -> Reply:
+    member = _profile(call)
+    return _tx_reply(200, call.tenant.receipt(call.path["transaction"], member), member)
+
+
+def find_profile_transactions(call: Call) -> Reply:
+    member = _profile(call)
+    ref, ext = call.query.get("filter[receipt_ref]"), call.query.get("filter[external_id]")
+    if ref is None and ext is None:
+        raise VendorError(render.validation({"filter": ["The filter field is required."]}))
+    found = call.tenant.find_receipts(member, receipt_ref=ref, external_id=ext)
+    if not found:
+        return render.not_found("App\\Models\\Transaction", ref if ref is not None else ext)
+    profile_id = _profile_id(member)
+    return Reply(200, {"data": [render.transaction(r, profile_id) for r in found]})
+
+
 def get_profile_tiers(call: Call) -> Reply:
     member = _profile(call)
     program = call.tenant.program(member.program_id)
@@ -155,19 +407,28 @@ def create_point(call: Call) -> Reply:
             continue
     if currency is None:
         errors["point_definition_id"] = ["The selected point definition id is invalid."]
-    _same(body, "value_remaining", "value_initial", errors)
+    remaining = body.get("value_remaining")
+    if remaining is not None and Decimal(str(remaining)) > Decimal(str(body["value_initial"])):
+        errors["value_remaining"] = [f"The value remaining must be less than or equal to "
+                                     f"{_number(body['value_initial'])}."]
     issued = _time(body, "issued_at", errors)
     accrued = _time(body, "accrued_at", errors)
     expires = _time(body, "expires_at", errors)
     _refuse(errors)
 
-    # points count once issued_at is reached (no issued_at: the engine's grant rule decides); accrued_at
-    # defaults to issued_at
-    entry = tenant.grant(member, currency, body["value_initial"], earned_at=accrued or issued,
-                         available_at=issued, expires_at=expires, origin=POINT_ORIGIN,
-                         description=body.get("description"), meta=body.get("meta"))
-    lot = tenant.store.lot(entry.lots[0][0])
-    return Reply(201, {"data": render.point(entry, lot, _profile_id(member, body["profile_id"]), currency, program)})
+    # points count once issued_at is reached (null: now); accrued_at defaults to issued_at; expires_at null:
+    # never, omitted: the definition's rule; value_remaining below value_initial: the rest is spent at once
+    record = tenant.issue_point_record(member, currency, body["value_initial"], remaining,
+                                       earned_at=accrued or issued, available_at=issued, expires_at=expires,
+                                       never_expires="expires_at" in body and body["expires_at"] is None,
+                                       origin=POINT_ORIGIN, description=body.get("description"),
+                                       meta=body.get("meta"))
+    return Reply(201, {"data": _point_row(record)})
+
+
+def _number(value) -> str:
+    d = Decimal(str(value))
+    return str(int(d)) if d == d.to_integral_value() else str(d.normalize())
 
 
 # --- rewards -------------------------------------------------------------------------------------
