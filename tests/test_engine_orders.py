@@ -196,7 +196,7 @@ def test_snapshot_keeps_its_format(t, alice, pts):
     assert set(data) == {"format", "seq", "members", "lots", "holds", "entries", "totals", "tier", "refs", "rewards",
                          "records"}
     assert data["format"] == 2
-    assert [(kind, value["$r"]) for kind, _, value in data["records"]] == [
+    assert [(kind, value["$r"]) for kind, _, value in data["records"] if kind != "record_index"] == [
         ("draft", "Draft"), ("draft", "Draft"), ("order", "Order"), ("balance_record", "BalanceRecord")]
     restored = MemoryTenantStore.restore(data)
     assert restored.drafts(alice.id, pts.id) == [d, t.draft(o.draft_id)] and restored.record("draft", d.id) is None

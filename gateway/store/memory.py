@@ -516,7 +516,9 @@ class MemoryTenantStore(TenantStore):
             "holds": list(self._holds.values()),
             "entries": [self._entries[eid] for _, eid in self._by_seq],
             "totals": [[m, c, t] for (m, c), t in self._totals.items()],
-            "tier": [[m, credits] for m, credits in self._tier.items()],
+            # each movement (at, amount), then (id, source) of each in the same order
+            "tier": [[m, credits, [[i, self._tier_rows[i].source] for i in self._tier_ids.get(m, ())]]
+                     for m, credits in self._tier.items()],
             "refs": [[scope, key, value] for (scope, key), value in self._refs.items()],
             "rewards": list(self._rewards.values()),
             # drafts, orders and balance records travel as typed rows of `records` (the snapshot format is
@@ -526,8 +528,6 @@ class MemoryTenantStore(TenantStore):
             + [["order", o.id, o] for o in self._orders.values()]
             + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()]
             + [["record_index", f"{i}/{k}", list(ids)] for (i, k), ids in self._indexes.items()]
-            + [["tier_credit", str(r.id), [r.member_id, r.at, r.amount, r.source]]
-               for r in (self._tier_rows[i] for i in self._tier_order)]
             + [["receipt", str(r.id), r] for ids in self._member_receipts.values()
                for r in (self._receipts[i] for i in ids)],
         })
@@ -551,14 +551,10 @@ class MemoryTenantStore(TenantStore):
             store.put_entry(e)
         for m, c, t in d["totals"]:
             store.put_totals(m, c, t)
-        rows = [(int(rid), value) for kind, rid, value in d["records"] if kind == "tier_credit"]
-        if rows:      # the movements with their ids and sources; the running totals are rebuilt from them
-            for rid, (member_id, at, amount, source) in rows:
-                store.add_tier_credit(member_id, at, amount, source, credit_id=rid)
-        else:         # a snapshot without them: the movements, numbered afresh
-            for m, credits in d["tier"]:
-                for at, amt in credits:
-                    store.add_tier_credit(m, at, amt)
+        for m, credits, *rows in d["tier"]:     # the running totals are rebuilt from the movements
+            ids = rows[0] if rows else [[None, None]] * len(credits)
+            for (at, amt), (rid, source) in zip(credits, ids):
+                store.add_tier_credit(m, at, amt, source, credit_id=rid)
         for scope, key, value in d["refs"]:
             store.put_ref(scope, key, value)
         for r in d["rewards"]:
@@ -570,8 +566,6 @@ class MemoryTenantStore(TenantStore):
                 store.put_order(value)
             elif isinstance(value, BalanceRecord):
                 store.put_balance_record(value)
-            elif kind == "tier_credit":
-                continue
             elif kind == "record_index":
                 index, _, key = rid.partition("/")
                 store._indexes[(index, key)] = list(value)
