@@ -60,6 +60,10 @@ class RewardDefinitionNotFound(DefinitionNotFound):
 class TierDefinitionNotFound(DefinitionNotFound):
     code = "tier_definition_not_found"
 
+
+class TierPointNotFound(NotFound):
+    code = "tier_point_not_found"
+
 class PointRecordNotFound(NotFound):
     code = "point_not_found"
 

@@ -16,6 +16,7 @@ from .draft_ops import DraftOperations
 from .profiles import ProfileOperations
 from .redemption_ops import RedemptionOperations
 from .reward_ops import RewardOperations
+from .tier_ops import TierOperations
 from .point_records import PointRecordOperations
 from .rates import RateOperations
 from .receipts import ReceiptOperations
@@ -32,7 +33,7 @@ T = TypeVar("T")
 
 @dataclass
 class Tenant(DraftOperations, PaymentOperations, ProfileOperations, PointRecordOperations,
-             RateOperations, ReceiptOperations, RedemptionOperations, RewardOperations):
+             RateOperations, ReceiptOperations, RedemptionOperations, RewardOperations, TierOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore

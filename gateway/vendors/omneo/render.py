@@ -105,7 +105,8 @@ def profile_tier_summary(p: TierProgress | None, member: Member, profile_id: str
     if p is None:
         return None
     return {"id": member.seq, "profile_id": profile_id, "name": p.current.name, "handle": p.current.handle,
-            "anniversary_at": laravel(p.anniversary_at), "maintained_at": None, "assigned_at": None,
+            "anniversary_at": laravel(p.anniversary_at), "maintained_at": laravel(p.maintained_at),
+            "assigned_at": laravel(p.assigned_at),
             "achieved_at": laravel(p.achieved_at)}
 
 
@@ -252,8 +253,8 @@ def profile_tier(p: TierProgress, member: Member, profile_id: str, program: Prog
         "total_points_achievement": None if p.is_floor else whole(p.current_progress),
         "next_progress_change_at": laravel(p.next_progress_change_at),
         "anniversary_at": laravel(p.anniversary_at),
-        "maintained_at": None,
-        "assigned_at": None,
+        "maintained_at": laravel(p.maintained_at),
+        "assigned_at": laravel(p.assigned_at),
         "achieved_at": laravel(p.achieved_at),
         "created_at": laravel(member.joined_at),
         "updated_at": laravel(member.updated_at or member.joined_at),
@@ -454,3 +455,27 @@ def redemption(red: Redemption, member: Member, profile_id: str, items: list[dic
     if balance_data is not None:
         body["balances"] = balance_data
     return body
+
+
+# --- tier points (part B) ----------------------------------------------------------------------------------
+
+def tier_point(c, profile_id: str, definition_id: int, info: dict, source_id: int | None) -> dict:
+    """One tier-points movement: earned with a point record (`source_type` point, `source_id` its id), a reversal
+    of one (negative), or added by hand (no source)."""
+    recorded = info.get("recorded_at") or c.at
+    return {
+        "id": c.id,
+        "profile_id": profile_id,
+        "point_definition_id": definition_id,
+        "value": c.amount,
+        "issued_at": laravel(c.at),
+        "accrued_at": laravel(info.get("accrued_at") or c.at),
+        "status": None,
+        "source_id": source_id,
+        "source_type": "point" if source_id is not None else None,
+        "source": None,
+        "meta": info.get("meta"),
+        "created_at": laravel(recorded),
+        "updated_at": laravel(recorded),
+    }
+

@@ -792,3 +792,128 @@ def update_reward_definition(call: Call) -> Reply:
 def delete_reward_definition(call: Call) -> Reply:
     call.tenant.delete_reward_definition(call.path["definition"])
     return Reply(204, None)
+
+
+# --- tiers: definitions, tier points, calculate, assign (part B) ----------------------------------------
+
+def calculate_profile_tiers(call: Call) -> Reply:
+    """Same evaluation as GET .../tiers: the standing is brought up to now on every read."""
+    return get_profile_tiers(call)
+
+
+def assign_profile_tier(call: Call) -> Reply:
+    member = _profile(call)
+    program = call.tenant.program(member.program_id)
+    progress = call.tenant.assign_tier(member, call.body["tier"])
+    return Reply(200, render.profile_tier(progress, member, _profile_id(member), program))
+
+
+TIER_INFO = ("is_assignable", "disable_credit", "internal_notes", "description", "short_description",
+             "long_description", "terms_conditions", "icon", "image_url", "earn_instructions", "tags", "meta")
+
+
+def list_tier_definitions(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    rows = call.tenant.tier_definitions()
+    data = [render.tier_definition(t, p) for t, p in rows[page.offset:page.offset + page.size]]
+    return Reply(200, paging.envelope(call.request, data, len(rows), page))
+
+
+def get_tier_definition(call: Call) -> Reply:
+    tier, program = call.tenant.tier_definition(call.path["definition"])
+    return Reply(200, {"data": render.tier_definition(tier, program)})
+
+
+def create_tier_definition(call: Call) -> Reply:
+    body, tenant = call.body, call.tenant
+    program = tenant.only_program()
+    tier = tenant.create_tier_definition(program, name=body["name"], handle=body["handle"],
+                                         value_min=body["value_min"], value_maintain=body.get("value_maintain"),
+                                         is_floor=body.get("is_floor"),
+                                         info={k: body[k] for k in TIER_INFO if body.get(k) is not None})
+    return Reply(201, {"data": render.tier_definition(tier, tenant.program(program.id))})
+
+
+def update_tier_definition(call: Call) -> Reply:
+    body, tenant = call.body or {}, call.tenant
+    tier = tenant.update_tier_definition(call.path["definition"], name=body.get("name"), handle=body.get("handle"),
+                                         value_min=body.get("value_min"), value_maintain=body.get("value_maintain"),
+                                         is_floor=body.get("is_floor"),
+                                         info={k: body[k] for k in TIER_INFO if k in body})
+    return Reply(200, {"data": render.tier_definition(tier, tenant.tier_definition(tier.id)[1])})
+
+
+def delete_tier_definition(call: Call) -> Reply:
+    call.tenant.delete_tier_definition(call.path["definition"])
+    return Reply(204, None)
+
+
+def _tier_point_row(call: Call, c, member: Member | None = None) -> dict:
+    tenant = call.tenant
+    member = member or tenant.member_by_id(c.member_id)
+    program = tenant.program(member.program_id)
+    info = tenant.tier_point_info(c)
+    entry = tenant.store.entry(c.source) if c.source else None
+    currency = program.currency(entry.currency_id if entry else info.get("currency")) or program.default_currency
+    return render.tier_point(c, _profile_id(member), render.point_definition_id(currency, program), info,
+                             entry.seq if entry is not None else None)
+
+
+def list_tier_points(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    rows, total = call.tenant.tier_points_page(None, page.offset, page.size)
+    return Reply(200, paging.envelope(call.request, [_tier_point_row(call, c) for c in rows], total, page))
+
+
+def get_tier_point(call: Call) -> Reply:
+    return Reply(200, {"data": _tier_point_row(call, call.tenant.tier_point(call.path["point"]))})
+
+
+def create_tier_points(call: Call) -> Reply:
+    body, tenant = call.body, call.tenant
+    errors: dict[str, list[str]] = {}
+    member = _member_or_none(tenant, body["profile_id"])
+    if member is None:
+        errors["profile_id"] = ["The selected profile id is invalid."]
+    currency = None
+    for p in _programs(tenant, member):
+        try:
+            currency = tenant.currency_by(p, POINT_DEFINITION, body["point_definition_id"])
+            break
+        except E.CurrencyNotFound:
+            continue
+    if currency is None:
+        errors["point_definition_id"] = ["The selected point definition id is invalid."]
+    issued = _time(body, "issued_at", errors)
+    accrued = _time(body, "accrued_at", errors)
+    _refuse(errors)
+    c = tenant.add_tier_points(member, Decimal(str(body["value"])), at=issued, currency=currency,
+                               meta=body.get("meta"), accrued_at=accrued)
+    return Reply(201, {"data": _tier_point_row(call, c, member)})
+
+
+def list_profile_tier_points(call: Call) -> Reply:
+    member = _profile(call)
+    page = paging.requested(call.query)
+    rows, total = call.tenant.tier_points_page(member, page.offset, page.size)
+    return Reply(200, paging.envelope(call.request, [_tier_point_row(call, c, member) for c in rows], total, page))
+
+
+def list_profile_tier_points_by_source(call: Call) -> Reply:
+    """The tier points a transaction (or one of its items: items earn with their transaction) gave the profile."""
+    member = _profile(call)
+    tenant, q = call.tenant, call.query
+    source, kind, identifier = q["source"], q.get("identifier_type", "id"), q["identifier"]
+    if source == "benefit":
+        return render.not_found("App\\Models\\Benefit", identifier)
+    if kind == "id":
+        if not str(identifier).isdigit():
+            return render.not_found("App\\Models\\Transaction", identifier)
+        receipts = [tenant.receipt(int(identifier), member)]
+    else:
+        receipts = tenant.find_receipts(member, **{kind: identifier})
+        if not receipts:
+            return render.not_found("App\\Models\\Transaction", identifier)
+    rows = sorted({c.id: c for r in receipts for e in r.entries for c in tenant.tier_points_of(member, e)}.values(),
+                  key=lambda c: c.id)
+    return Reply(200, {"data": [_tier_point_row(call, c, member) for c in rows]})
