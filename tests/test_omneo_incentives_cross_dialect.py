@@ -74,3 +74,31 @@ async def test_a_deleted_or_changed_reward_changes_what_a_redemption_takes_from_
     await omneo_redeem(client, {"amount": 1})                       # no reward left: 20 points
     assert points_everywhere(await read_all(client, ALICE)) == 1320
     invariants.check(tenant)
+
+
+# --- tiers configured and moved through Omneo ---------------------------------------------------------------------
+
+async def gameball_tier(client, who):
+    body = await ok(await client.get(f"/api/v4.0/integrations/customers/{who['gameball']}/balance?expand=tier",
+                                     headers=GB))
+    return body["tier"]
+
+
+async def test_a_tier_defined_through_omneo_is_the_tier_gameball_reports(client, tenant):
+    assert (await gameball_tier(client, ALICE))["current"]["name"] == "Silver"
+    await ok(await client.post("/api/v3/tiers/definitions", headers=OMNEO, json={
+        "name": "Platinum", "handle": "platinum", "value_min": 1500}), 201)
+    t = await gameball_tier(client, ALICE)
+    assert (t["current"], t["next"]["name"], t["progress"]) == (
+        {"order": 3, "name": "Platinum", "minProgress": 1500, "icon": ""}, "Gold", 1900)
+    omneo = (await ok(await client.get(f"/api/v3/profiles/{ALICE['omneo']}/tiers", headers=OMNEO)))["data"]
+    assert omneo["current_tier"]["handle"] == "platinum"
+
+
+async def test_tier_points_and_assignment_through_omneo_move_gameballs_tier(client, tenant):
+    await ok(await client.post("/api/v3/tiers/points", headers=OMNEO, json={
+        "profile_id": BOB["omneo"], "point_definition_id": 1, "value": 1000}), 201)
+    assert (await gameball_tier(client, BOB))["current"]["name"] == "Silver"
+    assert points_everywhere(await read_all(client, BOB)) == 0     # tier points are not redeemable points
+    await ok(await client.post(f"/api/v3/profiles/{BOB['omneo']}/tiers/assign", headers=OMNEO, json={"tier": "gold"}))
+    assert (await gameball_tier(client, BOB))["current"]["name"] == "Gold"
