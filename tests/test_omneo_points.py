@@ -144,3 +144,27 @@ async def test_currencies_are_what_balances_accept(client):
     for _, _, code, _, _ in got:
         r = await client.get(BAL.format(ALICE["omneo"]) + f"?currency={code}", headers=OMNEO)
         assert r.status == 200 and (await r.json())["data"]["currency"]["to"] == code
+
+
+async def test_lists_read_one_page_not_the_history(client, tenant, monkeypatch):
+    """300 point records and 300 transactions: a page is 15 rows, read without scanning the member's entries
+    (the store's whole-history reads fail the test if called)."""
+    bob = tenant.member_by_id("bob")
+    currency = tenant.program("main").default_currency
+    for i in range(300):
+        tenant.grant(bob, currency, 1)
+        tenant.record_receipt(bob, 2, transacted_at=NOW - timedelta(days=30), external_id=f"E{i}")
+
+    def history(*a, **k):
+        raise AssertionError("a list read the member's whole history")
+    monkeypatch.setattr(tenant.store, "entries", history)
+    monkeypatch.setattr(tenant.store, "members", history)
+    body = await (await client.get(PROFILE_POINTS.format(BOB["omneo"]) + "?page[number]=20", headers=OMNEO)).json()
+    assert (len(body["data"]), body["meta"]["total"], body["meta"]["last_page"]) == (15, 600, 40)
+    assert [m["label"] for m in body["meta"]["links"]] == \
+        ["&laquo; Previous", "1", "2", "...", "17", "18", "19", "20", "21", "22", "23", "...", "39", "40", "Next &raquo;"]
+    body = await (await client.get(f"/api/v3/profiles/{BOB['omneo']}/transactions?page[number]=20",
+                                   headers=OMNEO)).json()
+    assert (len(body["data"]), body["meta"]["total"], body["data"][0]["external_id"]) == (15, 300, "E285")
+    body = await (await client.get(POINTS + "?page[size]=100&page[number]=7", headers=OMNEO)).json()
+    assert (len(body["data"]), body["meta"]["total"]) == (4, 604)
