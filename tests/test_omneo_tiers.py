@@ -221,3 +221,15 @@ async def test_a_tier_read_looks_at_new_movements_once(client, tenant, monkeypat
     seen.clear()
     t = await tier(client, BOB)
     assert (t["total_points_12m"], sum(seen)) == (2000, 0)
+
+
+@pytest.mark.parametrize("path, model", [
+    ("/api/v3/tiers/definitions/abc", "TierDefinition] abc"),
+    ("/api/v3/rewards/definitions/0", "RewardDefinition] 0"),
+    ("/api/v3/tiers/points/x", "TierPoint] x"),
+    ("/api/v3/redemptions/items/x", "RedemptionItem] x"),
+    ("/api/v3/rewards/x", "Reward] x"),
+])
+async def test_unusable_ids_in_the_path_are_not_found(client, path, model):
+    r = await client.get(path, headers=OMNEO)
+    assert (r.status, await r.json()) == (404, {"message": f"No query results for model [App\\Models\\{model}"})

@@ -80,6 +80,13 @@ RETURN_TEXT = {
 
 # path parameter -> the model Laravel binds it to, where the parameter's name alone does not say
 PATH_MODELS = {("get_point_definition", "definition"): "App\\Models\\PointDefinition"}
+# (part B: rewards, redemptions, tiers)
+PATH_MODELS.update({(op, "definition"): "App\\Models\\RewardDefinition"
+                    for op in ("get_reward_definition", "update_reward_definition", "delete_reward_definition")})
+PATH_MODELS.update({(op, "definition"): "App\\Models\\TierDefinition"
+                    for op in ("get_tier_definition", "update_tier_definition", "delete_tier_definition")})
+PATH_MODELS.update({("get_redemption_item", "item"): "App\\Models\\RedemptionItem",
+                    ("get_tier_point", "point"): "App\\Models\\TierPoint"})
 
 
 # Laravel `required_without`: the reward definition is named by id or by handle
