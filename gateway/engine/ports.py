@@ -177,6 +177,11 @@ class TenantStore(ABC):
     def put_reward(self, reward: Reward) -> None: ...
 
     @abstractmethod
+    def open_rewards(self, member_id: str, now: datetime) -> list[Reward]:
+        """The member's rewards with value left that have not expired by `now` (some may not be issued yet):
+        bounded by what is live, not by the member's past rewards."""
+
+    @abstractmethod
     def reward_page(self, member_id: str | None, offset: int, limit: int) -> list[Reward]:
         """A member's rewards (None: the tenant's), newest first, rows [offset, offset + limit)."""
 

@@ -25,7 +25,7 @@ CENT = Decimal("0.01")
 
 
 def _active_rewards(store: TenantStore, member_id: str, now: datetime) -> list[Reward]:
-    rewards = [r for r in store.rewards(member_id) if r.is_active(now)]
+    rewards = [r for r in store.open_rewards(member_id, now) if r.is_active(now)]
     return sorted(rewards, key=lambda r: (r.expires_at is None, r.expires_at or now, r.id))
 
 

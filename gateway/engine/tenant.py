@@ -149,7 +149,7 @@ class Tenant(DraftOperations, PaymentOperations, ProfileOperations, PointRecordO
 
     def reward_balance(self, member: Member, now: datetime | None = None) -> Decimal:
         now = now or self.now()
-        return sum((r.value_remaining for r in self.store.rewards(member.id) if r.is_active(now)), ZERO)
+        return sum((r.value_remaining for r in self.store.open_rewards(member.id, now) if r.is_active(now)), ZERO)
 
     # --- members ----------------------------------------------------------------------------------
     def add_member(self, program: Program, identities: dict[str, str], *, member_id: str | None = None,

@@ -87,6 +87,7 @@ class MemoryTenantStore(TenantStore):
         self._member_rewards: dict[str, list[int]] = {}
         self._reward_ids: list[int] = []                  # every reward id, ascending
         self._definition_uses: dict[int, int] = {}        # reward definition id -> rewards issued from it
+        self._open_rewards: dict[str, list] = {}          # member -> sorted (expires_at or far, id), value left
         self._records: dict[tuple[str, str], Any] = {}
         self._drafts: dict[str, Draft] = {}
         self._member_drafts: dict[tuple[str, str], list[str]] = {}   # (member, currency) -> ids, creation order
@@ -421,6 +422,23 @@ class MemoryTenantStore(TenantStore):
             self._set(self._definition_uses, reward.definition_id,
                       self._definition_uses.get(reward.definition_id, 0) + 1)
         self._set(self._rewards, reward.id, reward)
+        self._reindex_reward(old, reward)
+
+    def _reindex_reward(self, old, new) -> None:
+        """Keep `_open_rewards`: rewards with value left, by expiry."""
+        member_id = (new or old).member_id
+        if member_id not in self._open_rewards:
+            self._set(self._open_rewards, member_id, [])
+        index = self._open_rewards[member_id]
+        if old is not None and old.value_remaining > 0:
+            self._unsort(index, (old.expires_at or _FAR, old.id))
+        if new is not None and new.value_remaining > 0:
+            self._insort(index, (new.expires_at or _FAR, new.id))
+
+    def open_rewards(self, member_id, now):
+        index = self._open_rewards.get(member_id, ())
+        i = bisect.bisect_right(index, (now, float("inf")))
+        return [self._rewards[rid] for _, rid in index[i:]]
 
     def reward_page(self, member_id, offset, limit):
         ids = self._reward_ids if member_id is None else self._member_rewards.get(member_id, [])
@@ -438,6 +456,7 @@ class MemoryTenantStore(TenantStore):
         self._unsort(self._member_rewards[reward.member_id], reward_id)
         self._set(self._definition_uses, reward.definition_id, self._definition_uses.get(reward.definition_id, 1) - 1)
         self._discard(self._rewards, reward_id)
+        self._reindex_reward(reward, None)
 
     def definition_uses(self, definition_id):
         return self._definition_uses.get(definition_id, 0)
