@@ -302,3 +302,17 @@ async def test_a_page_reads_one_page_not_the_history(client, tenant, monkeypatch
     body = await ok(await client.get(LIST.format(ALICE["omneo"]) + "?has_point=1&page[number]=3", headers=OMNEO))
     assert [r["id"] for r in body["data"]] == list(range(270, 255, -1))
     assert reads.count("redemption") == 15
+
+
+async def test_a_redemption_names_the_transaction_it_was_for(client, tenant):
+    await ok(await client.post("/api/v3/transactions", headers=OMNEO, json={
+        "profile_id": ALICE["omneo"], "external_id": "POS-7", "receipt_ref": "R-7", "total": 42.5,
+        "transacted_at": "2026-03-10 11:00:00"}), 201)
+    red = await redeem(client, {"amount": 5, "transaction_external_id": "POS-7"})
+    by_ref = await redeem(client, {"amount": 1, "transaction_receipt_ref": "R-7"})
+    other = await redeem(client, {"amount": 1, "transaction_external_id": "POS-8"})
+    expected = {"external_id": "POS-7", "receipt_ref": "R-7", "transacted_at": "2026-03-10 11:00:00", "total": 42.5,
+                "location": None}
+    assert (red["transaction_id"], red["transaction"]) == (1, expected)
+    assert (by_ref["transaction_id"], by_ref["transaction"]) == (1, expected)
+    assert (other["transaction_id"], other["transaction"], other["transaction_external_id"]) == (None, None, "POS-8")

@@ -426,7 +426,7 @@ def redemption_profile(member: Member) -> dict:
 
 
 def redemption(red: Redemption, member: Member, profile_id: str, items: list[dict], balance_data: dict | None,
-               currency_record: dict | None) -> dict:
+               currency_record: dict | None, receipt=None) -> dict:
     """A redemption (redeem, return, reversal). `balance_data`: the balances right after a write (the
     SuccessfulRedemption answer); None in reads, which carry no balances."""
     refs = red.refs or {}
@@ -443,9 +443,11 @@ def redemption(red: Redemption, member: Member, profile_id: str, items: list[dic
         "currency": currency_record,
         "items": items,
         "meta": red.meta,
-        # transactions are not linked to redemptions yet: the client's references are echoed instead
-        "transaction_id": None,
-        "transaction": None,
+        # the recorded transaction the redemption named, if there is one
+        "transaction_id": receipt.id if receipt is not None else None,
+        "transaction": None if receipt is None else {
+            "external_id": receipt.external_id, "receipt_ref": receipt.receipt_ref,
+            "transacted_at": laravel(receipt.transacted_at), "total": money(receipt.total), "location": None},
         "transaction_external_id": refs.get("transaction_external_id"),
         "transaction_receipt_ref": refs.get("transaction_receipt_ref"),
         "redeem_at": laravel(red.created_at),

@@ -501,7 +501,18 @@ def _redemption_data(call: Call, red, member: Member | None = None, with_balance
     rate = program.currency_rates.get(code) if code else None
     record = render.currency(program, code, rate) if rate is not None else None
     balances = profile_balances(tenant, member, code if record else None, rate) if with_balances else None
-    return render.redemption(red, member, profile_id, items, balances, record)
+    return render.redemption(red, member, profile_id, items, balances, record, _linked_receipt(tenant, red, member))
+
+
+def _linked_receipt(tenant: Tenant, red, member: Member):
+    """The member's recorded transaction the redemption named (by external id, else receipt ref), or None."""
+    refs = red.refs or {}
+    found = []
+    if refs.get("transaction_external_id"):
+        found = tenant.find_receipts(member, external_id=str(refs["transaction_external_id"]))
+    elif refs.get("transaction_receipt_ref"):
+        found = tenant.find_receipts(member, receipt_ref=str(refs["transaction_receipt_ref"]))
+    return found[0] if found else None
 
 
 def _redemption_reply(call: Call, red, member: Member) -> Reply:
