@@ -212,3 +212,21 @@ async def test_definition_refusals(client, tenant):
     await refused(client, tenant, "POST", DEFS, 422, laravel("value", "The value has more than 2 decimal places."),
                   json={"name": "X", "handle": "x", "value": 1.234})
     await refused(client, tenant, "PUT", f"{DEFS}/60", 404, not_found("RewardDefinition", 60), json={"name": "Y"})
+
+
+async def test_reward_reads_never_read_every_reward(client, tenant, monkeypatch):
+    """300 rewards on bob, 290 of them used up: lists read one page and balances read the live rewards only (the
+    store's whole-history reward read fails the test)."""
+    bob = tenant.member_by_id("bob")
+    for i in range(300):
+        r = tenant.issue_reward(bob, 6)
+        if i >= 10:
+            tenant.update_reward(r.id, value_remaining=0)
+
+    def history(*a, **k):
+        raise AssertionError("read every reward of the member")
+    monkeypatch.setattr(tenant.store, "rewards", history)
+    body = await ok(await client.get(PROFILE_REWARDS.format(BOB["omneo"]) + "?page[number]=10", headers=OMNEO))
+    assert (len(body["data"]), body["meta"]["total"], body["data"][0]["id"]) == (15, 300, 302 - 135)
+    assert await reward_balance(client, BOB) == 100
+    assert len(tenant.store.open_rewards("bob", tenant.now())) == 10

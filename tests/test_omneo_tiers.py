@@ -233,3 +233,17 @@ async def test_a_tier_read_looks_at_new_movements_once(client, tenant, monkeypat
 async def test_unusable_ids_in_the_path_are_not_found(client, path, model):
     r = await client.get(path, headers=OMNEO)
     assert (r.status, await r.json()) == (404, {"message": f"No query results for model [App\\Models\\{model}"})
+
+
+def test_a_snapshot_keeps_tier_points_redemption_lists_and_tier_status(tenant):
+    from gateway.store.memory import MemoryTenantStore
+    alice = tenant.member_by_id("alice")
+    tenant.redeem_value(alice, 5, ["points"])
+    tenant.add_tier_points(alice, 7)
+    tenant.tier_progress(alice)
+    restored = MemoryTenantStore.restore(tenant.store.export())
+    assert restored.tier_credit_page("alice", 0, 10) == tenant.store.tier_credit_page("alice", 0, 10)
+    assert restored.tier_sum("alice", tenant.now() - timedelta(days=365), tenant.now()) == 1907
+    assert list(restored.indexed("redemption", "member:alice")) == [1]
+    assert restored.record("tier_status", "alice") == tenant.store.record("tier_status", "alice")
+    assert restored.add_tier_credit("alice", tenant.now(), 1) == 6      # numbering goes on

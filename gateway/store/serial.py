@@ -14,7 +14,7 @@ from ..engine import model
 RECORDS = {cls.__name__: cls for cls in (model.Member, model.Lot, model.Hold, model.Entry, model.Reward,
                                           model.Totals, model.Draft, model.Redemption, model.Payment,
                                           model.Order, model.BalanceRecord, model.EarnRate,
-                                          model.Receipt)}
+                                          model.Receipt, model.TierStatus)}
 
 
 def dump(value: Any) -> Any:
