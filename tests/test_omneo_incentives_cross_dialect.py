@@ -102,3 +102,38 @@ async def test_tier_points_and_assignment_through_omneo_move_gameballs_tier(clie
     assert points_everywhere(await read_all(client, BOB)) == 0     # tier points are not redeemable points
     await ok(await client.post(f"/api/v3/profiles/{BOB['omneo']}/tiers/assign", headers=OMNEO, json={"tier": "gold"}))
     assert (await gameball_tier(client, BOB))["current"]["name"] == "Gold"
+
+
+async def test_an_admin_snapshot_brings_back_redemptions_rewards_and_tiers(client, tenant):
+    """GET the snapshot after Omneo writes, write more, PUT it back: lists, counts and tiers are as they were."""
+    http = client._client
+    red = await omneo_redeem(client, {"amount": 5})
+    await ok(await client.post("/api/v3/tiers/points", headers=OMNEO, json={
+        "profile_id": BOB["omneo"], "point_definition_id": 1, "value": 1000}), 201)
+    snap = await http.get("/__admin/tenants/demo/snapshot")
+    assert snap.status == 200
+    saved = await snap.json()
+    await omneo_redeem(client, {"amount": 1})
+    r = await http.put("/__admin/tenants/demo/snapshot", json=saved)
+    assert r.status in (200, 204), await r.text()
+    listed = await ok(await client.get(f"/api/v3/profiles/{ALICE['omneo']}/redemptions", headers=OMNEO))
+    assert [x["id"] for x in listed["data"]] == [red["id"]]
+    assert (await gameball_tier(client, BOB))["current"]["name"] == "Silver"
+    points = await ok(await client.get(f"/api/v3/profiles/{BOB['omneo']}/tiers/points", headers=OMNEO))
+    assert [p["value"] for p in points["data"]] == [1000]
+
+
+async def test_definitions_written_through_omneo_live_in_the_tenant_state(client, tenant):
+    """A snapshot taken before a new tier and reward definition brings the old configuration back; a refused write
+    leaves the configuration as it was."""
+    http = client._client
+    saved = await (await http.get("/__admin/tenants/demo/snapshot")).json()
+    await ok(await client.post("/api/v3/tiers/definitions", headers=OMNEO, json={
+        "name": "Platinum", "handle": "platinum", "value_min": 1500}), 201)
+    await ok(await client.post("/api/v3/rewards/definitions", headers=OMNEO, json={
+        "name": "Spring", "handle": "spring", "value": 3}), 201)
+    assert (await gameball_tier(client, ALICE))["current"]["name"] == "Platinum"
+    assert (await http.put("/__admin/tenants/demo/snapshot", json=saved)).status in (200, 204)
+    assert (await gameball_tier(client, ALICE))["current"]["name"] == "Silver"
+    defs = await ok(await client.get("/api/v3/rewards/definitions", headers=OMNEO))
+    assert [d["handle"] for d in defs["data"]] == ["birthday-reward", "welcome-reward"]

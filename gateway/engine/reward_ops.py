@@ -2,8 +2,8 @@
 definitions a program issues from (a mixin of Tenant: each public method is one engine operation, atomic, at one
 instant of the tenant clock).
 
-Reward definitions are program configuration: a change replaces the program (`Tenant.programs`), so every
-dialect sees it from the next call. A definition rewards were issued from cannot be deleted (refused, not
+Reward definitions are program configuration: a change is kept in the store over the program it was built with
+(`configured`), so every dialect sees it from the next call. A definition rewards were issued from cannot be deleted (refused, not
 cascaded)."""
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .ports import TenantStore
 
 DAYS_PER = {"days": 1, "weeks": 7}
+CONFIG = "program_config"     # program id -> the definitions written through the API (replacing the built ones)
 
 
 def money_field(field: str, value, *, allow_zero: bool = True) -> Decimal:
@@ -100,7 +101,7 @@ class RewardOperations:
 
     # --- reward definitions ------------------------------------------------------------------------
     def reward_definition(self, definition_id: int) -> tuple[RewardDefinition, Program]:
-        for p in self.programs.values():
+        for p in map(self.configured, self.programs.values()):
             for d in p.reward_definitions:
                 if d.id == definition_id:
                     return d, p
@@ -108,7 +109,7 @@ class RewardOperations:
 
     def reward_definitions(self) -> list[tuple[RewardDefinition, Program]]:
         """Every program's definitions, by id (configuration: a handful, not history)."""
-        return sorted(((d, p) for p in self.programs.values() for d in p.reward_definitions),
+        return sorted(((d, p) for p in map(self.configured, self.programs.values()) for d in p.reward_definitions),
                       key=lambda dp: dp[0].id)
 
     def _check_handle(self, handle: str, except_id: int | None = None) -> None:
@@ -131,7 +132,7 @@ class RewardOperations:
             d = RewardDefinition(id=new_id, handle=handle, name=name, value=amount,
                                  period_days=self._period_days(period, period_type),
                                  info={**(info or {}), "created_at": stamp, "updated_at": stamp})
-            self._replace_program(program.id, reward_definitions=program.reward_definitions + (d,))
+            self._replace_program(program.id, reward_definitions=self.program(program.id).reward_definitions + (d,))
             return d
         return self.run(op)
 
@@ -164,8 +165,15 @@ class RewardOperations:
         self.run(lambda now: self._replace_program(program.id, reward_definitions=tuple(
             x for x in current.reward_definitions if x.id != d.id)))
 
+    # --- program configuration written through the API -------------------------------------------------
+    def configured(self, program: Program) -> Program:
+        """The program with the configuration written through the API since it was built (tier and reward
+        definitions), kept in the store: undone with a failed operation, in snapshots, gone with a reset."""
+        overlay = self.store.record(CONFIG, program.id)
+        return replace(program, **{k: tuple(v) for k, v in overlay.items()}) if overlay else program
+
     def _replace_program(self, program_id: str, **changes) -> Program:
-        """Configuration changes replace the program: the next call of any dialect reads the new one."""
-        p = replace(self.programs[program_id], **changes)
-        self.programs[program_id] = p
-        return p
+        """Configuration changes replace parts of the program: the next call of any dialect reads the new one."""
+        overlay = {**(self.store.record(CONFIG, program_id) or {}), **{k: tuple(v) for k, v in changes.items()}}
+        self.store.put_record(CONFIG, program_id, overlay)
+        return self.program(program_id)

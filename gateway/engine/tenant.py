@@ -84,16 +84,16 @@ class Tenant(DraftOperations, PaymentOperations, ProfileOperations, PointRecordO
         p = self.programs.get(program_id)
         if p is None:
             raise ProgramNotFound("program not found", program=program_id)
-        return p
+        return self.configured(p)
 
     def program_by(self, key: str, value: Any) -> Program:
         for p in self.programs.values():
             if _matches(p.external.get(key), value):
-                return p
+                return self.configured(p)
         raise ProgramNotFound("program not found", **{key: value})
 
     def only_program(self) -> Program:
-        return next(iter(self.programs.values()))
+        return self.configured(next(iter(self.programs.values())))
 
     @staticmethod
     def currency(program: Program, currency_id: str | None = None) -> PointCurrency:

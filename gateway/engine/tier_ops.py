@@ -26,7 +26,8 @@ class TierOperations:
     # --- definitions ----------------------------------------------------------------------------------
     def tier_definitions(self) -> list[tuple[Tier, Program]]:
         """Every program's tiers, by id (configuration: a handful)."""
-        return sorted(((t, p) for p in self.programs.values() for t in p.tiers), key=lambda tp: tp[0].id)
+        return sorted(((t, p) for p in map(self.configured, self.programs.values()) for t in p.tiers),
+                      key=lambda tp: tp[0].id)
 
     def tier_definition(self, tier_id: int) -> tuple[Tier, Program]:
         for t, p in self.tier_definitions():

@@ -14,7 +14,8 @@ from ..engine import model
 RECORDS = {cls.__name__: cls for cls in (model.Member, model.Lot, model.Hold, model.Entry, model.Reward,
                                           model.Totals, model.Draft, model.Redemption, model.Payment,
                                           model.Order, model.BalanceRecord, model.EarnRate,
-                                          model.Receipt, model.TierStatus)}
+                                          model.Receipt, model.TierStatus, model.Tier,
+                                          model.RewardDefinition)}
 
 
 def dump(value: Any) -> Any:
