@@ -157,6 +157,16 @@ async def test_extend_refusals(client, tenant):
                   json={"profile_id": UNKNOWN, "ids": [2], "extend_days": 3})
     await refused(client, tenant, "POST", f"{REWARDS}/extend", 422,
                   laravel("ids", "The ids field is required."), json={"profile_id": ALICE["omneo"], "extend_days": 3})
+    await refused(client, tenant, "POST", f"{REWARDS}/extend", 422,
+                  laravel("extend_days", "The extend days field is required when extend date is not present."),
+                  json={"profile_id": ALICE["omneo"], "ids": [2]})
+    await refused(client, tenant, "POST", f"{REWARDS}/extend", 422,
+                  laravel("extend_days", "The extend days field prohibits extend date from being present."),
+                  json={"profile_id": ALICE["omneo"], "ids": [2], "extend_days": 1, "extend_date": "2026-05-01 00:00:00"})
+    await refused(client, tenant, "POST", PROFILE_REWARDS.format(BOB["omneo"]), 422,
+                  laravel("reward_definition_id",
+                          "The reward definition id field is required when reward definition handle is not present."),
+                  json={"timezone": "UTC"})
 
 
 # === definitions ======================================================================================================

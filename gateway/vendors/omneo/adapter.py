@@ -85,6 +85,7 @@ PATH_MODELS.update({(op, "definition"): "App\\Models\\RewardDefinition"
                     for op in ("get_reward_definition", "update_reward_definition", "delete_reward_definition")})
 PATH_MODELS.update({(op, "definition"): "App\\Models\\TierDefinition"
                     for op in ("get_tier_definition", "update_tier_definition", "delete_tier_definition")})
+REQUIRED_WITHOUT_B = {("create_profile_reward", "reward_definition_id"): "reward definition handle"}
 PATH_MODELS.update({("get_redemption_item", "item"): "App\\Models\\RedemptionItem",
                     ("get_tier_point", "point"): "App\\Models\\TierPoint"})
 
@@ -96,7 +97,7 @@ REQUIRED_WITHOUT = {("create_reward", "reward_definition_id"): "reward definitio
 def _message(op: Operation, v: Violation) -> str:
     a = _attribute(v.field) if v.field else "body"
     if v.keyword == "required":
-        other = REQUIRED_WITHOUT.get((op.handler, v.field))
+        other = REQUIRED_WITHOUT.get((op.handler, v.field)) or REQUIRED_WITHOUT_B.get((op.handler, v.field))
         if other:
             return f"The {a} field is required when {other} is not present."
         return f"The {a} field is required."

@@ -741,6 +741,10 @@ def extend_rewards(call: Call) -> Reply:
     member = _member_or_none(tenant, body["profile_id"])
     if member is None:
         errors["profile_id"] = ["The selected profile id is invalid."]
+    if body.get("extend_days") is None and body.get("extend_date") is None:
+        errors["extend_days"] = ["The extend days field is required when extend date is not present."]
+    elif body.get("extend_days") is not None and body.get("extend_date") is not None:
+        errors["extend_days"] = ["The extend days field prohibits extend date from being present."]
     until = _time(body, "extend_date", errors)
     _refuse(errors)
     rewards = tenant.extend_rewards(member, list(body["ids"]), days=body.get("extend_days"), until=until)
