@@ -145,8 +145,10 @@ def reverse(store: TenantStore, program: Program, red: Redemption, now: datetime
         else:
             entry = store.entry(record_id)
             ledger.settle(store, red.member_id, currency, now)
-            ledger.reverse(store, entry, currency, now, origin="reversal")
-            items.append(("point", record_id, money - back, entry.amount - entry.reversed_amount))
+            cancel = ledger.reverse(store, entry, currency, now, origin="reversal")
+            # after a return, only what was left comes back: the parts are those of the cancel entry
+            items.append(("point", record_id if back <= 0 else cancel.id, money - back,
+                          entry.amount - entry.reversed_amount))
     total = sum((m for _, _, m, _ in items), ZERO)
     rev = Redemption(id=store.next_seq(KIND), member_id=red.member_id, kind="reversal", total=total,
                      items=tuple(items), created_at=now, reverses=red.id, meta=meta, refs=dict(red.refs or {}),
