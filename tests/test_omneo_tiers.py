@@ -213,9 +213,13 @@ async def test_a_tier_read_looks_at_new_movements_once(client, tenant, monkeypat
     for _ in range(2000):
         tenant.credit(bob, points, 1)
     seen = []
-    between = tenant.store.tier_credits_between
-    monkeypatch.setattr(tenant.store, "tier_credits_between",
-                        lambda *a: seen.append(len(r := between(*a))) or r)
+    sums = tenant.store.tier_window_sums
+
+    def counted(*a):
+        for row in sums(*a):
+            seen.append(1)
+            yield row
+    monkeypatch.setattr(tenant.store, "tier_window_sums", counted)
     assert (await tier(client, BOB))["current_tier"]["handle"] == "silver"
     assert sum(seen) == 2000
     seen.clear()
@@ -247,3 +251,21 @@ def test_a_snapshot_keeps_tier_points_redemption_lists_and_tier_status(tenant):
     assert list(restored.indexed("redemption", "member:alice")) == [1]
     assert restored.record("tier_status", "alice") == tenant.store.record("tier_status", "alice")
     assert restored.add_tier_credit("alice", tenant.now(), 1) == 6      # numbering goes on
+
+
+def test_window_sums_agree_with_adding_up(tenant):
+    """The store's one-pass window sums (and tier_sum) are the plain sums, ties and negatives included."""
+    import random
+    from decimal import Decimal
+    rnd = random.Random(7)
+    now = tenant.now()
+    rows = [(now - timedelta(days=rnd.randrange(0, 800)), Decimal(rnd.randrange(-50, 100))) for _ in range(400)]
+    for at, amount in rows:
+        tenant.store.add_tier_credit("bob", at, amount)
+    window = timedelta(days=365)
+    after = now - timedelta(days=500)
+    got = [(c.at, total) for c, total in tenant.store.tier_window_sums("bob", after, now, window)]
+    expected = sorted((at, sum((a for t, a in rows if at - window < t <= at), Decimal(0)))
+                      for at, _ in rows if after < at <= now)
+    assert got == expected
+    assert tenant.store.tier_sum("bob", now - window, now) == sum(a for t, a in rows if now - window < t <= now)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Receipt, Reward, TierCredit, Totals
 
@@ -140,6 +140,12 @@ class TenantStore(ABC):
     @abstractmethod
     def tier_credits_between(self, member_id: str, after: datetime, until: datetime) -> list[TierCredit]:
         """The movements with after < at <= until, oldest first."""
+
+    @abstractmethod
+    def tier_window_sums(self, member_id: str, after: datetime, until: datetime,
+                         window: timedelta) -> Iterator[tuple[TierCredit, Decimal]]:
+        """Each movement with after < at <= until, oldest first, with the sum of the movements in (at - window, at]:
+        lazily, in one pass (a couple of pointers over the running totals)."""
 
     @abstractmethod
     def tier_first_after(self, member_id: str, after: datetime) -> datetime | None:

@@ -97,19 +97,20 @@ def evaluate(store: TenantStore, program: Program, member: Member, now: datetime
     if cur is None:       # its tier was removed from the configuration: back to the floor, attain from there
         cur, status = 0, replace(status, tier_id=tiers[0].id)
     since = status.evaluated_at or member.joined_at
+    window = timedelta(days=program.tier_window_days)
     if now > since:
-        pending = store.tier_credits_between(member.id, since, now) if cur + 1 < len(tiers) else []
-        i = 0
+        # the movements since the last evaluation, each with its window's sum, in time order (one pass)
+        pending = store.tier_window_sums(member.id, since, now, window)
+        head = next(pending, None)
         while True:
             horizon = min(status.anniversary_at, now)
-            while i < len(pending) and pending[i].at <= horizon:
-                at = pending[i].at
-                i += 1
-                if cur + 1 < len(tiers) and pending[i - 1].amount > 0:
-                    total = _window(store, program, member.id, at)
+            while head is not None and head[0].at <= horizon:
+                credit, total = head
+                head = next(pending, None)
+                if credit.amount > 0 and cur + 1 < len(tiers):
                     up = _reached(tiers, total)
                     if up > cur:
-                        cur, status = up, _attain(status, tiers[up], at, total)
+                        cur, status = up, _attain(status, tiers[up], credit.at, total)
                         horizon = min(status.anniversary_at, now)
             if status.anniversary_at > now:
                 break
@@ -122,8 +123,6 @@ def evaluate(store: TenantStore, program: Program, member: Member, now: datetime
                 total = _window(store, program, member.id, at)
                 cur = min(cur, _reached(tiers, total))
                 status = _attain(status, tiers[cur], at, total)
-            if cur + 1 < len(tiers) and not pending:   # no longer the top tier: movements matter again
-                pending, i = store.tier_credits_between(member.id, at, now), 0
         status = replace(status, evaluated_at=now)
     total = _window(store, program, member.id, now)
     up = _reached(tiers, total)

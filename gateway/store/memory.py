@@ -377,6 +377,25 @@ class MemoryTenantStore(TenantStore):
         j = bisect.bisect_right(credits, until, key=lambda c: c[0])
         return [self._tier_rows[cid] for cid in self._tier_ids[member_id][i:j]] if j > i else []
 
+    def tier_window_sums(self, member_id, after, until, window):
+        credits = self._tier.get(member_id, ())
+        if not credits:
+            return
+        ids, prefix = self._tier_ids[member_id], self._tier_prefix[member_id]
+        start = bisect.bisect_right(credits, after, key=lambda c: c[0])
+        end = bisect.bisect_right(credits, until, key=lambda c: c[0])
+        if start >= end:
+            return
+        lo = bisect.bisect_right(credits, credits[start][0] - window, key=lambda c: c[0])
+        hi = start
+        for k in range(start, end):
+            at = credits[k][0]
+            while lo < len(credits) and credits[lo][0] <= at - window:
+                lo += 1
+            while hi < len(credits) and credits[hi][0] <= at:
+                hi += 1
+            yield self._tier_rows[ids[k]], prefix[hi - 1] - (prefix[lo - 1] if lo else Decimal(0))
+
     def tier_first_after(self, member_id, after):
         credits = self._tier.get(member_id, ())
         i = bisect.bisect_right(credits, after, key=lambda c: c[0])
