@@ -107,3 +107,30 @@ async def test_rates_and_transactions_survive_a_snapshot(client, http, tenant):
     assert r.status == 422
     assert (await gb_order(client, "O-1", 10))["rewardedPoints"] == 20
     assert (await read_all(client, BOB))["omneo"]["point_balance"] == 300 + 20
+
+
+async def test_a_rate_issue_period_sets_when_earned_points_expire_in_every_dialect(client, tenant):
+    await ok(await client.post(RATES, headers=OMNEO, json={"name": "Short", "handle": "short", "rate": 1,
+                                                            "issue_period": 2, "issue_period_type": "weeks"}), 201)
+    await gb_order(client, "O-1", 30)                                    # available at once, lives 14 days
+    await ok(await client.post(TX, headers=OMNEO, json=purchase(at="2026-03-10 11:00:00", total=20)), 201)
+    points = (await ok(await client.get(f"/api/v3/profiles/{B}/points", headers=OMNEO)))["data"]
+    assert [(p["value_initial"], p["issued_at"], p["expires_at"]) for p in points] == [
+        (30, "2026-03-10 12:00:00", "2026-03-24 12:00:00"), (20, "2026-03-24 11:00:00", "2026-04-07 11:00:00")]
+    tenant.clock.set(NOW + timedelta(days=14))
+    r = await read_all(client, BOB)
+    assert_agree(r)
+    assert r["omneo"]["point_balance"] == 20 and r["gameball"]["availablePointsBalance"] == 20
+
+
+async def test_gameball_cashback_configuration_and_quote_show_the_rate_set_through_omneo(client, tenant):
+    async def factor():
+        body = await ok(await client.get(f"{GB_API}/configurations/cashback", headers=GB))
+        return body["defaultCashbackRule"]["rewardWalletFactor"]
+    assert await factor() == 1
+    await ok(await client.post(RATES, headers=OMNEO, json={"name": "Double", "handle": "x2", "rate": 2}), 201)
+    assert await factor() == 2
+    quote = await ok(await client.post(f"{GB_API}/orders/cashback", headers={"apikey": GB["apikey"]}, json={
+        "customerId": BOB["gameball"], "totalPaid": 50, "totalDiscount": 0, "totalShipping": 0,
+        "lineItems": [{"productId": "P1", "price": 50}]}))
+    assert quote["totalPoints"] == 100 and quote["lineItems"][0]["rewardWalletFactor"] == 2

@@ -12,6 +12,7 @@ import pytest
 
 from helpers import ALICE, BOB, GB, NOW, OMNEO, gb_balance
 import invariants
+from test_omneo_writes import snapshot
 
 POINTS = "/api/v3/points"
 PROFILE_POINTS = "/api/v3/profiles/{}/points"
@@ -118,9 +119,23 @@ async def test_issued_at_is_echoed_as_sent(client):
         ("2024-01-01 00:00:00", "2024-01-01 00:00:00", 0.1, {"test": True})
 
 
-async def test_linked_points(client):
+async def test_linked_points(client, tenant):
     body = await (await client.get(f"/api/v3/profiles/{ALICE['omneo']}/linked_points", headers=OMNEO)).json()
     assert body["data"] == [] and body["meta"]["total"] == 0
+    program, currency = tenant.program("main"), tenant.program("main").default_currency
+    kids = [tenant.add_member(program, {"omneo.profile": f"00000000-0000-4000-8000-00000000000{i}"},
+                              attributes={"linked_profile_id": ALICE["omneo"]}) for i in range(2)]
+    for kid, amounts in zip(kids, ([5, 6], [7])):
+        for amount in amounts:
+            tenant.grant(kid, currency, amount)
+    tenant.grant(tenant.member_by_id("bob"), currency, 99)             # not linked
+    body = await (await client.get(f"/api/v3/profiles/{ALICE['omneo']}/linked_points?page[size]=2&page[number]=2",
+                                   headers=OMNEO)).json()
+    assert [(p["profile_id"], p["linked_profile_id"], p["value_initial"]) for p in body["data"]] == \
+        [("00000000-0000-4000-8000-000000000001", ALICE["omneo"], 7)]
+    assert body["meta"]["total"] == 3
+    body = await (await client.get(f"/api/v3/profiles/{ALICE['omneo']}/linked_points", headers=OMNEO)).json()
+    assert [p["value_initial"] for p in body["data"]] == [5, 6, 7]
     r = await client.get(f"/api/v3/profiles/{UNKNOWN}/linked_points", headers=OMNEO)
     assert r.status == 404
 
@@ -168,3 +183,28 @@ async def test_lists_read_one_page_not_the_history(client, tenant, monkeypatch):
     assert (len(body["data"]), body["meta"]["total"], body["data"][0]["external_id"]) == (15, 300, "E285")
     body = await (await client.get(POINTS + "?page[size]=100&page[number]=7", headers=OMNEO)).json()
     assert (len(body["data"]), body["meta"]["total"]) == (4, 604)
+
+
+async def test_sort_newest_first(client):
+    body = await (await client.get(PROFILE_POINTS.format(ALICE["omneo"]) + "?sort=-id&page[size]=3",
+                                   headers=OMNEO)).json()
+    assert [p["id"] for p in body["data"]] == [6, 3, 2] and body["meta"]["total"] == 4
+    body = await (await client.get(PROFILE_POINTS.format(ALICE["omneo"]) + "?sort=-id&page[size]=3&page[number]=2",
+                                   headers=OMNEO)).json()
+    assert [p["id"] for p in body["data"]] == [1]
+    assert body["links"]["first"].endswith("?sort=-id&page[size]=3&page[number]=1")
+    body = await (await client.get(POINTS + "?sort=-created_at&page[number]=3&page[size]=2", headers=OMNEO)).json()
+    assert body["data"] == []
+    r = await client.get(POINTS + "?sort=value", headers=OMNEO)
+    assert (r.status, await r.json()) == (422, {"message": "The selected sort is invalid.",
+                                                "errors": {"sort": ["The selected sort is invalid."]}})
+
+
+async def test_value_remaining_with_too_many_decimals_is_refused_on_its_field(client, tenant):
+    before = snapshot(tenant)
+    r = await client.post(POINTS, headers=OMNEO, json={"profile_id": BOB["omneo"], "point_definition_id": 1,
+                                                       "value_initial": 10, "value_remaining": 5.555, "issued_at": None})
+    assert (r.status, await r.json()) == (422, {
+        "message": "The value remaining has more than 2 decimal places.",
+        "errors": {"value_remaining": ["The value remaining has more than 2 decimal places."]}})
+    assert snapshot(tenant) == before

@@ -119,17 +119,40 @@ async def test_list_pages(client, tenant):
     body = await (await client.get(LIST + "?per_page=2&page=1", headers=OMNEO)).json()
     assert [p["id"] for p in body["data"]] == [ALICE["omneo"], BOB["omneo"]]
     assert body["meta"]["total"] == 5
+    body = await (await client.get(LIST + "?filter[email]=&per_page=2", headers=OMNEO)).json()
+    assert body["meta"]["total"] == 5                        # an empty filter is no filter
     # past the last page: an empty page
     body = await (await client.get(LIST + "?page[number]=9", headers=OMNEO)).json()
     assert body["data"] == [] and body["meta"]["current_page"] == 9
 
 
 @pytest.mark.parametrize("query, field, message", [
-    ("page[size]=0", "page[size]", "The page[size] must be at least 1."),
-    ("page[size]=101", "page[size]", "The page[size] must not be greater than 100."),
-    ("page[number]=x", "page[number]", "The page[number] must be an integer."),
+    ("page[size]=0", "page.size", "The page.size must be at least 1."),
+    ("page[size]=101", "page.size", "The page.size must not be greater than 100."),
+    ("page[number]=x", "page.number", "The page.number must be an integer."),
+    ("filter[email]=" + "x" * 256, "filter.email", "The filter.email must not be greater than 255 characters."),
 ])
 async def test_bad_page_is_422(client, query, field, message):
     r = await client.get(f"{LIST}?{query}", headers=OMNEO)
     assert r.status == 422
     assert await r.json() == {"message": message, "errors": {field: [message]}}
+
+
+async def test_omneo_identities_from_fixtures(aiohttp_client):
+    """Fixtures name a profile's Omneo identities as `omneo.identity.<handle>`: the profile lists them and is
+    found by them."""
+    from helpers import CheckedClient, NOW
+    from gateway import fixtures
+    from gateway.app import Config, build_app
+    from gateway.engine import Engine
+    doc = fixtures.demo_document()
+    doc["clock"] = {"now": NOW.isoformat(), "frozen": True}
+    doc["members"][1]["identities"]["omneo.identity.shopify"] = "6400218448100"
+    engine = Engine()
+    engine.add(fixtures.build(doc))
+    client = CheckedClient(await aiohttp_client(build_app(engine, Config(validate_responses=True),
+                                                          vendors=["omneo"])))
+    r = await client.post(SEARCH, json={"type": "shopify", "id": "6400218448100"}, headers=OMNEO)
+    data = (await r.json())["data"]
+    assert (r.status, data["id"], data["external_id"], data["identities"]) == \
+        (200, BOB["omneo"], "6400218448100", [{"handle": "shopify", "identifier": "6400218448100"}])

@@ -159,6 +159,7 @@ async def test_update_create_creates_then_updates(client, tenant):
     (tx(at="yesterday"), {"transacted_at": ["The transacted at is not a valid date."]}),
     (tx(at="2026-03-11 12:00:00"), {"transacted_at": ["The transacted at must be a date before or equal to now."]}),
     (tx(items=[{"name": "x"}]), {"items.0.price_sell": ["The items.0.price sell field is required."]}),
+    (tx(total=10.005), {"total": ["The total has more than 2 decimal places."]}),
 ])
 async def test_invalid_transactions_are_refused_and_change_nothing(client, tenant, body, errors):
     before = snapshot(tenant)
@@ -206,6 +207,8 @@ async def test_profile_transactions_list_get_and_find(client, tenant):
     await post(client, TX, tx("ALICE-1", profile=ALICE["omneo"], receipt_ref="R-A"), 201)
     body = await (await client.get(PROFILE_TX.format(B) + "?page[size]=2&page[number]=2", headers=OMNEO)).json()
     assert [t["external_id"] for t in body["data"]] == ["POS-2"] and body["meta"]["total"] == 3
+    body = await (await client.get(PROFILE_TX.format(B) + "?sort=-id", headers=OMNEO)).json()
+    assert [t["external_id"] for t in body["data"]] == ["POS-2", "POS-1", "POS-0"]
     r = await client.get(PROFILE_TX.format(B) + "/2", headers=OMNEO)
     assert (r.status, (await r.json())["data"]["external_id"]) == (200, "POS-1")
     for path in (PROFILE_TX.format(B) + "/4", PROFILE_TX.format(B) + "/99", PROFILE_TX.format(B) + "/x"):

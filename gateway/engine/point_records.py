@@ -26,6 +26,14 @@ class PointRecord:
     receipt: Receipt | None = None      # the purchase that earned it, if any
 
 
+def window(total: int, offset: int, limit: int, newest_first: bool) -> tuple[int, int]:
+    """Where a page lies in a list kept oldest first: (start, count); newest first counts from the end."""
+    if not newest_first:
+        return offset, limit
+    end = max(0, total - offset)
+    return max(0, end - limit), end - max(0, end - limit)
+
+
 class PointRecordOperations:
     """Point records (mixed into `Tenant`, whose plumbing they use)."""
 
@@ -40,14 +48,35 @@ class PointRecordOperations:
         return PointRecord(self.store.entry(e.id), self.store.lot(e.lots[0][0]), member, program, currency, rate,
                            receipt)
 
-    def point_records(self, member: Member | None = None, *, offset: int = 0,
-                      limit: int = 15) -> tuple[int, list[PointRecord]]:
-        """The member's point records (or the tenant's), oldest first: how many, and the page only."""
+    def point_records(self, member: Member | None = None, *, offset: int = 0, limit: int = 15,
+                      newest_first: bool = False) -> tuple[int, list[PointRecord]]:
+        """The member's point records (or the tenant's), oldest (or newest) first: how many, and the page only."""
         member_id = member.id if member is not None else None
 
         def op(now):
             total = self.store.credit_count(member_id)
-            return total, [self._record(e, now) for e in self.store.credit_entries(member_id, offset, limit)]
+            start, count = window(total, offset, limit, newest_first)
+            rows = self.store.credit_entries(member_id, start, count)
+            return total, [self._record(e, now) for e in (reversed(rows) if newest_first else rows)]
+        return self.run(op)
+
+    def linked_point_records(self, attribute: str, value, *, offset: int = 0,
+                             limit: int = 15) -> tuple[int, list[PointRecord]]:
+        """The point records of the active members linked to another by their attribute `attribute` = `value`
+        (e.g. a dependant profile naming its primary), member by member in the order they joined, each member's
+        oldest first: how many, and the page only (one count per linked member, then the page)."""
+        def op(now):
+            linked = [m for m in self.store.members_with(attribute, str(value)) if m.active]
+            total, rows, skip, left = 0, [], offset, limit
+            for m in linked:
+                count = self.store.credit_count(m.id)
+                total += count
+                if left > 0 and skip < count:
+                    page = self.store.credit_entries(m.id, skip, left)
+                    rows += page
+                    left -= len(page)
+                skip = max(0, skip - count)
+            return total, [self._record(e, now) for e in rows]
         return self.run(op)
 
     def point_record(self, seq: int, member: Member | None = None) -> PointRecord:
@@ -65,10 +94,14 @@ class PointRecordOperations:
         """A granted point record (available from `available_at`, else now), of which `remaining` is left: the rest
         is recorded as spent from it at once. `never_expires`: no expiry, whatever the currency's rule."""
         value = check_points(currency, amount, rounding=currency.rules.credit_rounding)
-        left = value if remaining is None else check_points(currency, remaining, allow_zero=True)
+        try:
+            left = value if remaining is None else check_points(currency, remaining, allow_zero=True)
+        except InvalidAmount as exc:      # say which of the two amounts is refused
+            raise InvalidAmount(exc.message.replace("amount", "remaining", 1), part="remaining",
+                                **exc.detail) from None
         if left > value:
-            raise InvalidAmount("remaining must not exceed the amount issued", remaining=str(left),
-                                amount=str(value))
+            raise InvalidAmount("remaining must not exceed the amount issued", part="remaining",
+                                remaining=str(left), amount=str(value))
 
         def op(now):
             ledger.settle(self.store, member.id, currency, now)

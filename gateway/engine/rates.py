@@ -7,7 +7,9 @@ The rule (every dialect's earning goes through it):
   - Of the applicable rates, the highest `priority` wins; at equal priority a rate that names a product, then one
     that names a location, beats a general one; then the newest.
   - No applicable rate: the program's own `earn_per_money` (the fixtures' base rate).
-Points are whole, rounded down, per purchase line (or on the total when the purchase has no lines).
+Points are whole, rounded down, per purchase line (or on the total when the purchase has no lines). A rate with an
+issue period in days or weeks makes the points it earns expire that long after they become available (instead of
+the currency's rule).
 
 Rates are kept as store records (`earn_rate`: id -> EarnRate; `earn_rates`: program id -> the ids), so they are
 tenant state: in snapshots, undone with the operation that wrote them.
@@ -56,6 +58,17 @@ def best(rates: list[EarnRate], now: datetime, location: Any = None,
         return None
     return max(found, key=lambda r: (r.priority, r.type not in GENERAL,
                                      r.location is not None or r.location_id is not None, r.id))
+
+
+def issue_days(rate: EarnRate | None) -> int | None:
+    """How long points earned at this rate live, in days from when they become available, if the rate says so in
+    days or weeks (`info.issue_period` / `issue_period_type`); other period types are kept, not applied."""
+    if rate is None:
+        return None
+    period, kind = rate.info.get("issue_period"), rate.info.get("issue_period_type")
+    if not isinstance(period, int) or period < 1:
+        return None
+    return {"days": period, "weeks": 7 * period}.get(kind)
 
 
 def whole(points: Decimal) -> Decimal:

@@ -22,6 +22,8 @@ from . import ledger
 from .amounts import check_money, check_points
 from .errors import DuplicateKey, InvalidAmount, ReceiptNotFound
 from .model import ZERO, EarnRate, Entry, Member, Program, Receipt
+from .point_records import window
+from .rates import issue_days
 
 EXTERNAL = "receipt.external_id"      # refs: business id -> receipt id
 REF = "receipt.receipt_ref"           # refs: "<member id>/<receipt ref>" -> receipt ids
@@ -89,6 +91,7 @@ class ReceiptOperations:
             if est.points > 0:
                 e = ledger.credit(self.store, member.id, currency, check_points(currency, est.points), now,
                                   earned_at=at, origin=ORIGIN, money=money,
+                                  expires_after_days=issue_days(est.lines[0][0]),
                                   refs={"receipt": rid, **({"rate": est.lines[0][0].id} if est.lines[0][0] else {})})
                 entries = (e.id,)
             r = Receipt(id=rid, member_id=member.id, currency_id=currency.id, total=money, original_total=money,
@@ -136,7 +139,8 @@ class ReceiptOperations:
                                       else r.location_id, now, False, now)
                 if rise.points > 0:
                     e = ledger.credit(self.store, member.id, currency, check_points(currency, rise.points), now,
-                                      origin=ORIGIN, money=money - r.total, refs={"receipt": r.id})
+                                      origin=ORIGIN, money=money - r.total, refs={"receipt": r.id},
+                                      expires_after_days=issue_days(rise.lines[0][0]))
                     entries += (e.id,)
                     points += rise.points
             updated = replace(r, total=money, points=points, entries=entries, is_void=is_void or r.is_void,
@@ -174,9 +178,13 @@ class ReceiptOperations:
         ref = self.store.ref(EXTERNAL, external_id)
         return self.store.receipt(ref["id"]) if ref else None
 
-    def receipts(self, member: Member, *, offset: int = 0, limit: int = 15) -> tuple[int, list[Receipt]]:
-        """The member's receipts, in the order recorded: how many, and the page only."""
-        return self.store.receipt_count(member.id), self.store.receipts(member.id, offset, limit)
+    def receipts(self, member: Member, *, offset: int = 0, limit: int = 15,
+                 newest_first: bool = False) -> tuple[int, list[Receipt]]:
+        """The member's receipts, in the order recorded (or newest first): how many, and the page only."""
+        total = self.store.receipt_count(member.id)
+        start, count = window(total, offset, limit, newest_first)
+        rows = self.store.receipts(member.id, start, count)
+        return total, list(reversed(rows)) if newest_first else rows
 
     def find_receipts(self, member: Member, *, receipt_ref: str | None = None,
                       external_id: str | None = None) -> list[Receipt]:

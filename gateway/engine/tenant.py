@@ -13,12 +13,17 @@ from . import ledger, redemptions
 from .clock import Clock
 from .payments import PaymentOperations
 from .draft_ops import DraftOperations
+from .member_ops import MemberOperations
+from .history_ops import HistoryOperations
+from .rule_ops import RuleOperations
+from .event_ops import EventOperations
+from .batch_ops import BatchOperations
 from .profiles import ProfileOperations
 from .redemption_ops import RedemptionOperations
 from .reward_ops import RewardOperations
 from .tier_ops import TierOperations
 from .point_records import PointRecordOperations
-from .rates import RateOperations
+from .rates import RateOperations, issue_days
 from .receipts import ReceiptOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
@@ -32,8 +37,9 @@ T = TypeVar("T")
 
 
 @dataclass
-class Tenant(DraftOperations, PaymentOperations, ProfileOperations, PointRecordOperations,
-             RateOperations, ReceiptOperations, RedemptionOperations, RewardOperations, TierOperations):
+class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperations, RuleOperations,
+             EventOperations, BatchOperations, ProfileOperations, PointRecordOperations, RateOperations,
+             ReceiptOperations, RedemptionOperations, RewardOperations, TierOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore
@@ -243,6 +249,9 @@ class Tenant(DraftOperations, PaymentOperations, ProfileOperations, PointRecordO
         """Inside an operation: the credit for money paid, at the member's program's earn rate. A payment that
         earns nothing is still recorded, as a zero credit (to activate, refund, link)."""
         points = self.earn_preview(self.program(member.program_id), paid)[1]
+        life = issue_days(self.earn_rate(self.program(member.program_id), now)[0])
+        if life and "expires_at" not in kw and "expires_after_days" not in kw:   # the rate's issue period
+            kw["expires_after_days"] = life
         ledger.settle(self.store, member.id, currency, now)
         if points > 0:
             return ledger.credit(self.store, member.id, currency, check_points(currency, points), now, money=paid,
@@ -407,14 +416,15 @@ class Tenant(DraftOperations, PaymentOperations, ProfileOperations, PointRecordO
     def set_active(self, member: Member, active: bool) -> Member:
         return member if member.active == active else self.update_member(member, active=active)
 
-    def upsert_member(self, program: Program, kind: str, value: str, *, attributes: dict | None = None) -> tuple[Member, bool]:
+    def upsert_member(self, program: Program, kind: str, value: str, *, attributes: dict | None = None,
+                      reactivate: bool = True) -> tuple[Member, bool]:
         m = self.store.find_member(kind, str(value))
         if m is None:
             return self.add_member(program, {kind: str(value)}, attributes=attributes), True
         if m.program_id != program.id:
             raise MemberExists("identity belongs to a member of another program", **{kind: value})
         changes = {"attributes": {**m.attributes, **(attributes or {})}}
-        if not m.active:
+        if not m.active and reactivate:
             changes["active"] = True
         return self.update_member(m, **changes), False
 

@@ -2,6 +2,7 @@
 validation failures, engine errors and armed faults map onto them."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from ...codecs import jsonable
@@ -30,6 +31,11 @@ TYPE_TEXT = {"integer": "The {a} must be an integer.", "number": "The {a} must b
              "array": "The {a} must be an array.", "object": "The {a} must be an array."}
 FORMAT_TEXT = {"uuid": "The {a} must be a valid UUID.", "date-time": "The {a} is not a valid date.",
                "email": "The {a} must be a valid email address.", "uri": "The {a} must be a valid URL."}
+
+
+def _dotted(field: str) -> str:
+    """A query parameter's name as Laravel's validator names it: `page[size]` is the array input `page.size`."""
+    return re.sub(r"\[([^\]]*)\]", r".\1", field)
 
 
 def _attribute(field: str) -> str:
@@ -95,7 +101,7 @@ REQUIRED_WITHOUT = {("create_reward", "reward_definition_id"): "reward definitio
 
 
 def _message(op: Operation, v: Violation) -> str:
-    a = _attribute(v.field) if v.field else "body"
+    a = _attribute(_dotted(v.field)) if v.field else "body"
     if v.keyword == "required":
         other = REQUIRED_WITHOUT.get((op.handler, v.field)) or REQUIRED_WITHOUT_B.get((op.handler, v.field))
         if other:
@@ -174,7 +180,7 @@ class OmneoVendor(Vendor):
         errors: dict[str, list[str]] = {}
         for v in violations:
             msg = _message(op, v)
-            key = v.field or "body"
+            key = _dotted(v.field) if v.field else "body"
             if msg not in errors.setdefault(key, []):
                 errors[key].append(msg)
         return render.validation(errors)

@@ -31,6 +31,11 @@ def requested(query: dict) -> Page:
     return Page(number=int(number), size=int(size))
 
 
+def newest_first(query: dict) -> bool:
+    """`sort=-id` (or `-created_at`: records are numbered as they are created) lists the newest first."""
+    return query.get("sort") in ("-id", "-created_at")
+
+
 def _url(path: str, query: dict, number: int | None) -> str | None:
     if number is None:
         return None

@@ -81,7 +81,7 @@ def search_profile_id(call: Call) -> Reply:
 def list_profiles(call: Call) -> Reply:
     page = paging.requested(call.query)
     match = {ATTRIBUTE_OF[f]: call.query[f"filter[{f}]"] for f in ("email", "mobile_phone")
-             if f"filter[{f}]" in call.query}
+             if call.query.get(f"filter[{f}]")}     # empty: no filter (Laravel reads "" as null)
     total, rows = call.tenant.summaries(match=match, offset=page.offset, limit=page.size)
     return Reply(200, paging.envelope(call.request, [_profile_row(r) for r in rows], total, page))
 
@@ -97,7 +97,8 @@ def _point_row(r) -> dict:
 
 def list_profile_points(call: Call) -> Reply:
     page = paging.requested(call.query)
-    total, rows = call.tenant.point_records(_profile(call), offset=page.offset, limit=page.size)
+    total, rows = call.tenant.point_records(_profile(call), offset=page.offset, limit=page.size,
+                                            newest_first=paging.newest_first(call.query))
     return Reply(200, paging.envelope(call.request, [_point_row(r) for r in rows], total, page))
 
 
@@ -107,7 +108,8 @@ def get_profile_point(call: Call) -> Reply:
 
 def list_points(call: Call) -> Reply:
     page = paging.requested(call.query)
-    total, rows = call.tenant.point_records(None, offset=page.offset, limit=page.size)
+    total, rows = call.tenant.point_records(None, offset=page.offset, limit=page.size,
+                                            newest_first=paging.newest_first(call.query))
     return Reply(200, paging.envelope(call.request, [_point_row(r) for r in rows], total, page))
 
 
@@ -115,10 +117,16 @@ def get_point(call: Call) -> Reply:
     return Reply(200, {"data": _point_row(call.tenant.point_record(call.path["point"]))})
 
 
+LINK = "linked_profile_id"      # member attribute: the profile a linked (dependant) profile belongs to
+
+
 def list_linked_points(call: Call) -> Reply:
-    _profile(call)             # the gateway models no profile links: a known profile has none
+    member = _profile(call)
     page = paging.requested(call.query)
-    return Reply(200, paging.envelope(call.request, [], 0, page))
+    profile_id = _profile_id(member)
+    total, rows = call.tenant.linked_point_records(LINK, profile_id, offset=page.offset, limit=page.size)
+    data = [{**_point_row(r), "linked_profile_id": profile_id} for r in rows]
+    return Reply(200, paging.envelope(call.request, data, total, page))
 
 
 def _definitions(tenant: Tenant) -> list[tuple]:
@@ -219,6 +227,7 @@ def calculate_rate(call: Call) -> Reply:
 
 # --- transactions (part A: the earning side) -----------------------------------------------------------
 
+AMOUNT_FIELD.update({"create_transaction": "total", "upsert_transaction": "total", "estimate_transaction": "total"})
 TX_INFO = ("total_original", "timezone", "systems", "tags", "meta", "receipt_is_email", "payments", "items")
 FUTURE_TEXT = "The transacted at must be a date before or equal to now."
 SPENT_TEXT = "The points this transaction earned have already been spent."
@@ -315,7 +324,8 @@ def estimate_transaction(call: Call) -> Reply:
 def list_profile_transactions(call: Call) -> Reply:
     member = _profile(call)
     page = paging.requested(call.query)
-    total, rows = call.tenant.receipts(member, offset=page.offset, limit=page.size)
+    total, rows = call.tenant.receipts(member, offset=page.offset, limit=page.size,
+                                       newest_first=paging.newest_first(call.query))
     profile_id = _profile_id(member)
     return Reply(200, paging.envelope(call.request, [render.transaction(r, profile_id) for r in rows], total, page))
 
@@ -418,11 +428,17 @@ def create_point(call: Call) -> Reply:
 
     # points count once issued_at is reached (null: now); accrued_at defaults to issued_at; expires_at null:
     # never, omitted: the definition's rule; value_remaining below value_initial: the rest is spent at once
-    record = tenant.issue_point_record(member, currency, body["value_initial"], remaining,
-                                       earned_at=accrued or issued, available_at=issued, expires_at=expires,
-                                       never_expires="expires_at" in body and body["expires_at"] is None,
-                                       origin=POINT_ORIGIN, description=body.get("description"),
-                                       meta=body.get("meta"))
+    try:
+        record = tenant.issue_point_record(member, currency, body["value_initial"], remaining,
+                                           earned_at=accrued or issued, available_at=issued, expires_at=expires,
+                                           never_expires="expires_at" in body and body["expires_at"] is None,
+                                           origin=POINT_ORIGIN, description=body.get("description"),
+                                           meta=body.get("meta"))
+    except E.InvalidAmount as exc:
+        if exc.detail.get("part") != "remaining":
+            raise
+        text = exc.message.removeprefix("remaining ")
+        raise VendorError(render.validation({"value_remaining": [f"The value remaining {text}."]})) from None
     return Reply(201, {"data": _point_row(record)})
 
 
