@@ -156,8 +156,8 @@ async def test_tier_points_by_source(client, tenant):
     by = "/api/v3/profiles/{}/tiers/points/by-source?source={}&identifier_type={}&identifier={}"
     for kind, identifier in (("id", tx), ("external_id", "POS-9"), ("receipt_ref", "R-9")):
         body = await ok(await client.get(by.format(BOB["omneo"], "transaction", kind, identifier), headers=OMNEO))
-        assert [(p["value"], p["issued_at"], p["source_type"]) for p in body["data"]] == \
-            [(150, "2026-03-10 11:00:00", "point")]
+        assert [(p["value"], p["issued_at"], p["source_type"], p["source_id"]) for p in body["data"]] == \
+            [(150, "2026-03-10 11:00:00", "transaction", tx)]
     for path, model in ((by.format(ALICE["omneo"], "transaction", "id", tx), f"Transaction] {tx}"),
                         (by.format(BOB["omneo"], "transaction_item", "external_id", "NOPE"), "Transaction] NOPE"),
                         (by.format(BOB["omneo"], "benefit", "id", 3), "Benefit] 3")):

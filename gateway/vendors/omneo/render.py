@@ -461,9 +461,10 @@ def redemption(red: Redemption, member: Member, profile_id: str, items: list[dic
 
 # --- tier points (part B) ----------------------------------------------------------------------------------
 
-def tier_point(c, profile_id: str, definition_id: int, info: dict, source_id: int | None) -> dict:
-    """One tier-points movement: earned with a point record (`source_type` point, `source_id` its id), a reversal
-    of one (negative), or added by hand (no source)."""
+def tier_point(c, profile_id: str, definition_id: int, info: dict, source_type: str | None,
+               source_id: int | None) -> dict:
+    """One tier-points movement: earned by a transaction (`source_type` transaction) or with another point record
+    (`point`), a reversal of one (negative, same source), or added by hand (no source)."""
     recorded = info.get("recorded_at") or c.at
     return {
         "id": c.id,
@@ -474,7 +475,7 @@ def tier_point(c, profile_id: str, definition_id: int, info: dict, source_id: in
         "accrued_at": laravel(info.get("accrued_at") or c.at),
         "status": None,
         "source_id": source_id,
-        "source_type": "point" if source_id is not None else None,
+        "source_type": source_type,
         "source": None,
         "meta": info.get("meta"),
         "created_at": laravel(recorded),

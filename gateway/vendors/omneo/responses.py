@@ -886,8 +886,10 @@ def _tier_point_row(call: Call, c, member: Member | None = None) -> dict:
     info = tenant.tier_point_info(c)
     entry = tenant.store.entry(c.source) if c.source else None
     currency = program.currency(entry.currency_id if entry else info.get("currency")) or program.default_currency
-    return render.tier_point(c, _profile_id(member), render.point_definition_id(currency, program), info,
-                             entry.seq if entry is not None else None)
+    receipt = (entry.refs or {}).get("receipt") if entry is not None else None
+    source = ("transaction", receipt) if receipt is not None else ("point", entry.seq) if entry is not None \
+        else (None, None)
+    return render.tier_point(c, _profile_id(member), render.point_definition_id(currency, program), info, *source)
 
 
 def list_tier_points(call: Call) -> Reply:
