@@ -318,3 +318,16 @@ async def test_a_redemption_names_the_transaction_it_was_for(client, tenant):
     assert (red["transaction_id"], red["transaction"]) == (1, expected)
     assert (by_ref["transaction_id"], by_ref["transaction"]) == (1, expected)
     assert (other["transaction_id"], other["transaction"], other["transaction_external_id"]) == (None, None, "POS-8")
+
+
+async def test_a_return_to_the_balances_named(client, tenant):
+    red = await redeem(client, {"amount": 80})          # 10 USD reward, 70 USD of points
+    ret = (await ok(await client.post(RETURN.format(red["id"]), headers=OMNEO,
+                                      json={"amount": 4, "strategies": ["rewards"]}), 201))["data"]
+    assert (ret["total"], kinds(ret)) == (4, [("reward", 2, 4)])
+    ret = (await ok(await client.post(RETURN.format(red["id"]), headers=OMNEO, json={"strategy": "rewards"}), 201))
+    assert (ret["data"]["total"], kinds(ret["data"])) == (6, [("reward", 2, 6)])
+    await refused(client, tenant, "POST", RETURN.format(red["id"]), 422,
+                  laravel_error("redemption", "Nothing of the redemption is left to return."),
+                  json={"amount": 1, "strategies": ["rewards"]})
+    assert (await balances(client))["reward_balance"] == 10

@@ -16,13 +16,14 @@ class RedemptionOperations:
     store: "TenantStore"
 
     def return_redemption(self, redemption_id: int, amount=None, *, meta: dict | None = None,
-                          currency: str | None = None) -> Redemption:
+                          currency: str | None = None, strategies: list[str] | None = None) -> Redemption:
         """Give back `amount` (all that is left without one) of a redemption to what it drew from."""
         red = redemptions.get(self.store, redemption_id)
         program = self.program(self.member_by_id(red.member_id).program_id)
         value = None if amount is None else check_money(amount)
         return self.run(lambda now: redemptions.give_back(self.store, program, redemptions.get(self.store, red.id),
-                                                          value, now, meta=meta, in_currency=currency))
+                                                          value, now, meta=meta, in_currency=currency,
+                                                          strategies=strategies))
 
     def redemptions_page(self, member: Member | None, offset: int, limit: int,
                          has: dict[str, bool] | None = None) -> tuple[list[Redemption], int]:

@@ -159,8 +159,12 @@ def reverse(store: TenantStore, program: Program, red: Redemption, now: datetime
     return rev
 
 
+INSTRUMENT = {"rewards": "reward", "points": "point"}     # strategy -> the instrument a redemption item is of
+
+
 def give_back(store: TenantStore, program: Program, red: Redemption, amount: Decimal | None, now: datetime, *,
-              meta: dict | None = None, in_currency: str | None = None) -> Redemption:
+              meta: dict | None = None, in_currency: str | None = None,
+              strategies: list[str] | None = None) -> Redemption:
     """Return `amount` (money, in `in_currency` when given) of a redemption to the records it drew from, last drawn
     first, at most what it took and has not given back (no amount: all of it); a new redemption of kind `return`.
     Unlike a reversal, a return has no time window (goods come back days later)."""
@@ -170,6 +174,11 @@ def give_back(store: TenantStore, program: Program, red: Redemption, amount: Dec
     left_total = sum((m for _, _, m, _ in red.items), ZERO) - sum(returned, ZERO)
     if left_total <= 0:
         raise AlreadyReversed("everything this redemption took has been returned", redemption=red.id)
+    wanted = None if not strategies else {INSTRUMENT.get(x) for x in strategies}
+    if wanted is not None:      # only to the balances named: what is left of the items drawn from them
+        left_total = sum((m - back for (i, _, m, _), back in zip(red.items, returned) if i in wanted), ZERO)
+        if left_total <= 0:
+            raise AlreadyReversed("nothing taken from those balances is left to return", redemption=red.id)
     want = left_total if amount is None else to_base(program, amount, in_currency)[0]
     if want > left_total:
         raise InvalidAmount(f"amount must not be greater than {left_total}, what is left to return",
@@ -180,6 +189,8 @@ def give_back(store: TenantStore, program: Program, red: Redemption, amount: Dec
         if left <= 0:
             break
         instrument, record_id, money, units = red.items[i]
+        if wanted is not None and instrument not in wanted:
+            continue
         part = min(money - returned[i], left)
         if part <= 0:
             continue

@@ -601,7 +601,9 @@ def return_redemption(call: Call) -> Reply:
     code = _money_currency(program, body, errors)
     _benefits(body, errors)
     _refuse(errors)
-    ret = tenant.return_redemption(red.id, body.get("amount"), meta=body.get("meta"), currency=code)
+    named = body.get("strategies") or body.get("strategy")
+    ret = tenant.return_redemption(red.id, body.get("amount"), meta=body.get("meta"), currency=code,
+                                   strategies=_strategies(body) if named else None)
     return _redemption_reply(call, ret, tenant.member_by_id(ret.member_id))
 
 
