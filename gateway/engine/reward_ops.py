@@ -2,8 +2,8 @@
 definitions a program issues from (a mixin of Tenant: each public method is one engine operation, atomic, at one
 instant of the tenant clock).
 
-Reward definitions are program configuration: a change is kept in the store over the program it was built with
-(`configured`), so every dialect sees it from the next call. A definition rewards were issued from cannot be deleted (refused, not
+Reward definitions are program configuration (engine/program_config.py), so every dialect sees a change from the
+next call. A definition rewards were issued from cannot be deleted (refused, not
 cascaded)."""
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from .ports import TenantStore
 
 DAYS_PER = {"days": 1, "weeks": 7}
-CONFIG = "program_config"     # program id -> the definitions written through the API (replacing the built ones)
 
 
 def money_field(field: str, value, *, allow_zero: bool = True) -> Decimal:
@@ -164,16 +163,3 @@ class RewardOperations:
         current = self.program(program.id)
         self.run(lambda now: self._replace_program(program.id, reward_definitions=tuple(
             x for x in current.reward_definitions if x.id != d.id)))
-
-    # --- program configuration written through the API -------------------------------------------------
-    def configured(self, program: Program) -> Program:
-        """The program with the configuration written through the API since it was built (tier and reward
-        definitions), kept in the store: undone with a failed operation, in snapshots, gone with a reset."""
-        overlay = self.store.record(CONFIG, program.id)
-        return replace(program, **{k: tuple(v) for k, v in overlay.items()}) if overlay else program
-
-    def _replace_program(self, program_id: str, **changes) -> Program:
-        """Configuration changes replace parts of the program: the next call of any dialect reads the new one."""
-        overlay = {**(self.store.record(CONFIG, program_id) or {}), **{k: tuple(v) for k, v in changes.items()}}
-        self.store.put_record(CONFIG, program_id, overlay)
-        return self.program(program_id)

@@ -20,6 +20,7 @@ from .event_ops import EventOperations
 from .batch_ops import BatchOperations
 from .profiles import ProfileOperations
 from .redemption_ops import RedemptionOperations
+from .program_config import ProgramConfigOperations
 from .reward_ops import RewardOperations
 from .tier_ops import TierOperations
 from .point_records import PointRecordOperations
@@ -39,7 +40,7 @@ T = TypeVar("T")
 @dataclass
 class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperations, RuleOperations,
              EventOperations, BatchOperations, ProfileOperations, PointRecordOperations, RateOperations,
-             ReceiptOperations, RedemptionOperations, RewardOperations, TierOperations):
+             ReceiptOperations, RedemptionOperations, RewardOperations, TierOperations, ProgramConfigOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore
