@@ -372,7 +372,7 @@ def _member_or_none(tenant: Tenant, profile_id) -> Member | None:
 
 
 def _programs(tenant: Tenant, member: Member | None) -> list[Program]:
-    return [tenant.program(member.program_id)] if member is not None else list(tenant.programs.values())
+    return [tenant.program(member.program_id)] if member is not None else [tenant.program(p) for p in tenant.programs]
 
 
 def _time(body: dict, field: str, errors: dict, zone=UTC) -> datetime | None:
