@@ -36,7 +36,7 @@ async def reward_balance(client, who=ALICE):
 
 def state(tenant):
     return ({r.id: r for m in ("alice", "bob") for r in tenant.store.rewards(m)},
-            {p.id: p.reward_definitions for p in tenant.programs.values()})
+            {p: tenant.program(p).reward_definitions for p in tenant.programs})
 
 
 async def refused(client, tenant, method, path, status, body, **kw):

@@ -36,7 +36,7 @@ async def tier(client, who=ALICE, path=""):
 
 
 def state(tenant):
-    return ({p.id: p.tiers for p in tenant.programs.values()}, tenant.store.tier_credit_count(None),
+    return ({p: tenant.program(p).tiers for p in tenant.programs}, tenant.store.tier_credit_count(None),
             tenant.store.record("tier_status", "alice"), tenant.store.record("tier_status", "bob"))
 
 
