@@ -46,6 +46,7 @@ class TierProgress:
     maintained_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    since_achieved: Decimal | None = None     # tier points after achieved_at (current_progress: since the cycle began)
 
     @property
     def is_floor(self) -> bool:
@@ -165,7 +166,8 @@ def progress(store: TenantStore, program: Program, member: Member, status: TierS
         achieved_at=status.achieved_at, anniversary_at=status.anniversary_at,
         next_progress_change_at=(first + window) if first is not None and first <= now else None,
         assigned_at=status.assigned_at, maintained_at=status.maintained_at,
-        created_at=status.created_at, updated_at=status.updated_at or status.created_at)
+        created_at=status.created_at, updated_at=status.updated_at or status.created_at,
+        since_achieved=cycle if status.maintained_at is None else store.tier_sum(member.id, status.achieved_at, now))
 
 
 def tier_progress(store: TenantStore, program: Program, member: Member, now: datetime) -> TierProgress | None:

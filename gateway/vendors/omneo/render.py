@@ -250,7 +250,8 @@ def profile_tier(p: TierProgress, member: Member, profile_id: str, program: Prog
         "next_remain": whole(p.next_remain),
         "total_points_12m": whole(p.points_window),
         # points issued since the current tier was achieved; null on the floor tier (documented example)
-        "total_points_achievement": None if p.is_floor else whole(p.current_progress),
+        "total_points_achievement": None if p.is_floor else whole(
+            p.current_progress if p.since_achieved is None else p.since_achieved),
         "next_progress_change_at": laravel(p.next_progress_change_at),
         "anniversary_at": laravel(p.anniversary_at),
         "maintained_at": laravel(p.maintained_at),
