@@ -268,6 +268,7 @@ def test_tier_is_kept_on_the_anniversary_then_dropped_a_year_later(t, alice):
     anniversary = (NOW - timedelta(days=114) + timedelta(days=365)).replace(hour=23, minute=59, second=59)
     assert (p.current.handle, p.maintained_at, p.current_credit) == ("silver", anniversary, D(0))
     assert p.anniversary_at == anniversary + timedelta(days=365)
+    assert (p.current_progress, p.since_achieved) == (D(0), D(400))    # the new cycle vs since achieved
     t.clock.advance(timedelta(days=365))     # the next anniversary: 0 points in the cycle
     p = t.tier_progress(alice)
     assert (p.current.handle, p.achieved_at) == ("bronze", anniversary + timedelta(days=365))
