@@ -49,6 +49,21 @@ class DefinitionNotFound(NotFound):
     code = "definition_not_found"
 
 
+class RewardNotFound(NotFound):
+    code = "reward_not_found"
+
+
+class RewardDefinitionNotFound(DefinitionNotFound):
+    code = "reward_definition_not_found"
+
+
+class TierDefinitionNotFound(DefinitionNotFound):
+    code = "tier_definition_not_found"
+
+
+class TierPointNotFound(NotFound):
+    code = "tier_point_not_found"
+
 class PointRecordNotFound(NotFound):
     code = "point_not_found"
 

@@ -189,7 +189,7 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
     if not provisional:
         _bump(store, member_id, currency.id, earned=amount)
         if counts_for_tier:
-            store.add_tier_credit(member_id, earned_at, amount)
+            store.add_tier_credit(member_id, earned_at, amount, source=entry_id)
     store.put_entry(after(store, entry, currency, now))
     return store.entry(entry_id)
 
@@ -312,7 +312,7 @@ def commit(store: TenantStore, entry: Entry, currency: PointCurrency, now: datet
             store.put_lot(replace(lot, provisional=False))
             _bump(store, entry.member_id, entry.currency_id, earned=lot.amount)
             if lot.counts_for_tier:
-                store.add_tier_credit(entry.member_id, lot.earned_at, lot.amount)
+                store.add_tier_credit(entry.member_id, lot.earned_at, lot.amount, source=entry.id)
     else:
         hold = store.hold(entry.hold_id)
         store.put_hold(replace(hold, state="used", used_by=entry.id))
@@ -383,7 +383,7 @@ def reverse(store: TenantStore, entry: Entry, currency: PointCurrency, now: date
         if raw_held > now_b.available + now_b.held:    # the points are reserved: refuse, atomic() undoes
             raise InsufficientPoints("points of this credit are held", held=str(raw_held))
         if any(store.lot(l).counts_for_tier for l, _ in entry.lots if store.lot(l)):
-            store.add_tier_credit(entry.member_id, entry.at, -want)
+            store.add_tier_credit(entry.member_id, entry.at, -want, source=entry.id)
     elif entry.kind == "debit":
         left, already = want, entry.reversed_amount   # earlier partial reversals gave back the tail first
         for lot_id, took in reversed(entry.lots):

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
-from .model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Receipt, Reward, Totals
+from .model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Receipt, Reward, TierCredit, Totals
 
 
 class TenantStore(ABC):
@@ -164,7 +164,40 @@ class TenantStore(ABC):
         """Tier-relevant credits (signed) earned after `since`, oldest first."""
 
     @abstractmethod
-    def add_tier_credit(self, member_id: str, at: datetime, amount: Decimal) -> None: ...
+    def add_tier_credit(self, member_id: str, at: datetime, amount: Decimal, source: str | None = None) -> int:
+        """Record a tier-points movement (its id is returned); `source` names the ledger entry behind it."""
+
+    @abstractmethod
+    def tier_sum(self, member_id: str, after: datetime, until: datetime) -> Decimal:
+        """Tier points with after < at <= until: from running totals, O(log n) whatever the history."""
+
+    @abstractmethod
+    def tier_credits_between(self, member_id: str, after: datetime, until: datetime) -> list[TierCredit]:
+        """The movements with after < at <= until, oldest first."""
+
+    @abstractmethod
+    def tier_window_sums(self, member_id: str, after: datetime, until: datetime,
+                         window: timedelta) -> Iterator[tuple[TierCredit, Decimal]]:
+        """Each movement with after < at <= until, oldest first, with the sum of the movements in (at - window, at]:
+        lazily, in one pass (a couple of pointers over the running totals)."""
+
+    @abstractmethod
+    def tier_first_after(self, member_id: str, after: datetime) -> datetime | None:
+        """When the first movement after `after` happened (None: none), O(log n)."""
+
+    @abstractmethod
+    def tier_credit(self, credit_id: int) -> TierCredit | None: ...
+
+    @abstractmethod
+    def tier_credit_page(self, member_id: str | None, offset: int, limit: int) -> list[TierCredit]:
+        """A member's movements, latest `at` first (None: the tenant's, newest id first), [offset, offset + limit)."""
+
+    @abstractmethod
+    def tier_credit_count(self, member_id: str | None) -> int: ...
+
+    @abstractmethod
+    def tier_credits_by_source(self, member_id: str, source: str) -> list[TierCredit]:
+        """The member's movements behind one ledger entry (a handful), oldest first."""
 
     # --- references (business ids -> record ids), idempotency ---------------------------
     @abstractmethod
@@ -182,6 +215,27 @@ class TenantStore(ABC):
 
     @abstractmethod
     def put_reward(self, reward: Reward) -> None: ...
+
+    @abstractmethod
+    def open_rewards(self, member_id: str, now: datetime) -> list[Reward]:
+        """The member's rewards with value left that have not expired by `now` (some may not be issued yet):
+        bounded by what is live, not by the member's past rewards."""
+
+    @abstractmethod
+    def reward_page(self, member_id: str | None, offset: int, limit: int) -> list[Reward]:
+        """A member's rewards (None: the tenant's), newest first, rows [offset, offset + limit)."""
+
+    @abstractmethod
+    def reward_count(self, member_id: str | None) -> int:
+        """How many rewards a member (None: the tenant) has: a running count."""
+
+    @abstractmethod
+    def delete_reward(self, reward_id: int) -> None:
+        """Remove a reward (and from the counts and pages)."""
+
+    @abstractmethod
+    def definition_uses(self, definition_id: int) -> int:
+        """How many rewards were issued from a reward definition (deleted ones aside): a running count."""
 
     # --- receipts (purchases recorded with their lines) ----------------------------------------
     @abstractmethod
@@ -311,6 +365,19 @@ class TenantStore(ABC):
 
     @abstractmethod
     def put_record(self, kind: str, record_id: str, value: Any) -> None: ...
+
+    # --- record indexes: lists of record ids under a key, in the order they were added -------
+    @abstractmethod
+    def index_record(self, index: str, key: str, record_id: int) -> None:
+        """Append `record_id` to the list `index`/`key` (ids added in increasing order)."""
+
+    @abstractmethod
+    def indexed(self, index: str, key: str, newest_first: bool = True) -> Iterable[int]:
+        """The ids under `index`/`key`, lazily: a page costs what it reads, not the list's length."""
+
+    @abstractmethod
+    def indexed_count(self, index: str, key: str) -> int:
+        """How many ids are under `index`/`key`, O(1)."""
 
     # --- snapshots ------------------------------------------------------------------------
     @abstractmethod

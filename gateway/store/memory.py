@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from ..engine.model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Receipt, Reward, Totals
+from ..engine.model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Receipt, Reward, TierCredit, Totals
 from . import serial
 from ..engine.ports import StoreFactory, TenantStore
 
@@ -82,9 +82,17 @@ class MemoryTenantStore(TenantStore):
         self._temporary: dict[tuple[str, str], dict[str, None]] = {}
         self._totals: dict[tuple[str, str], Totals] = {}
         self._tier: dict[str, list[tuple[datetime, Decimal]]] = {}
+        self._tier_ids: dict[str, list[int]] = {}          # parallel to _tier: the movements' ids
+        self._tier_prefix: dict[str, list[Decimal]] = {}   # parallel to _tier: running totals
+        self._tier_rows: dict[int, TierCredit] = {}
+        self._tier_order: list[int] = []                    # every movement id, ascending
+        self._tier_by_source: dict[tuple[str, str], list[int]] = {}
         self._refs: dict[tuple[str, str], Any] = {}
         self._rewards: dict[int, Reward] = {}
         self._member_rewards: dict[str, list[int]] = {}
+        self._reward_ids: list[int] = []                  # every reward id, ascending
+        self._definition_uses: dict[int, int] = {}        # reward definition id -> rewards issued from it
+        self._open_rewards: dict[str, list] = {}          # member -> sorted (expires_at or far, id), value left
         self._records: dict[tuple[str, str], Any] = {}
         self._drafts: dict[str, Draft] = {}
         self._member_drafts: dict[tuple[str, str], list[str]] = {}   # (member, currency) -> ids, creation order
@@ -109,6 +117,7 @@ class MemoryTenantStore(TenantStore):
         self._hwatch: dict[tuple[str, str], dict[str, None]] = {}
         self._hcursor: dict[str, int] = {}
         self._seq: dict[str, int] = {}
+        self._indexes: dict[tuple[str, str], list[int]] = {}     # (index, key) -> record ids, in added order
         self._by_seq: list[tuple[int, str]] = []    # entries in the order they were written
         self._credits: dict[str | None, list[str]] = {}   # member (None: tenant) -> credit ids with a lot, in order
         self._undo: list | None = None
@@ -485,15 +494,94 @@ class MemoryTenantStore(TenantStore):
         i = bisect.bisect_right(credits, since, key=lambda c: c[0])
         return credits[i:]
 
-    def add_tier_credit(self, member_id, at, amount) -> None:
+    def add_tier_credit(self, member_id, at, amount, source=None, credit_id=None) -> int:
+        """Kept sorted by `at` with parallel ids and running totals (prefix sums): appending is O(1), a back-dated
+        movement shifts the totals after it."""
         if member_id not in self._tier:
             self._set(self._tier, member_id, [])
-        credits = self._tier[member_id]
+        if member_id not in self._tier_ids:
+            self._set(self._tier_ids, member_id, [])
+            self._set(self._tier_prefix, member_id, [])
+        credits, ids, prefix = self._tier[member_id], self._tier_ids[member_id], self._tier_prefix[member_id]
         item = (at, amount)
         i = bisect.bisect_right(credits, at, key=lambda c: c[0])
-        if self._undo is not None:
-            self._undo.append(lambda: credits.remove(item))
+        cid = credit_id if credit_id is not None else self.next_seq("tier_credit")
+        row = TierCredit(id=cid, member_id=member_id, at=at, amount=amount, source=source)
         credits.insert(i, item)
+        ids.insert(i, cid)
+        prefix.insert(i, (prefix[i - 1] if i else Decimal(0)) + amount)
+        for j in range(i + 1, len(prefix)):
+            prefix[j] += amount
+        self._set(self._tier_rows, cid, row)
+        self._insort(self._tier_order, cid)
+        if source is not None:
+            key = (member_id, source)
+            if key not in self._tier_by_source:
+                self._set(self._tier_by_source, key, [])
+            self._append(self._tier_by_source[key], cid)
+        if self._undo is not None:
+            def undo():
+                k = ids.index(cid)
+                del credits[k], ids[k], prefix[k]
+                for j in range(k, len(prefix)):
+                    prefix[j] -= amount
+            self._undo.append(undo)
+        return cid
+
+    def _tier_total(self, member_id, until) -> Decimal:
+        """Tier points with at <= until."""
+        credits = self._tier.get(member_id, ())
+        i = bisect.bisect_right(credits, until, key=lambda c: c[0])
+        return self._tier_prefix[member_id][i - 1] if i else Decimal(0)
+
+    def tier_sum(self, member_id, after, until):
+        if until <= after:
+            return Decimal(0)
+        return self._tier_total(member_id, until) - self._tier_total(member_id, after)
+
+    def tier_credits_between(self, member_id, after, until):
+        credits = self._tier.get(member_id, ())
+        i = bisect.bisect_right(credits, after, key=lambda c: c[0])
+        j = bisect.bisect_right(credits, until, key=lambda c: c[0])
+        return [self._tier_rows[cid] for cid in self._tier_ids[member_id][i:j]] if j > i else []
+
+    def tier_window_sums(self, member_id, after, until, window):
+        credits = self._tier.get(member_id, ())
+        if not credits:
+            return
+        ids, prefix = self._tier_ids[member_id], self._tier_prefix[member_id]
+        start = bisect.bisect_right(credits, after, key=lambda c: c[0])
+        end = bisect.bisect_right(credits, until, key=lambda c: c[0])
+        if start >= end:
+            return
+        lo = bisect.bisect_right(credits, credits[start][0] - window, key=lambda c: c[0])
+        hi = start
+        for k in range(start, end):
+            at = credits[k][0]
+            while lo < len(credits) and credits[lo][0] <= at - window:
+                lo += 1
+            while hi < len(credits) and credits[hi][0] <= at:
+                hi += 1
+            yield self._tier_rows[ids[k]], prefix[hi - 1] - (prefix[lo - 1] if lo else Decimal(0))
+
+    def tier_first_after(self, member_id, after):
+        credits = self._tier.get(member_id, ())
+        i = bisect.bisect_right(credits, after, key=lambda c: c[0])
+        return credits[i][0] if i < len(credits) else None
+
+    def tier_credit(self, credit_id):
+        return self._tier_rows.get(credit_id)
+
+    def tier_credit_page(self, member_id, offset, limit):
+        ids = self._tier_order if member_id is None else self._tier_ids.get(member_id, [])
+        end = len(ids) - offset
+        return [self._tier_rows[i] for i in reversed(ids[max(0, end - limit):max(0, end)])]
+
+    def tier_credit_count(self, member_id):
+        return len(self._tier_order if member_id is None else self._tier_ids.get(member_id, ()))
+
+    def tier_credits_by_source(self, member_id, source):
+        return [self._tier_rows[i] for i in self._tier_by_source.get((member_id, source), ())]
 
     # --- refs, rewards, records ---------------------------------------------------------------
     def ref(self, scope, key):
@@ -509,12 +597,56 @@ class MemoryTenantStore(TenantStore):
         return self._rewards.get(reward_id)
 
     def put_reward(self, reward: Reward) -> None:
-        if reward.id not in self._rewards:
+        old = self._rewards.get(reward.id)
+        if old is None:
             if reward.member_id not in self._member_rewards:
                 self._set(self._member_rewards, reward.member_id, [])
             self._append(self._member_rewards[reward.member_id], reward.id)
+            self._insort(self._reward_ids, reward.id)
+        if old is None or old.definition_id != reward.definition_id:
+            if old is not None:
+                self._set(self._definition_uses, old.definition_id, self._definition_uses.get(old.definition_id, 1) - 1)
+            self._set(self._definition_uses, reward.definition_id,
+                      self._definition_uses.get(reward.definition_id, 0) + 1)
         self._set(self._rewards, reward.id, reward)
+        self._reindex_reward(old, reward)
 
+    def _reindex_reward(self, old, new) -> None:
+        """Keep `_open_rewards`: rewards with value left, by expiry."""
+        member_id = (new or old).member_id
+        if member_id not in self._open_rewards:
+            self._set(self._open_rewards, member_id, [])
+        index = self._open_rewards[member_id]
+        if old is not None and old.value_remaining > 0:
+            self._unsort(index, (old.expires_at or _FAR, old.id))
+        if new is not None and new.value_remaining > 0:
+            self._insort(index, (new.expires_at or _FAR, new.id))
+
+    def open_rewards(self, member_id, now):
+        index = self._open_rewards.get(member_id, ())
+        i = bisect.bisect_right(index, (now, float("inf")))
+        return [self._rewards[rid] for _, rid in index[i:]]
+
+    def reward_page(self, member_id, offset, limit):
+        ids = self._reward_ids if member_id is None else self._member_rewards.get(member_id, [])
+        end = len(ids) - offset
+        return [self._rewards[i] for i in reversed(ids[max(0, end - limit):max(0, end)])]
+
+    def reward_count(self, member_id):
+        return len(self._reward_ids if member_id is None else self._member_rewards.get(member_id, ()))
+
+    def delete_reward(self, reward_id) -> None:
+        reward = self._rewards.get(reward_id)
+        if reward is None:
+            return
+        self._unsort(self._reward_ids, reward_id)
+        self._unsort(self._member_rewards[reward.member_id], reward_id)
+        self._set(self._definition_uses, reward.definition_id, self._definition_uses.get(reward.definition_id, 1) - 1)
+        self._discard(self._rewards, reward_id)
+        self._reindex_reward(reward, None)
+
+    def definition_uses(self, definition_id):
+        return self._definition_uses.get(definition_id, 0)
     # --- receipts ---
     def receipt(self, receipt_id):
         return self._receipts.get(receipt_id)
@@ -626,6 +758,20 @@ class MemoryTenantStore(TenantStore):
     def put_record(self, kind, record_id, value) -> None:
         self._set(self._records, (kind, str(record_id)), value)
 
+    # --- record indexes ------------------------------------------------------------------------
+    def index_record(self, index, key, record_id) -> None:
+        k = (index, key)
+        if k not in self._indexes:
+            self._set(self._indexes, k, [])
+        self._append(self._indexes[k], record_id)
+
+    def indexed(self, index, key, newest_first=True):
+        ids = self._indexes.get((index, key), ())
+        return reversed(ids) if newest_first else iter(ids)
+
+    def indexed_count(self, index, key):
+        return len(self._indexes.get((index, key), ()))
+
     # --- snapshots ------------------------------------------------------------------------------
     def export(self) -> dict:
         """Everything, JSON-safe and exact (see serial.py), marked with the store format it is written in."""
@@ -637,7 +783,9 @@ class MemoryTenantStore(TenantStore):
             "holds": list(self._holds.values()),
             "entries": [self._entries[eid] for _, eid in self._by_seq],
             "totals": [[m, c, t] for (m, c), t in self._totals.items()],
-            "tier": [[m, credits] for m, credits in self._tier.items()],
+            # each movement (at, amount), then (id, source) of each in the same order
+            "tier": [[m, credits, [[i, self._tier_rows[i].source] for i in self._tier_ids.get(m, ())]]
+                     for m, credits in self._tier.items()],
             "refs": [[scope, key, value] for (scope, key), value in self._refs.items()],
             "rewards": list(self._rewards.values()),
             # drafts, orders and balance records travel as typed rows of `records` (the snapshot format is
@@ -646,6 +794,7 @@ class MemoryTenantStore(TenantStore):
             + [["draft", i, self._drafts[i]] for ids in self._member_drafts.values() for i in ids]
             + [["order", o.id, o] for o in self._orders.values()]
             + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()]
+            + [["record_index", f"{i}/{k}", list(ids)] for (i, k), ids in self._indexes.items()]
             + [["receipt", str(r.id), r] for ids in self._member_receipts.values()
                for r in (self._receipts[i] for i in ids)]
             # the movements balance limits count (their windows), per member, currency and direction
@@ -673,8 +822,10 @@ class MemoryTenantStore(TenantStore):
             store.put_entry(e)
         for m, c, t in d["totals"]:
             store.put_totals(m, c, t)
-        for m, credits in d["tier"]:
-            store._tier[m] = [(at, amt) for at, amt in credits]
+        for m, credits, *rows in d["tier"]:     # the running totals are rebuilt from the movements
+            ids = rows[0] if rows else [[None, None]] * len(credits)
+            for (at, amt), (rid, source) in zip(credits, ids):
+                store.add_tier_credit(m, at, amt, source, credit_id=rid)
         for scope, key, value in d["refs"]:
             store.put_ref(scope, key, value)
         for r in d["rewards"]:
@@ -686,6 +837,9 @@ class MemoryTenantStore(TenantStore):
                 store.put_order(value)
             elif isinstance(value, BalanceRecord):
                 store.put_balance_record(value)
+            elif kind == "record_index":
+                index, _, key = rid.partition("/")
+                store._indexes[(index, key)] = list(value)
             elif isinstance(value, Receipt):
                 store.put_receipt(value)
             elif kind == "limit_use":
@@ -694,6 +848,7 @@ class MemoryTenantStore(TenantStore):
             else:
                 store.put_record(kind, rid, value)
         store._seq = dict(d["seq"])
+        store._seq["tier_credit"] = max(store._seq.get("tier_credit", 0), max(store._tier_order, default=0))
         return store
 
 
