@@ -268,31 +268,35 @@ def tier(eid, tid, order, reached_at) -> dict:
 
 
 async def test_tiers_reached_documented_request(client):
-    """The documented request (with identifiers `matching` does not select): alice earned 1500 in the window."""
+    """The documented request (with identifiers `matching` does not select): alice's 1500 points in the window put
+    her on silver when the 1200 came in."""
     payload = tiers_req(phone="+1234567890", profile_id="profile123")
-    assert await post(client, TIERS, payload) == (200, {**OK, "data": [
-        tier("bronze", 1, 0, day(-365)), tier("silver", 2, 1, day(-114))]})
+    assert await post(client, TIERS, payload) == (200, {**OK, "data": [tier("silver", 2, 1, day(-114))]})
 
 
 async def test_tiers_in_xml(client):
     status, body = await post_xml(client, TIERS, tiers_req())
     assert status == 200 and body["error"] == "0"
-    assert body["data"] == [{k: str(v) for k, v in tier("bronze", 1, 0, day(-365)).items()},
-                            {k: str(v) for k, v in tier("silver", 2, 1, day(-114)).items()}]
+    assert body["data"] == {k: str(v) for k, v in tier("silver", 2, 1, day(-114)).items()}
 
 
-async def test_tiers_follow_accruals(client, tenant):
+async def test_tiers_follow_accruals_and_are_kept_until_the_anniversary(client, tenant):
     await post(client, ACCRUE, req(amount="3500"))
     _, body = await post(client, TIERS, tiers_req())
-    assert body["data"] == [tier("bronze", 1, 0, day(-365)), tier("silver", 2, 1, day(-114)),
-                            tier("gold", 3, 2, day(0))]
-    tenant.clock.advance(timedelta(days=252))        # the 1200 (at -114d) and 300 (at -334d) leave the window
-    _, body = await post(client, TIERS, tiers_req())    # 400 (-5d) + 3500 (now) are left: silver since now
-    assert body["data"] == [tier("bronze", 1, 0, day(-365 + 252)), tier("silver", 2, 1, day(0))]
+    assert body["data"] == [tier("gold", 3, 2, day(0))]
+    tenant.clock.advance(timedelta(days=252))        # the 1200 and the 300 have left the window: gold is kept
+    _, body = await post(client, TIERS, tiers_req())
+    assert body["data"] == [tier("gold", 3, 2, day(0))]
 
 
 async def test_a_fresh_member_has_the_lowest_tier(client):
     assert await post(client, TIERS, tiers_req(BOB)) == (200, {**OK, "data": [tier("bronze", 1, 0, day(-1))]})
+
+
+async def test_a_program_without_tiers_answers_an_empty_list(client, tenant):
+    from dataclasses import replace
+    tenant.programs["main"] = replace(tenant.programs["main"], tiers=())
+    assert await post(client, TIERS, tiers_req()) == (200, {**OK, "data": []})
 
 
 @pytest.mark.parametrize("fields, expected", [

@@ -38,6 +38,10 @@ class PointCurrency:
     rules: CurrencyRules = CurrencyRules()
     external: Mapping[str, Any] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None  # added to its program then (engine/catalog.py); None: from the start
+    updated_at: datetime | None = None
+    expiry_rule: Any = None             # an expiry.ExpiryRule (calendar units), instead of expiry_days
+    limits: tuple = ()                  # limits.BalanceLimit: transactions or points per window, per direction
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,7 @@ class Program:
     reversal_window_minutes: int = 10      # how long a redemption may be reversed
     external: Mapping[str, Any] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
+    currency_drafts: Mapping[str, PointCurrency] = field(default_factory=dict)   # changes not published yet
     redemption_rules: tuple[RedemptionRule, ...] = ()
     promotions: tuple = ()                 # promotions.Promotion, by id
 
@@ -262,6 +267,9 @@ class Redemption:
     meta: Mapping[str, Any] | None = None
     refs: Mapping[str, Any] = field(default_factory=dict)
     part_ids: tuple[int, ...] = ()    # one id per part, in `items` order: a reward, or a lot a points debit took from
+    currency: str | None = None       # the money currency `amount` was asked in (None: the program's own)
+    total_localised: Decimal | None = None   # `total` in that currency (None: same as total)
+    returned: tuple[Decimal, ...] = ()   # money given back so far per item (returns and a reversal), `items` order
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +299,7 @@ class Reward:
     meta: Mapping[str, Any] | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    extended_at: datetime | None = None   # when its expiry was extended (once at most)
 
     def is_active(self, now: datetime) -> bool:
         """Spendable now: something left, already issued, not expired (the one definition every dialect uses)."""
@@ -316,6 +325,34 @@ class Totals:
     @property
     def balance(self) -> Decimal:
         return self.earned - self.spent - self.expired - self.cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class TierCredit:
+    """One tier-points movement of a member (earned points, a reversal's negative, points added by hand): what tier
+    standing is computed from, listed as the member's tier points."""
+
+    id: int
+    member_id: str
+    at: datetime
+    amount: Decimal
+    source: str | None = None           # the ledger entry behind it, if any
+
+
+@dataclass(frozen=True, slots=True)
+class TierStatus:
+    """A member's tier as last evaluated (attained, maintained or dropped on the anniversary, or assigned)."""
+
+    member_id: str
+    tier_id: int
+    achieved_at: datetime
+    anniversary_at: datetime
+    credit: Decimal = ZERO              # points over the tier's minimum when it was achieved (toward maintaining it)
+    evaluated_at: datetime | None = None   # tier credits up to this instant have been looked at
+    assigned_at: datetime | None = None
+    maintained_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ class ProfileOperations:
         ledger.settle(self.store, member.id, currency, now)
         return MemberSummary(
             member=member, program=program, balance=ledger.balance(self.store, member.id, currency, now),
-            rewards=sum((r.value_remaining for r in self.store.rewards(member.id) if r.is_active(now)), ZERO),
+            rewards=sum((r.value_remaining for r in self.store.open_rewards(member.id, now) if r.is_active(now)), ZERO),
             tier=tier_progress(self.store, program, member, now))
 
     def summary(self, member: Member) -> MemberSummary:

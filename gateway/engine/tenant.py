@@ -9,16 +9,22 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Callable, TypeVar
 
 from .ports import TenantStore
-from . import ledger, redemptions
+from . import history, ledger, redemptions, standings
 from .clock import Clock
 from .payments import PaymentOperations
 from .draft_ops import DraftOperations
+from .reads import ReadOperations
+from .catalog import CatalogOperations, LimitOperations
 from .member_ops import MemberOperations
 from .history_ops import HistoryOperations
 from .rule_ops import RuleOperations
 from .event_ops import EventOperations
 from .batch_ops import BatchOperations
 from .profiles import ProfileOperations
+from .redemption_ops import RedemptionOperations
+from .program_config import ProgramConfigOperations
+from .reward_ops import RewardOperations
+from .tier_ops import TierOperations
 from .point_records import PointRecordOperations
 from .rates import RateOperations, issue_days
 from .receipts import ReceiptOperations
@@ -38,7 +44,9 @@ T = TypeVar("T")
 @dataclass
 class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperations, RuleOperations,
              EventOperations, BatchOperations, ProfileOperations, PointRecordOperations, RateOperations,
-             ReceiptOperations, AccountOperations, ExportOperations):
+             ReceiptOperations, ReadOperations, CatalogOperations, LimitOperations, RedemptionOperations,
+             RewardOperations, TierOperations, ProgramConfigOperations,
+             AccountOperations, ExportOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore
@@ -57,6 +65,8 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
         now = self.clock.now()
         with self.store.atomic():
             out = fn(now)
+            history.catch_up(self.store, now)     # index what the operation wrote (history pages cost a page)
+            standings.catch_up(self.store, self.programs, now)    # and the balances it changed, in order
         if self.high_water is None or now > self.high_water:
             self.high_water = now
         return out
@@ -89,16 +99,16 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
         p = self.programs.get(program_id)
         if p is None:
             raise ProgramNotFound("program not found", program=program_id)
-        return p
+        return self.configured(p)
 
     def program_by(self, key: str, value: Any) -> Program:
         for p in self.programs.values():
             if _matches(p.external.get(key), value):
-                return p
+                return self.configured(p)
         raise ProgramNotFound("program not found", **{key: value})
 
     def only_program(self) -> Program:
-        return next(iter(self.programs.values()))
+        return self.configured(next(iter(self.programs.values())))
 
     @staticmethod
     def currency(program: Program, currency_id: str | None = None) -> PointCurrency:
@@ -154,7 +164,7 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
 
     def reward_balance(self, member: Member, now: datetime | None = None) -> Decimal:
         now = now or self.now()
-        return sum((r.value_remaining for r in self.store.rewards(member.id) if r.is_active(now)), ZERO)
+        return sum((r.value_remaining for r in self.store.open_rewards(member.id, now) if r.is_active(now)), ZERO)
 
     # --- members ----------------------------------------------------------------------------------
     def add_member(self, program: Program, identities: dict[str, str], *, member_id: str | None = None,
@@ -396,11 +406,11 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
 
     # --- money redemptions across rewards and points ----------------------------------------------------
     def redeem_value(self, member: Member, amount, strategies: list[str], *, strict: bool = False,
-                     meta: dict | None = None, refs: dict | None = None) -> Redemption:
+                     meta: dict | None = None, refs: dict | None = None, currency: str | None = None) -> Redemption:
         program = self.program(member.program_id)
         value = check_money(amount)
         return self.run(lambda now: redemptions.redeem(self.store, program, member, value, strategies, strict, now,
-                                                       meta=meta, refs=refs))
+                                                       meta=meta, refs=refs, in_currency=currency))
 
     def redemption(self, redemption_id: int) -> Redemption:
         return redemptions.get(self.store, redemption_id)

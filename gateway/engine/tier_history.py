@@ -1,42 +1,28 @@
-"""The tiers a member has reached, with when: the same rolling-window model as `tiers.tier_progress` (the
-current tier is the highest whose floor the window's earned points meet), read for every tier up to the current
-one. A tier with a floor was reached when the window's running sum first met that floor; the floor tier (no
-minimum) when the window began for the member (its joining, or the window's start): exactly `tier_progress`'s
-`achieved_at` for whichever tier is current."""
+"""The tier records a member has reached, as the engine keeps tiers: a member's tier is state (engine/tiers.py:
+attained, maintained or dropped on its anniversary, or assigned), with the instant it was achieved, and no history
+of the tiers passed on the way. So the record reached is the current tier's, brought up to now by the same
+evaluation every dialect's tier read uses, with its place among the program's tiers (by minimum, from 0)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from .model import ZERO, Member, Program, Tier
+from .model import Member, Program, Tier
 from .ports import TenantStore
+from .tiers import ordered, tier_progress
 
 
 @dataclass(frozen=True, slots=True)
 class ReachedTier:
     tier: Tier
-    order: int              # the tier's place among the program's tiers by floor, from 0
+    order: int              # the tier's place among the program's tiers by minimum, from 0
     reached_at: datetime
 
 
 def tiers_reached(store: TenantStore, program: Program, member: Member, now: datetime) -> list[ReachedTier]:
-    tiers = sorted(program.tiers, key=lambda t: t.value_min)
-    if not tiers:
+    """The current tier's record (none when the program has no tiers)."""
+    progress = tier_progress(store, program, member, now)
+    if progress is None:
         return []
-    since = now - timedelta(days=program.tier_window_days)
-    credits = [(at, amt) for at, amt in store.tier_credits(member.id, since) if at <= now]
-    total = sum((a for _, a in credits), ZERO)
-    out = []
-    for order, tier in enumerate(tiers):
-        if order > 0 and tier.value_min > total:
-            break
-        reached_at = max(member.joined_at, since)
-        if tier.value_min > 0:
-            running = ZERO
-            for at, amt in credits:
-                running += amt
-                if running >= tier.value_min:
-                    reached_at = at
-                    break
-        out.append(ReachedTier(tier=tier, order=order, reached_at=reached_at))
-    return out
+    order = next(i for i, t in enumerate(ordered(program)) if t.id == progress.current.id)
+    return [ReachedTier(tier=progress.current, order=order, reached_at=progress.achieved_at)]

@@ -78,8 +78,22 @@ REVERSAL_TEXT = {
 }
 
 
+# the same refusals, for a return (POST /v3/redemptions/{id}/return)
+RETURN_TEXT = {
+    "not_reversible": "Only redemptions of type redeem can be returned.",
+    "already_reversed": "Nothing of the redemption is left to return.",
+}
+
 # path parameter -> the model Laravel binds it to, where the parameter's name alone does not say
 PATH_MODELS = {("get_point_definition", "definition"): "App\\Models\\PointDefinition"}
+# (part B: rewards, redemptions, tiers)
+PATH_MODELS.update({(op, "definition"): "App\\Models\\RewardDefinition"
+                    for op in ("get_reward_definition", "update_reward_definition", "delete_reward_definition")})
+PATH_MODELS.update({(op, "definition"): "App\\Models\\TierDefinition"
+                    for op in ("get_tier_definition", "update_tier_definition", "delete_tier_definition")})
+REQUIRED_WITHOUT_B = {("create_profile_reward", "reward_definition_id"): "reward definition handle"}
+PATH_MODELS.update({("get_redemption_item", "item"): "App\\Models\\RedemptionItem",
+                    ("get_tier_point", "point"): "App\\Models\\TierPoint"})
 
 
 # Laravel `required_without`: the reward definition is named by id or by handle
@@ -89,7 +103,7 @@ REQUIRED_WITHOUT = {("create_reward", "reward_definition_id"): "reward definitio
 def _message(op: Operation, v: Violation) -> str:
     a = _attribute(_dotted(v.field)) if v.field else "body"
     if v.keyword == "required":
-        other = REQUIRED_WITHOUT.get((op.handler, v.field))
+        other = REQUIRED_WITHOUT.get((op.handler, v.field)) or REQUIRED_WITHOUT_B.get((op.handler, v.field))
         if other:
             return f"The {a} field is required when {other} is not present."
         return f"The {a} field is required."
@@ -179,7 +193,10 @@ class OmneoVendor(Vendor):
         if isinstance(exc, E.NotFound):
             return render.not_found(_model(exc.code.removesuffix("_not_found")), next(iter(exc.detail.values()), None))
         if exc.code in REVERSAL_TEXT:
-            return render.validation({"redemption": [REVERSAL_TEXT[exc.code].format(**exc.detail)]})
+            text = REVERSAL_TEXT[exc.code]
+            if op is not None and op.handler == "return_redemption":
+                text = RETURN_TEXT.get(exc.code, text)
+            return render.validation({"redemption": [text.format(**exc.detail)]})
         field = responses.AMOUNT_FIELD.get(op.handler, "amount") if op is not None else "amount"
         if isinstance(exc, E.InsufficientPoints):
             return render.validation({field: [f"The {_attribute(field)} exceeds the available balance."]})

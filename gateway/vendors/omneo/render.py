@@ -105,7 +105,8 @@ def profile_tier_summary(p: TierProgress | None, member: Member, profile_id: str
     if p is None:
         return None
     return {"id": member.seq, "profile_id": profile_id, "name": p.current.name, "handle": p.current.handle,
-            "anniversary_at": laravel(p.anniversary_at), "maintained_at": None, "assigned_at": None,
+            "anniversary_at": laravel(p.anniversary_at), "maintained_at": laravel(p.maintained_at),
+            "assigned_at": laravel(p.assigned_at),
             "achieved_at": laravel(p.achieved_at)}
 
 
@@ -249,11 +250,12 @@ def profile_tier(p: TierProgress, member: Member, profile_id: str, program: Prog
         "next_remain": whole(p.next_remain),
         "total_points_12m": whole(p.points_window),
         # points issued since the current tier was achieved; null on the floor tier (documented example)
-        "total_points_achievement": None if p.is_floor else whole(p.current_progress),
+        "total_points_achievement": None if p.is_floor else whole(
+            p.current_progress if p.since_achieved is None else p.since_achieved),
         "next_progress_change_at": laravel(p.next_progress_change_at),
         "anniversary_at": laravel(p.anniversary_at),
-        "maintained_at": None,
-        "assigned_at": None,
+        "maintained_at": laravel(p.maintained_at),
+        "assigned_at": laravel(p.assigned_at),
         "achieved_at": laravel(p.achieved_at),
         "created_at": laravel(member.joined_at),
         "updated_at": laravel(member.updated_at or member.joined_at),
@@ -395,7 +397,7 @@ def reward(r: Reward, profile_id: str, program: Program, now: datetime) -> dict:
         "is_active": r.is_open(now),
         "notify_issue_at": None,
         "notify_expiry_at": None,
-        "extended_at": None,
+        "extended_at": laravel(r.extended_at),
         "has_notified_issue": False,
         "has_notified_expiry": False,
         "has_notified_extend": False,
@@ -416,23 +418,68 @@ def redemption_item(item_id: int, kind: str, value: Decimal, attributes: dict, a
             "type_attributes": attributes, "created_at": laravel(at), "updated_at": laravel(at)}
 
 
-def redemption(red: Redemption, profile_id: str, items: list[dict], balance_data: dict, refs: dict,
-               currency_record: dict | None, rate: Decimal | None) -> dict:
+def redemption_profile(member: Member) -> dict:
+    """The redeeming profile as a redemption embeds it [D]: names, email, statuses (none modelled)."""
+    a = member.attributes
+    first, last = a.get("first_name"), a.get("last_name")
+    full = " ".join(str(x) for x in (first, last) if x) or None
+    return {"first_name": first, "last_name": last, "full_name": full, "email": a.get("email"), "statuses": []}
+
+
+def redemption(red: Redemption, member: Member, profile_id: str, items: list[dict], balance_data: dict | None,
+               currency_record: dict | None, receipt=None) -> dict:
+    """A redemption (redeem, return, reversal). `balance_data`: the balances right after a write (the
+    SuccessfulRedemption answer); None in reads, which carry no balances."""
+    refs = red.refs or {}
     total = money(red.total)
-    return {"data": {
+    body = {
         "id": red.id,
         "profile_id": profile_id,
+        "profile": redemption_profile(member),
         "type": red.kind,
         "total": total,
-        "total_localised": total if rate is None else money(red.total * rate),
+        "total_localised": total if red.total_localised is None else money(red.total_localised),
         "location_id": refs.get("location_id"),
         "location": None,
         "currency": currency_record,
-        "balances": balance_data,
         "items": items,
         "meta": red.meta,
+        # the recorded transaction the redemption named, if there is one
+        "transaction_id": receipt.id if receipt is not None else None,
+        "transaction": None if receipt is None else {
+            "external_id": receipt.external_id, "receipt_ref": receipt.receipt_ref,
+            "transacted_at": laravel(receipt.transacted_at), "total": money(receipt.total), "location": None},
         "transaction_external_id": refs.get("transaction_external_id"),
         "transaction_receipt_ref": refs.get("transaction_receipt_ref"),
+        "redeem_at": laravel(red.created_at),
         "created_at": laravel(red.created_at),
         "updated_at": laravel(red.created_at),
-    }}
+    }
+    if balance_data is not None:
+        body["balances"] = balance_data
+    return body
+
+
+# --- tier points (part B) ----------------------------------------------------------------------------------
+
+def tier_point(c, profile_id: str, definition_id: int, info: dict, source_type: str | None,
+               source_id: int | None) -> dict:
+    """One tier-points movement: earned by a transaction (`source_type` transaction) or with another point record
+    (`point`), a reversal of one (negative, same source), or added by hand (no source)."""
+    recorded = info.get("recorded_at") or c.at
+    return {
+        "id": c.id,
+        "profile_id": profile_id,
+        "point_definition_id": definition_id,
+        "value": c.amount,
+        "issued_at": laravel(c.at),
+        "accrued_at": laravel(info.get("accrued_at") or c.at),
+        "status": None,
+        "source_id": source_id,
+        "source_type": source_type,
+        "source": None,
+        "meta": info.get("meta"),
+        "created_at": laravel(recorded),
+        "updated_at": laravel(recorded),
+    }
+

@@ -1,6 +1,7 @@
 """Omneo handlers, one per operationId: request -> one engine call -> Omneo body."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -371,7 +372,7 @@ def _member_or_none(tenant: Tenant, profile_id) -> Member | None:
 
 
 def _programs(tenant: Tenant, member: Member | None) -> list[Program]:
-    return [tenant.program(member.program_id)] if member is not None else list(tenant.programs.values())
+    return [tenant.program(member.program_id)] if member is not None else [tenant.program(p) for p in tenant.programs]
 
 
 def _time(body: dict, field: str, errors: dict, zone=UTC) -> datetime | None:
@@ -490,33 +491,81 @@ def create_reward(call: Call) -> Reply:
 
 # --- redemptions -----------------------------------------------------------------------------------
 
-def _redemption_reply(call: Call, red, member: Member, refs: dict) -> Reply:
-    """One item per record touched (a point debit spans one or more point records), each record as it
-    is now, i.e. after the change; `balances` after the call."""
-    tenant = call.tenant
-    program = tenant.program(member.program_id)
-    currency = program.default_currency
-    profile_id = _profile_id(member)
+def _redemption_items(tenant: Tenant, red, profile_id: str, program: Program, now: datetime) -> list[dict]:
+    """One item per record touched (a point debit spans one or more point records), each record as it is now:
+    right after a write, the record after the change."""
     touched = []
-    for instrument, record_id, money_value, _units in red.items:
+    for instrument, record_id, value in tenant.redemption_touched(red):
         if instrument == "reward":
-            r = tenant.store.reward(record_id)
-            touched.append(("reward", money_value, render.reward(r, profile_id, program, call.now())))
+            touched.append(("reward", value, render.reward(tenant.store.reward(record_id), profile_id, program, now)))
         else:
-            debit = tenant.store.entry(record_id)
-            for lot_id, points in debit.lots:
-                lot = tenant.store.lot(lot_id)
-                credit = tenant.store.entry(lot.entry_id)
-                touched.append(("point", points, render.point(credit, lot, profile_id, currency, program,
-                                                              red.created_at)))
-    items = [render.redemption_item(i, kind, value, attrs, red.created_at)
-             for i, (kind, value, attrs) in zip(red.part_ids, touched)]
-    code = refs.get("currency")
+            credit = tenant.store.entry(record_id)
+            lot = tenant.store.lot(credit.lots[0][0])
+            touched.append(("point", value, render.point(credit, lot, profile_id, program.default_currency, program,
+                                                         red.created_at)))
+    return [render.redemption_item(i, kind, value, attrs, red.created_at)
+            for i, (kind, value, attrs) in zip(red.part_ids, touched)]
+
+
+def _redemption_data(call: Call, red, member: Member | None = None, with_balances: bool = False) -> dict:
+    tenant = call.tenant
+    member = member or tenant.member_by_id(red.member_id)
+    program = tenant.program(member.program_id)
+    profile_id = _profile_id(member)
+    items = _redemption_items(tenant, red, profile_id, program, call.now())
+    code = red.currency
     rate = program.currency_rates.get(code) if code else None
-    record = render.currency(program, code, rate) if code and rate is not None else None
-    balances = profile_balances(tenant, member, code if record else None, rate if record else None)
-    return Reply(201, render.redemption(red, profile_id, items, balances, refs, record,
-                                        rate if record else None))
+    record = render.currency(program, code, rate) if rate is not None else None
+    balances = profile_balances(tenant, member, code if record else None, rate) if with_balances else None
+    return render.redemption(red, member, profile_id, items, balances, record, _linked_receipt(tenant, red, member))
+
+
+def _linked_receipt(tenant: Tenant, red, member: Member):
+    """The member's recorded transaction the redemption named (by external id, else receipt ref), or None."""
+    refs = red.refs or {}
+    found = []
+    if refs.get("transaction_external_id"):
+        found = tenant.find_receipts(member, external_id=str(refs["transaction_external_id"]))
+    elif refs.get("transaction_receipt_ref"):
+        found = tenant.find_receipts(member, receipt_ref=str(refs["transaction_receipt_ref"]))
+    return found[0] if found else None
+
+
+def _redemption_reply(call: Call, red, member: Member) -> Reply:
+    """The SuccessfulRedemption answer of a write: the redemption and the balances after the call."""
+    return Reply(201, {"data": _redemption_data(call, red, member, with_balances=True)})
+
+
+# the legacy v1 `strategy` [L]: one string naming the balances and their order
+LEGACY_STRATEGY = {"rewards": ["rewards"], "points": ["points"], "rewards_points": ["rewards", "points"],
+                   "points_rewards": ["points", "rewards"]}
+NO_BENEFIT = "The selected {field} is invalid."
+
+
+def _strategies(body: dict) -> list[str]:
+    """`strategies` (v3) wins; else the legacy `strategy`, a string [L] or an array (the PHP client [S])."""
+    if body.get("strategies"):
+        return list(body["strategies"])
+    legacy = body.get("strategy")
+    if isinstance(legacy, str):
+        return LEGACY_STRATEGY[legacy]
+    if legacy:
+        return list(dict.fromkeys(legacy))
+    return list(DEFAULT_STRATEGIES)
+
+
+def _money_currency(program: Program, body: dict, errors: dict) -> str | None:
+    code = body.get("currency")
+    if code is not None and code not in program.currency_rates:
+        errors["currency"] = [CURRENCY_INVALID]
+    return code
+
+
+def _benefits(body: dict, errors: dict) -> None:
+    """Benefits are not modelled: the tenant has none, so any benefit named is not an existing one (Laravel's
+    `exists` rule on each `benefits.N.id`)."""
+    for n, _ in enumerate(body.get("benefits") or ()):
+        errors[f"benefits.{n}.id"] = [NO_BENEFIT.format(field=f"benefits.{n}.id")]
 
 
 def redeem(call: Call) -> Reply:
@@ -524,29 +573,382 @@ def redeem(call: Call) -> Reply:
     body, tenant = call.body, call.tenant
     program = tenant.program(member.program_id)
     errors: dict[str, list[str]] = {}
-    code = body.get("currency")
-    if code is not None:
-        rate = program.currency_rates.get(code)
-        if rate is None:
-            errors["currency"] = [CURRENCY_INVALID]
-        elif rate != 1:   # the engine redeems base-currency amounts only (reported)
-            errors["currency"] = [f"Redeeming in {code} is not supported; send the amount in "
-                                  f"{program.money_currency}."]
-    if body.get("benefits"):
-        errors["benefits"] = ["The benefits field is prohibited."]
+    code = _money_currency(program, body, errors)
+    _benefits(body, errors)
     _refuse(errors)
-    refs = {k: body[k] for k in ("location_id", "transaction_external_id", "transaction_receipt_ref", "currency")
+    refs = {k: body[k] for k in ("location_id", "transaction_external_id", "transaction_receipt_ref")
             if body.get(k) is not None}
-    red = tenant.redeem_value(member, body["amount"], list(body.get("strategies") or DEFAULT_STRATEGIES),
-                              strict=bool(body.get("strict", False)), meta=body.get("meta"), refs=refs)
-    return _redemption_reply(call, red, member, refs)
+    red = tenant.redeem_value(member, body["amount"], _strategies(body), strict=bool(body.get("strict", False)),
+                              meta=body.get("meta"), refs=refs, currency=code)
+    return _redemption_reply(call, red, member)
 
 
 def reverse_redemption(call: Call) -> Reply:
     tenant = call.tenant
-    redemption_id = call.path["redemption"]
     meta = call.body.get("meta") if isinstance(call.body, dict) else None
-    rev = tenant.reverse_redemption(redemption_id, meta=meta)     # refusals: adapter.REVERSAL_TEXT by reason
-    original = tenant.redemption(rev.reverses)
-    return _redemption_reply(call, rev, tenant.member_by_id(rev.member_id), dict(original.refs or {}))
+    rev = tenant.reverse_redemption(call.path["redemption"], meta=meta)   # refusals: adapter.REVERSAL_TEXT
+    return _redemption_reply(call, rev, tenant.member_by_id(rev.member_id))
 
+
+# --- redemptions: returns, benefit and credit redeem, reads (part B) -----------------------------------
+
+def return_redemption(call: Call) -> Reply:
+    """Give back `amount` (all that is left without one) to the records the redemption drew from."""
+    body, tenant = call.body or {}, call.tenant
+    red = tenant.redemption(call.path["redemption"])
+    program = tenant.program(tenant.member_by_id(red.member_id).program_id)
+    errors: dict[str, list[str]] = {}
+    code = _money_currency(program, body, errors)
+    _benefits(body, errors)
+    _refuse(errors)
+    named = body.get("strategies") or body.get("strategy")
+    ret = tenant.return_redemption(red.id, body.get("amount"), meta=body.get("meta"), currency=code,
+                                   strategies=_strategies(body) if named else None)
+    return _redemption_reply(call, ret, tenant.member_by_id(ret.member_id))
+
+
+def return_redemption_benefits(call: Call) -> Reply:
+    """No redemption holds benefits (benefits are not modelled): an existing redemption has none to give back."""
+    call.tenant.redemption(call.path["redemption"])
+    raise VendorError(render.validation({"redemption": ["The redemption has no benefits to return."]}))
+
+
+def redeem_benefit(call: Call) -> Reply:
+    _profile(call)
+    return render.not_found("App\\Models\\Benefit", call.path["benefit"])
+
+
+def redeem_credit(call: Call) -> Reply:
+    _profile(call)
+    return render.not_found("App\\Models\\Credit", call.path["credit"])
+
+
+HAS = {"has_reward": "reward", "has_point": "point", "has_benefit": "benefit", "has_credit": "credit"}
+
+
+def list_profile_redemptions(call: Call) -> Reply:
+    member = _profile(call)
+    page = paging.requested(call.query)
+    has = {instrument: call.query[name] for name, instrument in HAS.items() if name in call.query}
+    rows, total = call.tenant.redemptions_page(member, page.offset, page.size, has)
+    data = [_redemption_data(call, red, member) for red in rows]
+    return Reply(200, paging.envelope(call.request, data, total, page))
+
+
+def _owned_redemption(call: Call, member: Member):
+    red = call.tenant.redemption(call.path["redemption"])
+    if red.member_id != member.id:   # another profile's redemption is not found under this one
+        raise E.RedemptionNotFound("redemption not found", redemption=call.path["redemption"])
+    return red
+
+
+def get_profile_redemption(call: Call) -> Reply:
+    member = _profile(call)
+    return Reply(200, {"data": _redemption_data(call, _owned_redemption(call, member), member)})
+
+
+def list_profile_linked_redemptions(call: Call) -> Reply:
+    """Redemptions of the profiles linked to this one: profile links are not modelled, so none [gateway choice]."""
+    _profile(call)
+    return Reply(200, {"data": []})
+
+
+def count_profile_redemptions(call: Call) -> Reply:
+    """How many redemption items drew from one of the profile's records (a reward, a point record)."""
+    member = _profile(call)
+    kind, record = call.path["type"], call.path["id"]
+    tenant = call.tenant
+    if kind == "reward":
+        reward = tenant.store.reward(record)
+        if reward is None or reward.member_id != member.id:
+            return render.not_found("App\\Models\\Reward", record)
+    elif kind in ("benefit", "credit"):
+        return render.not_found("App\\Models\\" + kind.capitalize(), record)
+    return Reply(200, {"data": {"count": tenant.times_redeemed(kind, record)}})
+
+
+def list_redemptions(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    rows, total = call.tenant.redemptions_page(None, page.offset, page.size)
+    return Reply(200, paging.envelope(call.request, [_redemption_data(call, red) for red in rows], total, page))
+
+
+def get_redemption(call: Call) -> Reply:
+    return Reply(200, {"data": _redemption_data(call, call.tenant.redemption(call.path["redemption"]))})
+
+
+def _item_data(call: Call, red, position: int) -> dict:
+    tenant = call.tenant
+    member = tenant.member_by_id(red.member_id)
+    program = tenant.program(member.program_id)
+    item = _redemption_items(tenant, red, _profile_id(member), program, call.now())[position]
+    return {**item, "redemption_id": red.id}
+
+
+def list_redemption_items(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    rows, total = call.tenant.redemption_parts_page(page.offset, page.size)
+    return Reply(200, paging.envelope(call.request, [_item_data(call, red, pos) for red, pos in rows], total, page))
+
+
+def get_redemption_item(call: Call) -> Reply:
+    try:
+        red, position = call.tenant.redemption_part(call.path["item"])
+    except E.RedemptionNotFound:
+        return render.not_found("App\\Models\\RedemptionItem", call.path["item"])
+    return Reply(200, {"data": _item_data(call, red, position)})
+
+
+# --- rewards: reads, changes, extension, definitions (part B) -------------------------------------------
+
+def _reward_row(call: Call, reward, member: Member | None = None) -> dict:
+    tenant = call.tenant
+    member = member or tenant.member_by_id(reward.member_id)
+    return render.reward(reward, _profile_id(member), tenant.program(member.program_id), call.now())
+
+
+def list_profile_rewards(call: Call) -> Reply:
+    member = _profile(call)
+    page = paging.requested(call.query)
+    rows, total = call.tenant.rewards_page(member, page.offset, page.size)
+    return Reply(200, paging.envelope(call.request, [_reward_row(call, r, member) for r in rows], total, page))
+
+
+def get_profile_reward(call: Call) -> Reply:
+    member = _profile(call)
+    return Reply(200, {"data": _reward_row(call, call.tenant.reward(call.path["reward"], member), member)})
+
+
+def list_rewards(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    rows, total = call.tenant.rewards_page(None, page.offset, page.size)
+    return Reply(200, paging.envelope(call.request, [_reward_row(call, r) for r in rows], total, page))
+
+
+def get_reward(call: Call) -> Reply:
+    return Reply(200, {"data": _reward_row(call, call.tenant.reward(call.path["reward"]))})
+
+
+def create_profile_reward(call: Call) -> Reply:
+    """POST /v3/profiles/{profile}/rewards: create_reward with the profile from the path (an unknown one is 404)."""
+    member = _profile(call)
+    return create_reward(dataclasses.replace(call, body={**call.body, "profile_id": _profile_id(member)}))
+
+
+def update_reward(call: Call) -> Reply:
+    body, tenant = call.body or {}, call.tenant
+    reward = tenant.reward(call.path["reward"])
+    errors: dict[str, list[str]] = {}
+    expires = _time(body, "expires_at", errors, _zone(reward.timezone))
+    _refuse(errors)
+    changed = tenant.update_reward(reward.id, value_initial=body.get("value_initial"),
+                                   value_remaining=body.get("value_remaining"), expires_at=expires,
+                                   clear_expiry="expires_at" in body and body["expires_at"] is None,
+                                   meta=body.get("meta"), set_meta="meta" in body)
+    return Reply(200, {"data": _reward_row(call, changed)})
+
+
+def delete_reward(call: Call) -> Reply:
+    call.tenant.delete_reward(call.path["reward"])
+    return Reply(204, None)
+
+
+def extend_rewards(call: Call) -> Reply:
+    body, tenant = call.body, call.tenant
+    errors: dict[str, list[str]] = {}
+    member = _member_or_none(tenant, body["profile_id"])
+    if member is None:
+        errors["profile_id"] = ["The selected profile id is invalid."]
+    if body.get("extend_days") is None and body.get("extend_date") is None:
+        errors["extend_days"] = ["The extend days field is required when extend date is not present."]
+    elif body.get("extend_days") is not None and body.get("extend_date") is not None:
+        errors["extend_days"] = ["The extend days field prohibits extend date from being present."]
+    until = _time(body, "extend_date", errors)
+    _refuse(errors)
+    rewards = tenant.extend_rewards(member, list(body["ids"]), days=body.get("extend_days"), until=until)
+    return Reply(200, {"data": [_reward_row(call, r, member) for r in rewards]})
+
+
+def _zone(name: str | None):
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ValueError, KeyError, OSError):
+        return UTC
+
+
+# what a reward definition keeps as it was sent (rendered back by render.reward_definition)
+DEFINITION_INFO = ("type", "max_value", "currency", "is_extendable", "is_assignable", "is_reassignable",
+                   "is_published", "description", "short_description", "long_description", "terms_conditions",
+                   "icon", "image_url", "internal_notes", "earn_instructions", "tags", "issue_target_id",
+                   "expiry_target_id", "extend_target_id", "extend_days", "notify_issue_offset",
+                   "notify_expiry_offset", "notify_schedule_offset", "notify_issue_offset_days",
+                   "notify_issue_offset_hour", "notify_remind_offset_days", "notify_remind_offset_hour",
+                   "notify_extend_offset_days", "notify_extend_offset_hour")
+
+
+def _definition_row(definition, program: Program) -> dict:
+    return render.reward_definition(definition, definition.id, program)
+
+
+def list_reward_definitions(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    rows = call.tenant.reward_definitions()
+    data = [_definition_row(d, p) for d, p in rows[page.offset:page.offset + page.size]]
+    return Reply(200, paging.envelope(call.request, data, len(rows), page))
+
+
+def get_reward_definition(call: Call) -> Reply:
+    d, program = call.tenant.reward_definition(call.path["definition"])
+    return Reply(200, {"data": _definition_row(d, program)})
+
+
+def create_reward_definition(call: Call) -> Reply:
+    body, tenant = call.body, call.tenant
+    program = tenant.only_program()
+    d = tenant.create_reward_definition(program, name=body["name"], handle=body["handle"],
+                                        value=body.get("value") or 0, period=body.get("period"),
+                                        period_type=body.get("period_type"),
+                                        info={k: body[k] for k in DEFINITION_INFO if body.get(k) is not None})
+    return Reply(201, {"data": _definition_row(d, tenant.program(program.id))})
+
+
+def update_reward_definition(call: Call) -> Reply:
+    body, tenant = call.body or {}, call.tenant
+    d = tenant.update_reward_definition(call.path["definition"], name=body.get("name"), handle=body.get("handle"),
+                                        value=body.get("value"), period=body.get("period"),
+                                        period_type=body.get("period_type"),
+                                        clear_period="period" in body and body["period"] is None,
+                                        info={k: body[k] for k in DEFINITION_INFO if k in body})
+    return Reply(200, {"data": _definition_row(d, tenant.reward_definition(d.id)[1])})
+
+
+def delete_reward_definition(call: Call) -> Reply:
+    call.tenant.delete_reward_definition(call.path["definition"])
+    return Reply(204, None)
+
+
+# --- tiers: definitions, tier points, calculate, assign (part B) ----------------------------------------
+
+def calculate_profile_tiers(call: Call) -> Reply:
+    """Same evaluation as GET .../tiers: the standing is brought up to now on every read."""
+    return get_profile_tiers(call)
+
+
+def assign_profile_tier(call: Call) -> Reply:
+    member = _profile(call)
+    program = call.tenant.program(member.program_id)
+    progress = call.tenant.assign_tier(member, call.body["tier"])
+    return Reply(200, render.profile_tier(progress, member, _profile_id(member), program))
+
+
+TIER_INFO = ("is_assignable", "disable_credit", "internal_notes", "description", "short_description",
+             "long_description", "terms_conditions", "icon", "image_url", "earn_instructions", "tags", "meta")
+
+
+def list_tier_definitions(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    rows = call.tenant.tier_definitions()
+    data = [render.tier_definition(t, p) for t, p in rows[page.offset:page.offset + page.size]]
+    return Reply(200, paging.envelope(call.request, data, len(rows), page))
+
+
+def get_tier_definition(call: Call) -> Reply:
+    tier, program = call.tenant.tier_definition(call.path["definition"])
+    return Reply(200, {"data": render.tier_definition(tier, program)})
+
+
+def create_tier_definition(call: Call) -> Reply:
+    body, tenant = call.body, call.tenant
+    program = tenant.only_program()
+    tier = tenant.create_tier_definition(program, name=body["name"], handle=body["handle"],
+                                         value_min=body["value_min"], value_maintain=body.get("value_maintain"),
+                                         is_floor=body.get("is_floor"),
+                                         info={k: body[k] for k in TIER_INFO if body.get(k) is not None})
+    return Reply(201, {"data": render.tier_definition(tier, tenant.program(program.id))})
+
+
+def update_tier_definition(call: Call) -> Reply:
+    body, tenant = call.body or {}, call.tenant
+    tier = tenant.update_tier_definition(call.path["definition"], name=body.get("name"), handle=body.get("handle"),
+                                         value_min=body.get("value_min"), value_maintain=body.get("value_maintain"),
+                                         is_floor=body.get("is_floor"),
+                                         info={k: body[k] for k in TIER_INFO if k in body})
+    return Reply(200, {"data": render.tier_definition(tier, tenant.tier_definition(tier.id)[1])})
+
+
+def delete_tier_definition(call: Call) -> Reply:
+    call.tenant.delete_tier_definition(call.path["definition"])
+    return Reply(204, None)
+
+
+def _tier_point_row(call: Call, c, member: Member | None = None) -> dict:
+    tenant = call.tenant
+    member = member or tenant.member_by_id(c.member_id)
+    program = tenant.program(member.program_id)
+    info = tenant.tier_point_info(c)
+    entry = tenant.store.entry(c.source) if c.source else None
+    currency = program.currency(entry.currency_id if entry else info.get("currency")) or program.default_currency
+    receipt = (entry.refs or {}).get("receipt") if entry is not None else None
+    source = ("transaction", receipt) if receipt is not None else ("point", entry.seq) if entry is not None \
+        else (None, None)
+    return render.tier_point(c, _profile_id(member), render.point_definition_id(currency, program), info, *source)
+
+
+def list_tier_points(call: Call) -> Reply:
+    page = paging.requested(call.query)
+    rows, total = call.tenant.tier_points_page(None, page.offset, page.size)
+    return Reply(200, paging.envelope(call.request, [_tier_point_row(call, c) for c in rows], total, page))
+
+
+def get_tier_point(call: Call) -> Reply:
+    return Reply(200, {"data": _tier_point_row(call, call.tenant.tier_point(call.path["point"]))})
+
+
+def create_tier_points(call: Call) -> Reply:
+    body, tenant = call.body, call.tenant
+    errors: dict[str, list[str]] = {}
+    member = _member_or_none(tenant, body["profile_id"])
+    if member is None:
+        errors["profile_id"] = ["The selected profile id is invalid."]
+    currency = None
+    for p in _programs(tenant, member):
+        try:
+            currency = tenant.currency_by(p, POINT_DEFINITION, body["point_definition_id"])
+            break
+        except E.CurrencyNotFound:
+            continue
+    if currency is None:
+        errors["point_definition_id"] = ["The selected point definition id is invalid."]
+    issued = _time(body, "issued_at", errors)
+    accrued = _time(body, "accrued_at", errors)
+    _refuse(errors)
+    c = tenant.add_tier_points(member, Decimal(str(body["value"])), at=issued, currency=currency,
+                               meta=body.get("meta"), accrued_at=accrued)
+    return Reply(201, {"data": _tier_point_row(call, c, member)})
+
+
+def list_profile_tier_points(call: Call) -> Reply:
+    member = _profile(call)
+    page = paging.requested(call.query)
+    rows, total = call.tenant.tier_points_page(member, page.offset, page.size)
+    return Reply(200, paging.envelope(call.request, [_tier_point_row(call, c, member) for c in rows], total, page))
+
+
+def list_profile_tier_points_by_source(call: Call) -> Reply:
+    """The tier points a transaction (or one of its items: items earn with their transaction) gave the profile."""
+    member = _profile(call)
+    tenant, q = call.tenant, call.query
+    source, kind, identifier = q["source"], q.get("identifier_type", "id"), q["identifier"]
+    if source == "benefit":
+        return render.not_found("App\\Models\\Benefit", identifier)
+    if kind == "id":
+        if not str(identifier).isdigit():
+            return render.not_found("App\\Models\\Transaction", identifier)
+        receipts = [tenant.receipt(int(identifier), member)]
+    else:
+        receipts = tenant.find_receipts(member, **{kind: identifier})
+        if not receipts:
+            return render.not_found("App\\Models\\Transaction", identifier)
+    rows = sorted({c.id: c for r in receipts for e in r.entries for c in tenant.tier_points_of(member, e)}.values(),
+                  key=lambda c: c.id)
+    return Reply(200, {"data": [_tier_point_row(call, c, member) for c in rows]})
