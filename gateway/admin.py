@@ -22,7 +22,7 @@ from typing import Any, Callable
 import yaml
 from aiohttp import web
 
-from . import __version__, durations, fixtures, resources, specs
+from . import __version__, codecs, durations, fixtures, resources, specs
 from .engine.errors import EngineError, InvalidTime, NotFound, TenantConflict
 from .engine.tenant import Tenant
 from .faults import FaultCaseError, error_case
@@ -108,6 +108,20 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+def _integer(text: str) -> int:
+    if len(text) > codecs.ADMIN.number:
+        raise ValueError(f"number too long ({len(text)} characters, at most {codecs.ADMIN.number})")
+    return int(text)
+
+
+def _decode_json(raw: bytes) -> Any:
+    """The control plane's JSON: plain floats (probabilities, no money), integers bounded in length, then the
+    depth and string limits of codecs.ADMIN (a DecodeError, a ValueError)."""
+    value = json.loads(raw, parse_float=_finite, parse_int=_integer, parse_constant=_no_constant)
+    codecs.check(value, codecs.ADMIN, "nesting")
+    return value
+
+
 async def _read_body(request: web.Request, op: Operation) -> Any:
     """The decoded body, or None when there is none (empty, or a document that is null). JSON; YAML where the
     operation takes it. NaN and infinities are refused: they are not JSON and compare with nothing."""
@@ -122,7 +136,7 @@ async def _read_body(request: web.Request, op: Operation) -> Any:
     try:
         if yaml_ok and request.content_type in YAML_TYPES:
             return fixtures.load_yaml(raw)
-        return json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
+        return _decode_json(raw)
     except (ValueError, yaml.YAMLError, RecursionError) as exc:
         kind = "JSON or YAML" if yaml_ok else "JSON"
         message = " ".join(str(exc).split()) or type(exc).__name__

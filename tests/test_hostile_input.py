@@ -1,0 +1,243 @@
+"""Hostile input, each class reproduced from the sweep of issue 12: the request that once froze the server,
+wrote and then failed, gave a 500 or plain text. Each must get the vendor's own 4xx envelope within a second,
+leave the ledger exactly as it was (the engine's own export, before and after), and leave a server that still
+answers within a second."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from gateway import fixtures
+from helpers import ALICE, ALTCRAFT_TOKEN, BREVO, BREVO_BDID, BREVO_PID, DEMO, GB, OMNEO, admin
+
+SECOND = 1.0
+GB_MANUAL = "/api/v4.0/integrations/transactions/manual"
+BREVO_TX = f"/v3/loyalty/balance/programs/{BREVO_PID}/transactions"
+BREVO_HISTORY = f"/v3/loyalty/balance/programs/{BREVO_PID}/transaction-history"
+ALTCRAFT = "/api/v1.1/loyalty"
+JSON = "application/json"
+XML = "application/xml"
+
+
+def deep_json(levels: int, leaf: str = "1") -> str:
+    return '{"a":' * levels + leaf + "}" * levels
+
+
+def deep_xml(levels: int) -> str:
+    return "<a>" * levels + "1" + "</a>" * levels
+
+
+async def timed(http, method: str, path: str, **kw):
+    """One call: (status, body as JSON or text, headers), answered within a second."""
+    started = time.perf_counter()
+    resp = await http.request(method, path, **kw)
+    raw = await resp.read()
+    elapsed = time.perf_counter() - started
+    assert elapsed < SECOND, f"{method} {path} took {elapsed:.2f}s"
+    body = json.loads(raw) if resp.content_type == JSON else raw.decode(errors="replace")
+    return resp.status, body, resp.headers
+
+
+@pytest.fixture
+async def unchanged(http, tenant):
+    """The demo tenant's whole ledger before the test, checked unchanged after it; and the gateway still
+    answering (a balance read and the admin member view) within a second."""
+    before = json.dumps(tenant.store.export(), sort_keys=True, default=str)
+    yield
+    assert json.dumps(tenant.store.export(), sort_keys=True, default=str) == before
+    status, _, _ = await timed(http, "GET", f"/api/v4.0/integrations/customers/{ALICE['gameball']}/balance",
+                               headers=GB)
+    assert status == 200
+    status, _, _ = await timed(http, "GET", f"{DEMO}/members/alice")
+    assert status == 200
+
+
+def gb_manual(points: str, tx: str = "HOSTILE-1") -> str:
+    return ('{"customerId": "%s", "transactionId": "%s", "username": "u", "reason": "r", "points": %s}'
+            % (ALICE["gameball"], tx, points))
+
+
+def gb_payload_error(body, message="Invalid payload. The request body is not valid JSON."):
+    assert body["code"] == 3016 and body["type"] == "PAYLOAD_ERROR" and body["message"] == message, body
+
+
+# --- 1. numbers: bounded when parsed ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("points", ["1e1000000", "1e-1000000", "9" * 5000, "1e999999999", "-1e400",
+                                    "1" + "0" * 70])
+async def test_numbers_no_step_can_be_made_expensive_gameball(http, unchanged, points):
+    """`points: 1e1000000` (166 bytes) once blocked the loop for a minute; a number above Decimal's range was a
+    500; `1e-1000000` passed the integer check. Now: Gameball's malformed-payload envelope, nothing written."""
+    status, body, _ = await timed(http, "POST", GB_MANUAL, data=gb_manual(points),
+                                  headers={**GB, "Content-Type": JSON})
+    assert status == 400
+    gb_payload_error(body)
+
+
+async def test_a_tiny_fraction_is_no_integer(http, unchanged):
+    """A fraction a double shows as 0.0 (an integer to the compiled fast path) is still no integer."""
+    status, body, _ = await timed(http, "POST", GB_MANUAL, data=gb_manual("1.0000000000000000001"),
+                                  headers={**GB, "Content-Type": JSON})
+    assert status == 422 and body["code"] == 3003 and "is not of type 'integer'" in body["message"], body
+
+
+@pytest.mark.parametrize("amount", ["1e1000000", "-1e1000000", "1" * 5000])
+async def test_numbers_brevo(http, unchanged, amount):
+    body = '{"amount": %s, "balanceDefinitionId": "%s", "contactId": 17, "autoComplete": true}' % (amount,
+                                                                                                   BREVO_BDID)
+    status, out, _ = await timed(http, "POST", BREVO_TX, data=body, headers={**BREVO, "Content-Type": JSON})
+    assert (status, out) == (400, {"code": "bad_request", "message": "Malformed JSON body"})
+
+
+async def test_numbers_omneo(http, unchanged):
+    body = '{"profile_id": "%s", "point_definition_id": 1, "value_initial": 1e1000000}' % ALICE["omneo"]
+    status, out, _ = await timed(http, "POST", "/api/v3/points", data=body, headers={**OMNEO, "Content-Type": JSON})
+    assert status == 422 and "message" in out and "errors" in out, out   # Laravel reads it as an empty body
+
+
+async def test_integer_path_parameter_of_5000_digits(http, unchanged):
+    """Python's int-string limit (4,300 digits) once made these a 500."""
+    status, body, _ = await timed(http, "GET", f"/v3/loyalty/balance/programs/{BREVO_PID}/subscriptions/"
+                                               f"{'9' * 5000}/balances", headers=BREVO)
+    assert status == 422 and body["code"] in ("invalid_parameter", "bad_request"), body
+    status, body, _ = await timed(http, "POST", f"/api/v3/redemptions/{'9' * 5000}/reversal", headers=OMNEO,
+                                  json={})
+    assert status == 404 and body["message"].startswith("No query results for model"), body
+
+
+async def test_xml_field_of_5000_digits(http, unchanged):
+    xml = (f"<xml><token>{ALTCRAFT_TOKEN}</token><loyalty_program_id>{'1' * 5000}</loyalty_program_id>"
+           f"<email>{ALICE['email']}</email><amount>{'9' * 5000}</amount></xml>")
+    status, body, _ = await timed(http, "POST", f"{ALTCRAFT}/accrue_points", data=xml,
+                                  headers={"Content-Type": XML})
+    assert status == 200 and "<error>400</error>" in body and "Incorrect request" in body, body
+
+
+# --- depth and size, at decoding --------------------------------------------------------------------------------
+
+async def test_xml_nested_990_deep_is_the_vendors_400(http, unchanged):
+    """Once a RecursionError in the XML cleaner: Altcraft's 500."""
+    xml = f"<xml><token>{ALTCRAFT_TOKEN}</token><email>{ALICE['email']}</email>{deep_xml(990)}</xml>"
+    status, body, _ = await timed(http, "POST", f"{ALTCRAFT}/account/balance", data=xml,
+                                  headers={"Content-Type": XML})
+    assert status == 200
+    assert body == ("<xml><error>400</error><error_text>Incorrect request: malformed XML: nested deeper than 32 "
+                    "levels</error_text></xml>")
+
+
+@pytest.mark.parametrize("levels", [33, 253, 100_000])
+async def test_deep_meta_is_refused_before_anything_is_written(http, unchanged, levels):
+    """A `meta` 253 deep was stored, then the reply failed to encode (plain-text 500), and the record poisoned
+    Brevo's history, the admin member view and the snapshot. Now refused at decoding: nothing is stored."""
+    body = ('{"amount": 5, "balanceDefinitionId": "%s", "contactId": 17, "autoComplete": true, "meta": %s}'
+            % (BREVO_BDID, deep_json(levels)))
+    status, out, _ = await timed(http, "POST", BREVO_TX, data=body, headers={**BREVO, "Content-Type": JSON})
+    assert (status, out) == (400, {"code": "bad_request", "message": "Malformed JSON body"})
+    status, _, _ = await timed(http, "GET", f"{BREVO_HISTORY}?contactId=17&balanceDefinitionId={BREVO_BDID}",
+                               headers=BREVO)
+    assert status == 200
+    status, _, _ = await timed(http, "GET", f"{DEMO}/snapshot")
+    assert status == 200
+
+
+async def test_meta_as_deep_as_allowed_is_stored_and_read_back(http, tenant):
+    """The limit is the only refusal: a `meta` 31 levels under the body (32 in all) is written, answered, and
+    read back through the history, the member view and the snapshot."""
+    meta = deep_json(30, '"x"')
+    body = ('{"amount": 5, "balanceDefinitionId": "%s", "contactId": 17, "autoComplete": true, "meta": %s}'
+            % (BREVO_BDID, meta))
+    status, out, _ = await timed(http, "POST", BREVO_TX, data=body, headers={**BREVO, "Content-Type": JSON})
+    assert status == 200 and out["meta"] == json.loads(meta)
+    status, hist, _ = await timed(http, "GET", f"{BREVO_HISTORY}?contactId=17&balanceDefinitionId={BREVO_BDID}",
+                                  headers=BREVO)
+    assert status == 200
+    for path in (f"{DEMO}/members/alice", f"{DEMO}/snapshot"):
+        status, _, _ = await timed(http, "GET", path)
+        assert status == 200
+
+
+@pytest.mark.parametrize("headers, check", [
+    ({**GB, "Content-Type": JSON}, lambda s, b: s == 400 and b["code"] == 3016 and "larger than" in b["message"]),
+    ({**BREVO, "Content-Type": JSON}, lambda s, b: (s, b["code"]) == (400, "bad_request")
+     and "larger than" in b["message"]),
+    ({**OMNEO, "Content-Type": JSON}, lambda s, b: (s, b) == (413, {"message": "The request body is too large."})),
+    ({"Content-Type": XML}, lambda s, b: s == 200 and "request body too large" in b),
+], ids=["gameball", "brevo", "omneo", "altcraft"])
+async def test_a_10_mb_body_is_too_large_for_every_vendor(http, unchanged, headers, check):
+    """Not "not valid JSON": each vendor says the body is too large."""
+    path = {"apikey": GB_MANUAL, "api-key": BREVO_TX, "Authorization": "/api/v3/points"}
+    target = next((p for k, p in path.items() if k in headers), f"{ALTCRAFT}/accrue_points")
+    status, body, _ = await timed(http, "POST", target, data=b'{"a": "' + b"x" * 10_000_000 + b'"}',
+                                  headers=headers)
+    assert check(status, body), (status, body)
+
+
+async def test_a_long_string_is_refused(http, unchanged):
+    body = '{"amount": 5, "balanceDefinitionId": "%s", "contactId": 17, "meta": {"a": "%s"}}' % (BREVO_BDID,
+                                                                                              "x" * 70_000)
+    status, out, _ = await timed(http, "POST", BREVO_TX, data=body, headers={**BREVO, "Content-Type": JSON})
+    assert (status, out) == (400, {"code": "bad_request", "message": "Malformed JSON body"})
+
+
+# --- the control plane's YAML and JSON ------------------------------------------------------------------------------
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+
+
+async def test_yaml_alias_bomb_is_refused(http, engine):
+    """3.7 KB that expanded to 80 MB in its snapshot (and took minutes to validate): refused as it is read."""
+    tenants = len(engine)
+    status, body, _ = await timed(http, "POST", "/__admin/tenants", data=BOMB,
+                                  headers={"Content-Type": "application/yaml"})
+    assert status == 400 and body["error"] == "malformed_body", body
+    assert "aliases expand" in body["message"]
+    assert len(engine) == tenants
+
+
+def test_yaml_anchors_within_reason_still_load():
+    """Anchors and aliases themselves are fine: a fixtures file may share a block (and merge it)."""
+    doc = fixtures.load_yaml("base: &b {x: 1, y: [1, 2]}\nother: *b\nmerged: {<<: *b, z: 3}\n")
+    assert doc == {"base": {"x": 1, "y": [1, 2]}, "other": {"x": 1, "y": [1, 2]},
+                   "merged": {"x": 1, "y": [1, 2], "z": 3}}
+
+
+@pytest.mark.parametrize("data, media", [("[" * 100 + "]" * 100, "application/json"),
+                                         ("a:\n" + "".join("  " * i + " b:\n" for i in range(1, 100)),
+                                          "application/yaml"),
+                                         ("[" * 100_000, "application/yaml")],
+                         ids=["json", "yaml", "yaml-100000"])
+async def test_deep_admin_bodies_are_refused(http, engine, data, media):
+    tenants = len(engine)
+    status, body, _ = await timed(http, "POST", "/__admin/tenants", data=data, headers={"Content-Type": media})
+    assert status == 400 and body["error"] == "malformed_body", body
+    assert len(engine) == tenants
+
+
+# --- the wire: methods, formats, the parser --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method, path, headers, expected", [
+    ("DELETE", GB_MANUAL, GB, lambda b: b["code"] == 4005 and b["type"] == "GENERAL_ERROR"),
+    ("GET", BREVO_TX, BREVO, lambda b: b == {"code": "method_not_allowed",
+                                             "message": "GET is not allowed on this path"}),
+    ("GET", "/api/v3/points", OMNEO, lambda b: b == {
+        "message": "The GET method is not supported for route api/v3/points. Supported methods: POST."}),
+    ("GET", f"{ALTCRAFT}/accrue_points", {}, lambda b: b["error"] == 405 and "POST" in b["error_text"]),
+], ids=["gameball", "brevo", "omneo", "altcraft"])
+async def test_wrong_method_is_the_vendors_405(http, method, path, headers, expected):
+    status, body, h = await timed(http, method, path, headers=headers)
+    assert status == 405 and expected(body), body
+    assert h["Allow"] == "POST"
+
+
+async def test_json_labelled_xml_is_read_as_json_by_altcraft(http, unchanged):
+    """A JSON body labelled application/xml was coerced as XML strings (`null` became `""`): Altcraft decides
+    by content, and a body starting with `{` is JSON. Its reply is JSON (the body's format)."""
+    body = json.dumps({"token": ALTCRAFT_TOKEN, "loyalty_program_id": 123, "matching": "email",
+                       "email": ALICE["email"]})
+    status, out, h = await timed(http, "POST", f"{ALTCRAFT}/account/balance", data=body,
+                                 headers={"Content-Type": XML})
+    assert status == 200 and h["Content-Type"].startswith(JSON), out
+    assert out["error"] == 0, out
