@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hmac
 import json
 import logging
 import math
@@ -242,8 +243,28 @@ def _route(gw, op: Operation, handler: Callable[[AdminCall], web.StreamResponse]
     return _answer(gw, op.operation_id, handle)
 
 
+def _locked(gw, handle):
+    """With an admin token configured, `handle` only for requests that carry it (`Authorization: Bearer`,
+    compared in constant time); any other is a 401 in the envelope. Without one, `handle` itself."""
+    token = gw.config.admin_token
+    if not token:
+        return handle
+    expected = f"Bearer {token}".encode()
+
+    async def checked(request: web.Request) -> tuple[web.StreamResponse, str | None]:
+        given = request.headers.get("Authorization", "").strip().encode()
+        if not hmac.compare_digest(given, expected):
+            error = AdminError(401, "unauthorized", "the control plane needs Authorization: Bearer <its token> "
+                               "(--admin-token)", headers={"WWW-Authenticate": 'Bearer realm="loyalty-gateway admin"'})
+            return error.response(), error.code
+        return await handle(request)
+    return checked
+
+
 def _answer(gw, operation: str | None, handle):
-    """The aiohttp handler: the answer, and the request log's line for it (vendor `admin`) when there is a log."""
+    """The aiohttp handler: the answer, and the request log's line for it (vendor `admin`) when there is a log.
+    The token, when one is set, is checked first (_locked)."""
+    handle = _locked(gw, handle)
     rlog = gw.config.request_log
     if rlog is None:
         async def answer(request: web.Request) -> web.StreamResponse:
@@ -322,6 +343,10 @@ def create_tenant(call: AdminCall):
     """No body or `{}`: the demo world, with a new id and new credentials for every vendor. A fixtures document
     keeps its own `tenant` id and `credentials` (per vendor it names); what it leaves out is generated."""
     doc = call.body
+    cap = call.gw.config.max_tenants
+    if len(call.gw.engine) >= cap:
+        raise AdminError(409, "too_many_tenants", f"this gateway holds {len(call.gw.engine)} tenants, as many as "
+                         f"it may (--max-tenants {cap}): delete one first")
     creds = fresh_credentials()
     if not doc:
         doc, tid = fixtures.demo_document(), None

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from aiohttp import web
+from aiohttp import web, web_protocol
 
 from . import codecs, specs
 from .engine import Engine
@@ -33,6 +33,8 @@ class Config:
     validate_responses: bool = False
     journal_size: int = 1000
     request_log: RequestLog | None = None   # one line per call (gateway.requestlog); None: no log at all
+    admin_token: str | None = None       # set: every /__admin call needs `Authorization: Bearer <token>`
+    max_tenants: int = 1000              # POST /__admin/tenants refuses past this many tenants
 
 
 @dataclass
@@ -337,6 +339,38 @@ async def unknown_route(request: web.Request) -> web.StreamResponse:
                    method=request.method, path=request.rel_url.raw_path, status=response.status,
                    duration_ms=(time.perf_counter() - started) * 1000, reason=reason)
     return response
+
+
+class _JsonErrors(web_protocol.RequestHandler):
+    """aiohttp's connection handler, whose own refusals (a request line, URL or header too long, bytes that are
+    no HTTP, a handler that raised past every envelope) are answered as JSON instead of plain text. The status
+    is aiohttp's; the connection is closed, as aiohttp does. Nothing is known of the request here (not even
+    its path, when the line could not be read), so the body is the gateway's own `{message, status}`."""
+
+    def handle_error(self, request, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        plain = super().handle_error(request, status, exc, message)    # logs it; refuses once bytes are out
+        text = message if message and status != 500 else "internal server error"
+        resp = web.Response(status=plain.status, body=codecs.encode_json({"message": " ".join(str(text).split())
+                                                                          [:500], "status": plain.status}),
+                            content_type="application/json")
+        resp.force_close()
+        return resp
+
+
+class _Server(web.Server):
+    def __call__(self) -> web_protocol.RequestHandler:
+        return _JsonErrors(self, loop=self._loop, **self._kwargs)
+
+
+class Runner(web.AppRunner):
+    """web.AppRunner whose connections answer aiohttp's own refusals (parser errors) as JSON (_JsonErrors):
+    `serve` and the pytest plugin run the app through it."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _Server       # the same server, its connections' error answers in JSON
+        return server
 
 
 def build_app(engine: Engine, config: Config | None = None, vendors: list[str] | None = None) -> web.Application:

@@ -241,3 +241,142 @@ async def test_json_labelled_xml_is_read_as_json_by_altcraft(http, unchanged):
                                  headers={"Content-Type": XML})
     assert status == 200 and h["Content-Type"].startswith(JSON), out
     assert out["error"] == 0, out
+
+
+async def test_a_reply_that_cannot_be_encoded_is_the_vendors_500(aiohttp_client, engine, monkeypatch):
+    """The last line behind bounded decoding: should a handler's reply still not encode, the client gets the
+    vendor's own 500 envelope (JSON), never aiohttp's plain text."""
+    from gateway.vendors.base import Reply
+    from gateway.vendors.gameball import responses
+    from gateway.app import build_app
+    monkeypatch.setattr(responses, "get_customer_balance", lambda call: Reply(200, {"odd": {1, 2}}))
+    http = await aiohttp_client(build_app(engine))
+    status, body, _ = await timed(http, "GET", f"/api/v4.0/integrations/customers/{ALICE['gameball']}/balance",
+                                  headers=GB)
+    assert status == 500 and body["code"] == 5000 and body["type"] == "SERVER_ERROR", body
+
+
+# --- the control plane: locked with a token, tenants capped ------------------------------------------------------
+
+@pytest.fixture
+async def locked(aiohttp_client, engine):
+    from gateway.app import Config, build_app
+    return await aiohttp_client(build_app(engine, Config(admin_token="s3cret-token", max_tenants=3)))
+
+
+UNAUTHORIZED = {"error": "unauthorized", "message": "the control plane needs Authorization: Bearer <its token> "
+                                                    "(--admin-token)", "errors": []}
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/__admin/health"), ("GET", "/__admin/tenants"),
+                                          ("POST", "/__admin/tenants"), ("GET", f"{DEMO}/snapshot"),
+                                          ("DELETE", DEMO), ("GET", "/__admin/nope"), ("PATCH", "/__admin/health")])
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong", "s3cret-token", "Basic s3cret-token",
+                                           "Bearer s3cret-token-and-more"])
+async def test_with_a_token_every_admin_call_needs_it(locked, engine, method, path, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    status, body, h = await timed(locked, method, path, headers=headers)
+    assert (status, body) == (401, UNAUTHORIZED)
+    assert h["WWW-Authenticate"] == 'Bearer realm="loyalty-gateway admin"'
+    assert [t.id for t in engine] == ["demo"]
+
+
+async def test_with_the_token_the_control_plane_answers(locked, engine):
+    auth = {"Authorization": "Bearer s3cret-token"}
+    assert (await admin(locked, "GET", "/__admin/tenants", 200, headers=auth))["tenants"][0]["tenant"] == "demo"
+    await admin(locked, "GET", f"{DEMO}/snapshot", 200, headers=auth)
+    # the vendors' own calls never need it
+    status, _, _ = await timed(locked, "GET", f"/api/v4.0/integrations/customers/{ALICE['gameball']}/balance",
+                               headers=GB)
+    assert status == 200
+
+
+async def test_tenants_are_capped(locked, engine):
+    auth = {"Authorization": "Bearer s3cret-token"}
+    for _ in range(2):
+        await admin(locked, "POST", "/__admin/tenants", 201, headers=auth)
+    body = await admin(locked, "POST", "/__admin/tenants", 409, headers=auth)
+    assert body == {"error": "too_many_tenants", "message": "this gateway holds 3 tenants, as many as it may "
+                                                           "(--max-tenants 3): delete one first", "errors": []}
+    assert len(engine) == 3
+    other = next(t.id for t in engine if t.id != "demo")
+    await admin(locked, "DELETE", f"/__admin/tenants/{other}", 204, headers=auth)
+    await admin(locked, "POST", "/__admin/tenants", 201, headers=auth)
+
+
+# --- a real `serve` process: start-up refusal, aiohttp's own parser refusals as JSON -------------------------------
+
+def _serve(tmp_path, *args, env=None):
+    import os
+    import subprocess
+    import sys
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_GATEWAY_")}
+    environ.update(env or {})
+    return subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--quiet", *args], cwd=tmp_path, env=environ,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "gateway.example"])
+def test_serve_on_a_public_address_without_a_token_refuses_to_start(tmp_path, host):
+    proc = _serve(tmp_path, "--host", host, "--port", "0")
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2 and out == ""
+    assert err == (f"loyalty-gateway: error: --host {host} is reachable from other machines and /__admin would be "
+                   "open to them: set --admin-token (or LOYALTY_GATEWAY_ADMIN_TOKEN), or --admin-open to serve it "
+                   "unlocked\n")
+
+
+@pytest.fixture
+def served(tmp_path):
+    """`serve` on every interface, locked by a token from its environment variable."""
+    import re
+    proc = _serve(tmp_path, "--host", "0.0.0.0", "--port", "0", env={"LOYALTY_GATEWAY_ADMIN_TOKEN": "tok-1"})
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"on http://0\.0\.0\.0:(\d+)", line)
+        assert m, (line, proc.stderr.read() if proc.poll() is not None else "")
+        yield int(m.group(1))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except Exception:
+            proc.kill()
+
+
+def _raw(port: int, data: bytes) -> tuple[int, dict, bytes]:
+    import socket
+    started = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(data)
+        out = b""
+        while chunk := s.recv(65536):
+            out += chunk
+    assert time.perf_counter() - started < SECOND
+    head, _, body = out.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
+@pytest.mark.parametrize("data", [
+    b"GET /__admin/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n",
+    b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /__admin/health HTTP/1.1\r\nHost: x\r\nBad\x01Header: y\r\n\r\n",
+    b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03garbage\r\n\r\n",
+], ids=["header", "url", "bad-bytes", "tls"])
+def test_parser_refusals_are_json(served, data):
+    status, headers, body = _raw(served, data)
+    assert status == 400 and headers["Content-Type"] == "application/json"
+    assert json.loads(body)["status"] == 400 and json.loads(body)["message"]
+
+
+def test_the_served_control_plane_is_locked(served):
+    status, headers, body = _raw(served, b"GET /__admin/tenants HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert (status, json.loads(body)) == (401, UNAUTHORIZED)
+    status, _, body = _raw(served, b"GET /__admin/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok-1\r\n"
+                                   b"Connection: close\r\n\r\n")
+    assert status == 200 and json.loads(body)["tenants"][0]["tenant"] == "demo"
