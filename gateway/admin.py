@@ -7,6 +7,7 @@ have passed the operation's own validators. Every error, including unknown paths
 operation's `x-error-code`."""
 from __future__ import annotations
 
+import asyncio
 import copy
 import dataclasses
 import hmac
@@ -29,6 +30,7 @@ from .engine.tenant import Tenant
 from .faults import FaultCaseError, error_case
 from .routes import allowed_methods
 from .specs import Operation, Violation
+from .store import serial
 from .vendors import registry
 
 log = logging.getLogger("loyalty_gateway.admin")
@@ -383,8 +385,36 @@ def reset_tenant(call: AdminCall):
     return _tenant_state(call.gw.engine.add(fresh, replace=True))
 
 
+SNAPSHOT_ROWS = 2000     # records per written chunk of a streamed snapshot
+
+
 def get_snapshot(call: AdminCall):
-    return _json(fixtures.snapshot(call.tenant))
+    """Streamed: the store's sections are taken at once (a consistent view), then written a chunk of records
+    at a time, yielding to other calls between chunks; the document is never built whole."""
+    tenant = call.tenant
+    try:
+        sections = tenant.store.export_sections()
+    except NotImplementedError:          # a store that cannot: the whole document at once
+        return _json(fixtures.snapshot(tenant))
+    body = _snapshot_chunks(fixtures.snapshot_head(tenant), sections, fixtures.snapshot_high_water(tenant))
+    return web.Response(body=body, content_type="application/json")
+
+
+async def _snapshot_chunks(head: dict, sections: list, high_water: str | None):
+    text = json.dumps(head, default=str)
+    yield (text[:-1] + (", " if len(text) > 2 else "") + '"state": {"store": {').encode()
+    for i, (key, value) in enumerate(sections):
+        yield ((", " if i else "") + json.dumps(key) + ": ").encode()
+        if isinstance(value, list):
+            yield b"["
+            for start in range(0, len(value), SNAPSHOT_ROWS):
+                part = codecs.encode_json(serial.dump(value[start:start + SNAPSHOT_ROWS]))
+                yield (b", " if start else b"") + part[1:-1]
+                await asyncio.sleep(0)
+            yield b"]"
+        else:
+            yield codecs.encode_json(serial.dump(value))
+    yield ('}, "high_water": ' + json.dumps(high_water) + "}}").encode()
 
 
 def put_snapshot(call: AdminCall):
@@ -413,17 +443,22 @@ def get_member(call: AdminCall):
     member = _member(tenant, call.path["member"])
     program = tenant.program(member.program_id)
     ledgers = {}
+    first, limit = call.query["offset"], call.query["limit"]
+    page = lambda records: [_record(r) for r in records[first:first + limit]]  # noqa: E731
     for c in program.currencies:
         b = tenant.balance(member, c)
+        lots = tenant.store.open_lots(member.id, c.id)
+        holds = tenant.store.active_holds(member.id, c.id)
+        entries = tenant.store.entries(member.id, c.id)
         ledgers[c.id] = {
             "balance": {"available": b.available, "pending": b.pending, "held": b.held, "total": b.total,
                         "lifetime_earned": b.lifetime_earned, "next_expiring_amount": b.next_expiring_amount,
                         "next_expiring_at": b.next_expiring_at},
             "totals": _record(tenant.store.totals(member.id, c.id)),
-            "lots": [_record(l) for l in tenant.store.open_lots(member.id, c.id)],
-            "holds": [_record(h) for h in tenant.store.active_holds(member.id, c.id)],
-            "entries": [_record(e) for e in tenant.store.entries(member.id, c.id)],
+            "lots": page(lots), "holds": page(holds), "entries": page(entries),
+            "counts": {"lots": len(lots), "holds": len(holds), "entries": len(entries)},
         }
+    rewards = tenant.store.rewards(member.id)
     views = {}
     for name, vendor in call.gw.vendors.items():
         try:
@@ -432,7 +467,7 @@ def get_member(call: AdminCall):
             views[name] = {"error": exc.code, "message": exc.message}
     return _json(_plain({"id": member.id, "program": member.program_id, "active": member.active,
                          "identities": dict(member.identities), "joined_at": member.joined_at,
-                         "ledger": ledgers, "rewards": [_record(r) for r in tenant.store.rewards(member.id)],
+                         "ledger": ledgers, "rewards": page(rewards), "reward_count": len(rewards),
                          "views": views}))
 
 
@@ -441,7 +476,7 @@ def get_member(call: AdminCall):
 def get_journal(call: AdminCall):
     q = call.query
     items = call.gw.journal(call.tenant.id).list(vendor=q.get("vendor"), operation=q.get("operation"),
-                                                 status=q.get("status"), limit=q["limit"])
+                                                 status=q.get("status"), limit=q["limit"], offset=q["offset"])
     return _json({"entries": items, "count": len(items)})
 
 

@@ -279,13 +279,22 @@ def _apply(tenant: Tenant, program: Program, member, h: dict, now: datetime, whe
 
 def snapshot(tenant: Tenant) -> dict:
     """The whole world as a fixtures document (programs as loaded, exact ledger state under `state`)."""
+    doc = snapshot_head(tenant)
+    doc["state"] = {"store": tenant.store.export(), "high_water": snapshot_high_water(tenant)}
+    return doc
+
+
+def snapshot_head(tenant: Tenant) -> dict:
+    """A snapshot without its `state` (what the admin API writes first, before streaming the store)."""
     doc = {k: v for k, v in (tenant.source or {}).items() if k not in ("members", "clock", "state")}
     doc.update(tenant=tenant.id, credentials=tenant.credentials, settings=tenant.settings,
-               clock={"now": tenant.now().isoformat(), "frozen": tenant.clock.frozen},
-               state={"store": tenant.store.export(),
-                      "high_water": tenant.high_water.isoformat() if tenant.high_water else None})
+               clock={"now": tenant.now().isoformat(), "frozen": tenant.clock.frozen})
     doc.setdefault("version", 1)
     return doc
+
+
+def snapshot_high_water(tenant: Tenant) -> str | None:
+    return tenant.high_water.isoformat() if tenant.high_water else None
 
 
 __all__ = ["FixtureError", "build", "compose", "demo_document", "load_file", "load_yaml", "parse_when", "read", "schema",

@@ -380,3 +380,60 @@ def test_the_served_control_plane_is_locked(served):
     status, _, body = _raw(served, b"GET /__admin/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok-1\r\n"
                                    b"Connection: close\r\n\r\n")
     assert status == 200 and json.loads(body)["tenants"][0]["tenant"] == "demo"
+
+
+# --- cost bounded by the page: the member view, the journal, the snapshot ------------------------------------------
+
+def _records(tenant, n: int):
+    """`n` credit records on bob: one real credit through the engine, then its entry and lot written again under
+    new ids (the engine's own credit re-reads every open lot, so n real credits would take minutes)."""
+    import dataclasses
+
+    from helpers import BOB, credit
+    credit(tenant, "gameball.customer", BOB["gameball"], 1)
+    store, bob = tenant.store, tenant.member("gameball.customer", BOB["gameball"])
+    entry = store.entries(bob.id)[-1]
+    lot = store.open_lots(bob.id, entry.currency_id)[-1]
+    for i in range(n - 1):
+        store.put_entry(dataclasses.replace(entry, id=f"{entry.id}-{i}", seq=store.next_seq("entry")))
+        store.put_lot(dataclasses.replace(lot, id=f"{lot.id}-{i}", entry_id=f"{entry.id}-{i}"))
+    return bob
+
+
+async def test_the_member_view_pages_its_ledger(http, tenant):
+    bob = _records(tenant, 5000)
+    body = await admin(http, "GET", f"{DEMO}/members/bob", 200)
+    ledger = body["ledger"]["points"]
+    assert ledger["counts"] == {"lots": 5000, "holds": 0, "entries": 5000}
+    assert len(ledger["entries"]) == len(ledger["lots"]) == 100 and body["reward_count"] == 0
+    ids = [e.id for e in tenant.store.entries(bob.id)]
+    assert [e["id"] for e in ledger["entries"]] == ids[:100]
+    body = await admin(http, "GET", f"{DEMO}/members/bob?offset=4990&limit=1000", 200)
+    assert [e["id"] for e in body["ledger"]["points"]["entries"]] == ids[4990:]
+    body = await admin(http, "GET", f"{DEMO}/members/bob?limit=1001", 422)
+    assert body["error"] == "invalid_query" and body["errors"][0]["pointer"] == "/query/limit"
+
+
+async def test_the_journal_pages(http):
+    for _ in range(5):
+        await http.get(f"/api/v4.0/integrations/customers/{ALICE['gameball']}/balance", headers=GB)
+    first = (await admin(http, "GET", f"{DEMO}/journal?limit=2", 200))["entries"]
+    then = (await admin(http, "GET", f"{DEMO}/journal?limit=2&offset=2", 200))["entries"]
+    everything = (await admin(http, "GET", f"{DEMO}/journal", 200))["entries"]
+    assert [e["id"] for e in first + then] == [e["id"] for e in everything[:4]]
+    await admin(http, "GET", f"{DEMO}/journal?limit=1001", 422)
+
+
+async def test_the_snapshot_is_streamed_and_other_calls_are_answered_meanwhile(http, tenant):
+    import asyncio
+    _records(tenant, 30_000)
+    expected = json.loads(json.dumps(tenant.store.export()))
+    resp = await http.get(f"{DEMO}/snapshot")
+    assert resp.status == 200 and resp.headers.get("Transfer-Encoding") == "chunked"
+    reader = asyncio.ensure_future(resp.read())
+    await asyncio.sleep(0)
+    status, _, _ = await timed(http, "GET", f"/api/v4.0/integrations/customers/{ALICE['gameball']}/balance",
+                               headers=GB)
+    assert status == 200 and not reader.done()      # answered while the snapshot was still being written
+    doc = json.loads(await reader)
+    assert doc["state"]["store"] == expected and doc["tenant"] == "demo"

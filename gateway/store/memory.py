@@ -329,15 +329,20 @@ class MemoryTenantStore(TenantStore):
     # --- snapshots ------------------------------------------------------------------------------
     def export(self) -> dict:
         """Everything, JSON-safe and exact (see serial.py), marked with the store format it is written in."""
-        return serial.dump({
+        return serial.dump(dict(self.export_sections()))
+
+    def export_sections(self) -> list[tuple[str, Any]]:
+        """The sections of `export`, each a fresh list (or dict) of the records as they are now: later writes
+        change none of them."""
+        return list({
             "format": FORMAT,
-            "seq": self._seq,
+            "seq": dict(self._seq),
             "members": list(self._members.values()),
             "lots": list(self._lots.values()),
             "holds": list(self._holds.values()),
             "entries": [self._entries[eid] for _, eid in self._by_seq],
             "totals": [[m, c, t] for (m, c), t in self._totals.items()],
-            "tier": [[m, credits] for m, credits in self._tier.items()],
+            "tier": [[m, list(credits)] for m, credits in self._tier.items()],
             "refs": [[scope, key, value] for (scope, key), value in self._refs.items()],
             "rewards": list(self._rewards.values()),
             # drafts, orders and balance records travel as typed rows of `records` (the snapshot format is
@@ -346,7 +351,7 @@ class MemoryTenantStore(TenantStore):
             + [["draft", i, self._drafts[i]] for ids in self._member_drafts.values() for i in ids]
             + [["order", o.id, o] for o in self._orders.values()]
             + [["balance_record", f"{r.member_id}/{r.currency_id}", r] for r in self._balance_records.values()],
-        })
+        }.items())
 
     @classmethod
     def restore(cls, data: dict) -> "MemoryTenantStore":
