@@ -153,6 +153,22 @@ def decode_yaml(text: str | bytes, loader: type, limits: Limits = ADMIN) -> Any:
         ld.dispose()
 
 
+_YAML_INT, _YAML_FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
+def _yaml_scalar(node, limits: Limits) -> None:
+    """A YAML scalar within the limits: strings by length; numbers (as the loader resolved their tags) by
+    length too, and finite: `.inf` and `.nan` are no amount, and YAML has no other way to write them."""
+    text = node.value
+    if node.tag in (_YAML_INT, _YAML_FLOAT):
+        if len(text) > limits.number:
+            raise DecodeError(f"malformed YAML: number too long ({len(text)} characters, at most {limits.number})")
+        if node.tag == _YAML_FLOAT and text.lstrip("+-").lower() in (".inf", ".nan"):
+            raise DecodeError(f"malformed YAML: {text} is not a finite number")
+    elif len(text) > limits.string:
+        raise DecodeError(f"malformed YAML: a string of {len(text)} characters (at most {limits.string})")
+
+
 def _yaml_bounds(root, limits: Limits) -> None:
     """Expanded size and depth of a composed YAML graph, each distinct node visited once (memoised: an alias is
     the same node object), without recursion."""
@@ -176,8 +192,8 @@ def _yaml_bounds(root, limits: Limits) -> None:
             continue
         size[key] = 1 + sum(size.get(id(c), 1) for c in children)
         depth[key] = 1 + max((depth.get(id(c), 1) for c in children), default=0) if children else 1
-        if isinstance(node, yaml.ScalarNode) and len(node.value) > limits.string:
-            raise DecodeError(f"malformed YAML: a string of {len(node.value)} characters (at most {limits.string})")
+        if isinstance(node, yaml.ScalarNode):
+            _yaml_scalar(node, limits)
         if depth[key] > limits.depth + 1:
             raise DecodeError(f"malformed YAML: nested deeper than {limits.depth} levels")
     distinct, expanded = len(size), size[id(root)]

@@ -204,6 +204,24 @@ def test_yaml_anchors_within_reason_still_load():
                    "merged": {"x": 1, "y": [1, 2], "z": 3}}
 
 
+@pytest.mark.parametrize("number, message", [
+    (".inf", "malformed YAML: .inf is not a finite number"),
+    (".NaN", "malformed YAML: .NaN is not a finite number"),
+    ("0x" + "f" * 5000, "malformed YAML: number too long (5002 characters, at most 64)"),
+    ("1" * 5000, "malformed YAML: number too long (5000 characters, at most 64)"),
+])
+async def test_yaml_numbers_are_bounded(http, engine, number, message):
+    """A 5,000-digit hex integer was a 500 (Python's int-string limit); `value: .inf` made a currency worth
+    infinity."""
+    tenants = len(engine)
+    doc = ("programs: [{id: p, money_currency: EUR, point_currencies: [{id: pts, value: %s}]}]\nmembers: []\n"
+           % number)
+    status, body, _ = await timed(http, "POST", "/__admin/tenants", data=doc,
+                                  headers={"Content-Type": "application/yaml"})
+    assert (status, body["error"]) == (400, "malformed_body") and body["message"].endswith(message), body
+    assert len(engine) == tenants
+
+
 @pytest.mark.parametrize("data, media", [("[" * 100 + "]" * 100, "application/json"),
                                          ("a:\n" + "".join("  " * i + " b:\n" for i in range(1, 100)),
                                           "application/yaml"),
