@@ -444,7 +444,7 @@ async def test_the_journal_pages(http):
 
 async def test_the_snapshot_is_streamed_and_other_calls_are_answered_meanwhile(http, tenant):
     import asyncio
-    _records(tenant, 30_000)
+    _records(tenant, 10_000)      # five chunks of 2,000 records
     expected = json.loads(json.dumps(tenant.store.export()))
     resp = await http.get(f"{DEMO}/snapshot")
     assert resp.status == 200 and resp.headers.get("Transfer-Encoding") == "chunked"
