@@ -384,9 +384,16 @@ def build_app(engine: Engine, config: Config | None = None, vendors: list[str] |
         vendor = registry.get(name)
         gw.specs[name] = spec
         gw.vendors[name] = vendor
+        # `x-prefix-aliases` {main prefix: [other prefixes]}: the same operations under other documented prefixes
+        aliases = spec.document.get("x-prefix-aliases") or {}
         for op in spec.operations.values():
             op.compile()
-            app.router.add_route(op.method, op.path, make_handler(gw, vendor, op), name=f"{name}.{op.operation_id}")
+            handler = make_handler(gw, vendor, op)
+            app.router.add_route(op.method, op.path, handler, name=f"{name}.{op.operation_id}")
+            for main, others in aliases.items():
+                for k, other in enumerate(others if op.path.startswith(main) else ()):
+                    app.router.add_route(op.method, other + op.path[len(main):], handler,
+                                         name=f"{name}.{op.operation_id}.alias{k}")
     admin.setup(app, gw)
     # [\s\S]*, not .*: a path with an encoded newline is an unknown path too, not aiohttp's bare 404 page
     app.router.add_resource(r"/{tail:[\s\S]*}", name="unknown").add_route("*", unknown_route)

@@ -16,7 +16,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from .engine.clock import Clock
-from .engine.model import CurrencyRules, PointCurrency, Program, RewardDefinition, Tier
+from .engine.model import CurrencyRules, PointCurrency, Program, RedemptionRule, RewardDefinition, Tier
 from .engine.tenant import Tenant
 from . import codecs, resources, specs
 from .engine.ports import StoreFactory
@@ -185,7 +185,15 @@ def _program(doc: dict) -> Program:
         currency_rates={k: _dec(v) for k, v in doc.get("currency_rates", {}).items()},
         earn_per_money=_dec(doc.get("earn_per_money", 1)),
         reversal_window_minutes=doc.get("reversal_window_minutes", 10),
-        external=dict(doc.get("external", {})), info=dict(doc.get("info", {})))
+        external=dict(doc.get("external", {})), info=dict(doc.get("info", {})),
+        redemption_rules=tuple(_redemption_rule(r) for r in doc.get("redemption_rules", [])))
+
+
+def _redemption_rule(doc: dict) -> RedemptionRule:
+    return RedemptionRule(id=doc["id"], points=_dec(doc.get("points")), kind=doc.get("kind", "fixed_rate"),
+                          value_per_point=_dec(doc.get("value_per_point")), active=doc.get("active", True),
+                          created_at=parse_when(doc["created_at"], None, "created_at") if doc.get("created_at") else None,
+                          info=dict(doc.get("info", {})))
 
 
 _MEMORY: StoreFactory | None = None

@@ -12,6 +12,8 @@ import yaml
 
 from gateway import fixtures, specs
 
+import gameball_reference
+
 # A fixed instant: figures and dates in assertions never depend on when the suite runs.
 NOW = datetime(2026, 3, 10, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -50,6 +52,9 @@ class CheckedClient:
         assert "X-Gateway-Violations" not in resp.headers, (
             f"{method} {path} -> {resp.status} violates the spec: {await resp.text()}")
         assert resp.status != 501, f"{method} {path} is not implemented"
+        if gameball_reference.PREFIX.match(path) and resp.content_type == "application/json":
+            problems = gameball_reference.check(method, path, resp.status, json.loads(await resp.read()))
+            assert problems == [], f"{method} {path} -> {resp.status} violates Gameball's reference: {problems}"
         return resp
 
     async def get(self, path, **kw):

@@ -24,7 +24,7 @@ async def test_alice_balance_every_field(client):
         "pendingPoints": 400, "pendingPointsValue": 20,
         "currency": "USD", "pointsName": "Reward Points",
         "nextExpiringPointsAmount": 200, "nextExpiringPointsValue": 10,
-        "nextExpiringPointsDate": (NOW + timedelta(days=45)).strftime("%Y-%m-%dT%H:%M:%S"),
+        "nextExpiringPointsDate": (NOW + timedelta(days=45)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         "totalEarnedPoints": 2400,
     }
 
@@ -34,7 +34,8 @@ async def test_bob_has_nothing_and_nothing_expires(client):
     body = await r.json()
     assert r.status == 200
     assert body["totalPointsBalance"] == 0 and body["availablePointsValue"] == 0
-    assert (body["nextExpiringPointsAmount"], body["nextExpiringPointsValue"], body["nextExpiringPointsDate"]) == (0, 0, None)
+    assert (body["nextExpiringPointsAmount"], body["nextExpiringPointsValue"]) == (0, 0)
+    assert "nextExpiringPointsDate" not in body
 
 
 async def test_pending_points_become_available_after_return_window(client, tenant):

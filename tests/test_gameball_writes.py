@@ -26,7 +26,8 @@ def vendors():
 
 
 def iso(at) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%S")
+    """A time as the gateway sends it to Gameball clients: UTC, milliseconds, Z."""
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
@@ -147,7 +148,7 @@ async def test_order_return_window_from_the_request(client, tenant):
                                                        cashbackConfigurations={"returnWindow": 7}))
     assert status == 200
     assert body["rewardedPoints"] == 250
-    assert [(line["productId"], line["quantity"], line["score"]) for line in body["lineItems"]] == \
+    assert [(line.get("productId"), line["quantity"], line["score"]) for line in body["lineItems"]] == \
         [("PROD98765", 2, 0), (None, 1, 0)]
     tenant.clock.advance(timedelta(days=6))
     assert await figures(client, BOB_ID) == (0, 250, 250, 250)
@@ -385,7 +386,7 @@ async def test_hold_then_redeem_by_reference(client, tenant):
     status, body = await post(client, "/transactions/redeem", redeem(holdReference=ref))
     assert (status, body) == (200, {"customerId": ALICE_ID, "gameballTransactionId": str(entry_seq(tenant, "RED-1")),
                                     "transactionId": "RED-1", "redeemAmount": 5, "redeemEquivalentPoints": 100,
-                                    "reason": None})
+                                    })
     assert await figures(client) == (1300, 400, 1700, 2400)
     r = await client.get(f"{API}/transactions/hold/{ref}", headers=GB)
     assert (await r.json())["state"] == "used"
@@ -477,7 +478,7 @@ async def test_redeem_by_amount(client, tenant):
 
 async def test_redeem_by_points(client, tenant):
     status, body = await post(client, "/transactions/redeem", redeem(points=150, amount=None, holdReference=None))
-    assert (status, body["redeemEquivalentPoints"], body["redeemAmount"], body["reason"]) == (200, 150, 7.5, None)
+    assert (status, body["redeemEquivalentPoints"], body["redeemAmount"], body.get("reason")) == (200, 150, 7.5, None)
     assert await figures(client) == (1250, 400, 1650, 2400)
     check(tenant)
 
@@ -737,8 +738,11 @@ async def test_bad_amounts(client, tenant, path, builder, field, raw):
     assert (await post(client, "/transactions/cashback", cashback(amount=100)))[0] == 200     # CB-1 to refund
     before = await state(client, tenant)
     status, body = await post_raw(client, path, _with(builder, field, raw))
-    assert status == 422, body
-    error(body, 3003, "PAYLOAD_ERROR")
+    if path == "/transactions/manual" and raw == "0":      # 0 counts as not sent: neither points nor amount
+        assert (status, body) == (400, {"error": 400, "message": "A rewarding criteria is required"})
+    else:
+        assert status == 422, body
+        error(body, 3003, "PAYLOAD_ERROR")
     assert await state(client, tenant) == before
 
 

@@ -138,3 +138,21 @@ class TenantConflict(EngineError):
 
 class InvalidRequest(EngineError):
     code = "invalid_request"
+
+
+class RuleInactive(EngineError):
+    """A configured rule (e.g. a redemption rule) exists but is not offered now."""
+
+    code = "rule_inactive"
+
+
+class VerificationFailed(EngineError):
+    """A one-time password is missing, wrong or expired (detail `missing`: none was given)."""
+
+    code = "verification_failed"
+
+
+class NotEnabled(EngineError):
+    """The tenant has not switched on what the call needs (e.g. one-time passwords)."""
+
+    code = "not_enabled"

@@ -62,6 +62,19 @@ class RewardDefinition:
 
 
 @dataclass(frozen=True, slots=True)
+class RedemptionRule:
+    """A configured way to spend points (a discount, free shipping, a product): `points` a customer gives for it
+    (None: any number), what one point is worth under it (None: the currency's value), whether it is offered."""
+    id: int
+    points: Decimal | None = None
+    kind: str = "fixed_rate"
+    value_per_point: Decimal | None = None
+    active: bool = True
+    created_at: datetime | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Program:
     id: str
     name: str
@@ -75,6 +88,7 @@ class Program:
     reversal_window_minutes: int = 10      # how long a redemption may be reversed
     external: Mapping[str, Any] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
+    redemption_rules: tuple[RedemptionRule, ...] = ()
 
     @property
     def default_currency(self) -> PointCurrency:

@@ -91,6 +91,21 @@ class TenantStore(ABC):
     def seq_value(self, name: str) -> int: ...
 
     @abstractmethod
+    def entries_page(self, member_id: str | None, after_seq: int, limit: int) -> list[Entry]:
+        """Up to `limit` entries with `seq > after_seq`, in seq order: one member's, or the tenant's (None).
+        Costs the page, not the history: a member with 100,000 entries pages as fast as a new one."""
+
+    @abstractmethod
+    def reversals(self, entry_id: str) -> list[Entry]:
+        """The entries that reverse `entry_id` (their `reverses`), in seq order: an order's refunds without
+        reading the member's history."""
+
+    @abstractmethod
+    def entries_count(self, member_id: str | None) -> int:
+        """How many entries of a member (or the tenant, None) applied (status other than rolled_back), without
+        reading them."""
+
+    @abstractmethod
     def put_entry(self, entry: Entry) -> None: ...
 
     @abstractmethod

@@ -13,6 +13,11 @@ from . import ledger, redemptions
 from .clock import Clock
 from .payments import PaymentOperations
 from .draft_ops import DraftOperations
+from .member_ops import MemberOperations
+from .history_ops import HistoryOperations
+from .rule_ops import RuleOperations
+from .event_ops import EventOperations
+from .batch_ops import BatchOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -25,7 +30,8 @@ T = TypeVar("T")
 
 
 @dataclass
-class Tenant(DraftOperations, PaymentOperations):
+class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperations, RuleOperations,
+             EventOperations, BatchOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore
@@ -400,14 +406,15 @@ class Tenant(DraftOperations, PaymentOperations):
     def set_active(self, member: Member, active: bool) -> Member:
         return member if member.active == active else self.update_member(member, active=active)
 
-    def upsert_member(self, program: Program, kind: str, value: str, *, attributes: dict | None = None) -> tuple[Member, bool]:
+    def upsert_member(self, program: Program, kind: str, value: str, *, attributes: dict | None = None,
+                      reactivate: bool = True) -> tuple[Member, bool]:
         m = self.store.find_member(kind, str(value))
         if m is None:
             return self.add_member(program, {kind: str(value)}, attributes=attributes), True
         if m.program_id != program.id:
             raise MemberExists("identity belongs to a member of another program", **{kind: value})
         changes = {"attributes": {**m.attributes, **(attributes or {})}}
-        if not m.active:
+        if not m.active and reactivate:
             changes["active"] = True
         return self.update_member(m, **changes), False
 

@@ -66,6 +66,9 @@ class MemoryTenantStore(TenantStore):
         self._active_holds: dict[tuple[str, str], dict[str, None]] = {}
         self._entries: dict[str, Entry] = {}
         self._history: dict[str, list[str]] = {}
+        self._history_seq: dict[str, list[tuple[int, str]]] = {}   # member -> sorted (seq, entry id): pages
+        self._applied: dict[str | None, int] = {}   # member (None: tenant) -> entries not rolled back
+        self._reversals: dict[str, list[str]] = {}  # entry id -> ids of the entries reversing it
         self._temporary: dict[tuple[str, str], dict[str, None]] = {}
         self._totals: dict[tuple[str, str], Totals] = {}
         self._tier: dict[str, list[tuple[datetime, Decimal]]] = {}
@@ -231,11 +234,30 @@ class MemoryTenantStore(TenantStore):
     def seq_value(self, name: str) -> int:
         return self._seq.get(name, 0)
 
+    def entries_page(self, member_id, after_seq, limit):
+        if member_id is None:
+            i = bisect.bisect_right(self._by_seq, after_seq, key=lambda p: p[0])
+            return [self._entries[eid] for _, eid in self._by_seq[i:i + limit]]
+        index = self._history_seq.get(member_id, ())
+        i = bisect.bisect_right(index, after_seq, key=lambda p: p[0])
+        return [self._entries[eid] for _, eid in index[i:i + limit]]
+
+    def reversals(self, entry_id):
+        return [self._entries[i] for i in self._reversals.get(entry_id, ())]
+
+    def entries_count(self, member_id):
+        return self._applied.get(member_id, 0)
+
     def temporary_entries(self, member_id, currency_id):
         ids = self._temporary.get((member_id, currency_id))
         return [self._entries[i] for i in ids] if ids else []
 
     def put_entry(self, entry: Entry) -> None:
+        old = self._entries.get(entry.id)
+        change = (entry.status != "rolled_back") - (old is not None and old.status != "rolled_back")
+        if change:
+            for who in (entry.member_id, None):
+                self._set(self._applied, who, self._applied.get(who, 0) + change)
         is_new = entry.id not in self._entries
         self._set(self._entries, entry.id, entry)
         if is_new:
@@ -243,6 +265,13 @@ class MemoryTenantStore(TenantStore):
             if entry.member_id not in self._history:
                 self._set(self._history, entry.member_id, [])
             self._append(self._history[entry.member_id], entry.id)
+            if entry.reverses is not None:
+                if entry.reverses not in self._reversals:
+                    self._set(self._reversals, entry.reverses, [])
+                self._append(self._reversals[entry.reverses], entry.id)
+            if entry.member_id not in self._history_seq:
+                self._set(self._history_seq, entry.member_id, [])
+            self._insort(self._history_seq[entry.member_id], (entry.seq, entry.id))
         key = (entry.member_id, entry.currency_id)
         if key not in self._temporary:
             self._set(self._temporary, key, {})

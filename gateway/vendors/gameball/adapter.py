@@ -2,47 +2,15 @@
 errors, validation failures and armed faults map onto its codes and HTTP statuses."""
 from __future__ import annotations
 
+import re
 import uuid
 
 from ...engine import errors as E
-from ...specs import Operation, Violation
+from ...specs import Operation, Violation, pointer_parts
 from ..base import Reply, Vendor
 from ...codecs import jsonable
 from . import auth, render, responses
-
-DOCS = "https://docs.gameball.co/api-reference/overview/status-error-codes"
-CATEGORY = {1: "AUTHENTICATION_ERROR", 2: "REQUEST_ERROR", 3: "PAYLOAD_ERROR", 4: "GENERAL_ERROR",
-            5: "SERVER_ERROR", 6: "CONFIGURATIONS_ERROR", 7: "CUSTOMER_ERROR", 8: "SUBSCRIPTION_ERROR",
-            9: "TRANSACTIONS_ERROR"}
-STATUS = {1000: 401, 1001: 401, 1002: 403, 2000: 412, 2001: 422, 3000: 400, 3001: 422, 3003: 422,
-          3009: 422, 3011: 422, 3016: 400, 4004: 404, 4029: 429, 5000: 500, 5003: 503, 6000: 422,
-          6001: 422, 7000: 404, 7001: 422, 9000: 422, 9001: 422, 9002: 404, 9003: 422, 9004: 422,
-          9005: 404, 9006: 404, 9007: 422, 9008: 422}
-
-# engine error -> (code, default message)
-ENGINE = [
-    (E.MemberNotFound, 7000, "Customer not found."),
-    (E.MemberInactive, 3009, "Customer is inactive."),
-    (E.HoldNotFound, 9006, "Hold reference not found."),
-    (E.TransactionNotFound, 9002, "Transaction not found."),
-    (E.DefinitionNotFound, 4004, "Redemption rule not found."),
-    (E.NotFound, 4004, "Resource not found."),
-    (E.InsufficientPoints, 9008, "Insufficient balance points."),
-    (E.DuplicateKey, 9004, "Transaction ID already exists."),
-    (E.AlreadyCancelled, 9001, "Transaction already cancelled."),
-    (E.NotRefundable, 9000, "Transaction type cannot be reversed."),
-    (E.InvalidTime, 9007, "Transaction time is not valid."),
-    (E.LimitExceeded, 3011, "Operation exceeds allowed limits."),
-    (E.InvalidAmount, 3003, "Invalid value."),
-    (E.InvalidState, 9000, "Transaction type cannot be reversed."),
-    (E.EngineError, 3003, "Invalid value."),
-]
-
-# operation -> mappings that come before ENGINE for that operation
-OPERATION = {
-    "refund": [(E.TransactionNotFound, 9005, "Reversed transaction not found.")],
-    "activate_transaction": [(E.InvalidState, 9000, "Only a reward transaction can be activated.")],
-}
+from .errors import CATEGORY, DOCS, STATUS, engine_reply, envelope
 
 FAULTS = {"rate_limit": 4029, "server_error": 5000, "unavailable": 5003, "unauthorized": 1000,
           "forbidden": 1002, "concurrent_request": 2001}
@@ -51,21 +19,55 @@ FAULT_TEXT = {4029: "Too many requests. Rate limit exceeded.", 5000: "An interna
               1002: "Forbidden.", 2001: "A concurrent request for this customer is in progress."}
 
 
+SIMPLE_400 = {"manual_transaction"}
+
+
+def _schema_at(schema: dict, parts: list[str]) -> dict:
+    """The (dereferenced) schema of the body part at `parts` (`["body", "3"]`: a batch's fourth item)."""
+    for part in parts:
+        if part in (schema.get("properties") or {}):
+            schema = schema["properties"][part]
+        elif part.isdigit() and isinstance(schema.get("items"), dict):
+            schema = schema["items"]
+        else:
+            return {}
+    return schema
+
+
+def _reason(op: Operation, v: Violation) -> str:
+    """What is wrong, in words: the schema's rule, never a repr of what the client sent."""
+    if v.keyword in ("oneOf", "anyOf"):
+        branches = _schema_at(op.body_schema or {}, pointer_parts(v.pointer)[1:]).get(v.keyword, [])
+        names = [n for b in branches for n in b.get("required", [])]
+        return f"exactly one of {', '.join(names)} must be given" if names else "no accepted form matches"
+    rule = re.search(r"(is not of type .*|is (?:less|greater) than.*|is not one of.*|is too (?:long|short)|"
+                     r"is not a multiple of.*|is not a '[^']+')$", v.message)
+    if v.keyword == "pattern":
+        return "not in the expected format"
+    if v.keyword == "required":
+        return "a required field is missing"
+    if v.keyword == "not":
+        return "this value is not allowed"
+    if v.keyword in ("minProperties", "minItems"):
+        return "must not be empty"
+    if rule:
+        return "value " + rule.group(1).replace("Decimal('", "").replace("')", "")
+    return f"fails its {v.keyword or 'schema'} rule"
+
+
 class GameballVendor(Vendor):
     name = "gameball"
     responses = responses
     fault_cases = {k: f"HTTP {STATUS[v]}, code {v}" for k, v in FAULTS.items()}
 
     def error(self, code: int, message: str) -> Reply:
-        return Reply(STATUS.get(code, 422), {
-            "code": code, "type": CATEGORY[code // 1000], "message": message,
-            "documentationUrl": DOCS, "requestId": uuid.uuid4().hex[:12]})
+        return envelope(code, message)
 
     def authenticate(self, request, op, engine, body):
         return auth.authenticate(self, request, op, engine)
 
     def malformed(self, op, message, fmt="json"):
-        return self.error(3016, "Invalid payload. The request body is not valid JSON.")
+        return self._bad_request(op, 3016, "Invalid payload. The request body is not valid JSON.")
 
     def too_large(self, op, limit, fmt="json"):
         return self.error(3016, f"Invalid payload. The request body is larger than {limit} bytes.")
@@ -77,19 +79,23 @@ class GameballVendor(Vendor):
 
     def invalid(self, op: Operation, violations: list[Violation]) -> Reply:
         v = violations[0]
-        name = v.field or v.pointer
-        if v.keyword == "required" and v.location == "body" and v.pointer.count("/") == 2:
-            return self.error(3000, f"Missing arguments: {name} is required.")
-        if v.keyword == "type" and v.message.startswith("None is not"):
+        name = v.field or v.pointer.rsplit("/", 1)[-1] or "body"
+        parts = pointer_parts(v.pointer)[1:]
+        argument = len(parts) == 1 or (len(parts) == 3 and parts[0] == "body" and parts[1].isdigit())  # a batch item's
+        if v.keyword == "required" and v.location == "body" and argument:
+            return self._bad_request(op, 3000, f"Missing arguments: {name} is required.")
+        if v.keyword == "type" and v.value is None and v.message.startswith("None is not"):
             return self.error(3001, f"Null value passed for a required argument: {name}.")
-        return self.error(3003, f"Invalid value for {name}: {v.message}")
+        return self.error(3003, f"Invalid value for {name}: {_reason(op, v)}.")
+
+    def _bad_request(self, op: Operation | None, code: int, message: str) -> Reply:
+        """A 400: the manual transaction documents every 400 as `{error, message}` (the reference's `Error`)."""
+        if op is not None and op.operation_id in SIMPLE_400:
+            return Reply(400, render.simple_error(message))
+        return self.error(code, message)
 
     def engine_error(self, op, exc: E.EngineError) -> Reply:
-        for cls, code, text in OPERATION.get(op.operation_id, []) + ENGINE:
-            if isinstance(exc, cls):
-                detail = exc.message and not isinstance(exc, E.NotFound)
-                return self.error(code, f"{text} ({exc.message})" if detail else text)
-        return self.error(3003, exc.message)
+        return engine_reply(op.operation_id, exc)
 
     def member_view(self, tenant, member):
         program = tenant.program(member.program_id)

@@ -10,6 +10,7 @@ from ..base import VendorError
 from .descriptor import DESCRIPTOR
 
 APIKEY = DESCRIPTOR.credential_key("apikey")
+SECURE_PREFIX = "/api/v4.1/"
 
 
 def needs_secret(op: Operation) -> bool:
@@ -23,7 +24,8 @@ def authenticate(vendor, request: web.Request, op: Operation, engine) -> Tenant:
     tenant = engine.by_credential(APIKEY, apikey)
     if tenant is None:
         raise VendorError(vendor.error(1000, "Unauthorized access. Please authenticate to proceed."))
-    if needs_secret(op) or tenant.setting(DESCRIPTOR.name, "high_security", False):
+    secure = request.path.startswith(SECURE_PREFIX)     # v4.1 "Secure Integration Mode": secretkey always
+    if secure or needs_secret(op) or tenant.setting(DESCRIPTOR.name, "high_security", False):
         secret = request.headers.get("secretkey") or request.headers.get("transactionkey")
         if not secret:
             raise VendorError(vendor.error(1001, "Secret key is required for this operation."))
