@@ -70,7 +70,7 @@ class GameballVendor(Vendor):
         return self._bad_request(op, 3016, "Invalid payload. The request body is not valid JSON.")
 
     def too_large(self, op, limit, fmt="json"):
-        return self.error(3016, f"Invalid payload. The request body is larger than {limit} bytes.")
+        return self._bad_request(op, 3016, f"Invalid payload. The request body is larger than {limit} bytes.")
 
     def method_not_allowed(self, path, method, allowed):
         # no documented code: a GENERAL_ERROR beside 4004 (not found), in the standard envelope [gateway choice]
