@@ -11,6 +11,7 @@ import asyncio
 import copy
 import dataclasses
 import hmac
+import itertools
 import json
 import logging
 import math
@@ -434,8 +435,9 @@ def _member(tenant: Tenant, ref: str):
 
 
 def list_members(call: AdminCall):
-    return _json({"members": [{"id": m.id, "identities": dict(m.identities), "active": m.active}
-                              for m in call.tenant.store.members()]})
+    first, limit = call.query["offset"], call.query["limit"]
+    members = itertools.islice(call.tenant.store.members(), first, first + limit)
+    return _json({"members": [{"id": m.id, "identities": dict(m.identities), "active": m.active} for m in members]})
 
 
 def get_member(call: AdminCall):

@@ -349,6 +349,15 @@ def test_serve_on_a_public_address_without_a_token_refuses_to_start(tmp_path, ho
                    "unlocked\n")
 
 
+def test_serve_on_a_public_address_with_admin_open_starts(tmp_path):
+    proc = _serve(tmp_path, "--host", "0.0.0.0", "--port", "0", "--admin-open")
+    try:
+        assert " serving demo on http://0.0.0.0:" in proc.stdout.readline()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 @pytest.fixture
 def served(tmp_path):
     """`serve` on every interface, locked by a token from its environment variable."""
@@ -432,6 +441,14 @@ async def test_the_member_view_pages_its_ledger(http, tenant):
     assert [e["id"] for e in body["ledger"]["points"]["entries"]] == ids[4990:]
     body = await admin(http, "GET", f"{DEMO}/members/bob?limit=1001", 422)
     assert body["error"] == "invalid_query" and body["errors"][0]["pointer"] == "/query/limit"
+
+
+async def test_the_member_list_pages(http, tenant):
+    everyone = [m.id for m in tenant.store.members()]
+    assert [m["id"] for m in (await admin(http, "GET", f"{DEMO}/members", 200))["members"]] == everyone
+    page = (await admin(http, "GET", f"{DEMO}/members?offset=1&limit=1", 200))["members"]
+    assert [m["id"] for m in page] == everyone[1:2]
+    await admin(http, "GET", f"{DEMO}/members?limit=0", 422)
 
 
 async def test_the_journal_pages(http):
