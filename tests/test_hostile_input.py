@@ -108,6 +108,13 @@ async def test_integer_path_parameter_of_5000_digits(http, unchanged):
     assert status == 404 and body["message"].startswith("No query results for model"), body
 
 
+@pytest.mark.parametrize("value", ["9" * 5000, "1e1000000", "-1e-1000000"])
+async def test_number_query_parameter_out_of_bounds(http, unchanged, value):
+    status, body, _ = await timed(http, "GET", f"{BREVO_HISTORY}?contactId=17&balanceDefinitionId={BREVO_BDID}"
+                                               f"&limit={value}", headers=BREVO)
+    assert 400 <= status < 500 and body["code"] in ("invalid_parameter", "bad_request", "out_of_range"), body
+
+
 async def test_xml_field_of_5000_digits(http, unchanged):
     xml = (f"<xml><token>{ALTCRAFT_TOKEN}</token><loyalty_program_id>{'1' * 5000}</loyalty_program_id>"
            f"<email>{ALICE['email']}</email><amount>{'9' * 5000}</amount></xml>")
