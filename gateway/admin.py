@@ -428,6 +428,15 @@ def put_snapshot(call: AdminCall):
 # --- members ----------------------------------------------------------------------------------------------------
 
 def _member(tenant: Tenant, ref: str):
+    """By id, then by each fixed identity kind through the store's index; a scan only for what they miss
+    (identity kinds with a `<name>` part, such as Altcraft's custom fields)."""
+    found = tenant.store.member(ref)
+    if found is not None:
+        return found
+    for kind in (k for d in registry.descriptors() for k in d.identities if "<" not in k):
+        found = tenant.store.find_member(kind, ref)
+        if found is not None:
+            return found
     for m in tenant.store.members():
         if ref == m.id or ref in (str(v) for v in m.identities.values()):
             return m
