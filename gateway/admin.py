@@ -570,7 +570,8 @@ def arm_fault(call: AdminCall):
     latency, case, status = (0, 0), None, None
     if kind == "latency":
         ms = body["latency_ms"]
-        latency = (ms, ms) if isinstance(ms, int) else tuple(ms)
+        # an integer, or [min, max]; JSON may write an integer as 5.0 (the schema's integer takes it)
+        latency = (int(ms), int(ms)) if isinstance(ms, (int, float)) else tuple(int(v) for v in ms)
         if latency[0] > latency[1]:
             problems.append({"pointer": "/latency_ms", "message": "[min, max] with min <= max"})
     if kind == "error" and vendor is not None:

@@ -481,3 +481,21 @@ async def test_the_snapshot_is_streamed_and_other_calls_are_answered_meanwhile(h
     assert status == 200 and not reader.done()      # answered while the snapshot was still being written
     doc = json.loads(await reader)
     assert doc["state"]["store"] == expected and doc["tenant"] == "demo"
+
+
+# --- found by the fuzz run (make fuzz) on the control plane --------------------------------------------------------
+
+@pytest.mark.parametrize("path", [f"{DEMO}/members", f"{DEMO}/members/alice", f"{DEMO}/journal"])
+async def test_an_offset_past_any_list_is_refused_not_a_500(http, path):
+    """`offset=9223372036854775808` was a 500 (islice's bound); offsets stop at 10^9."""
+    body = await admin(http, "GET", f"{path}?offset=9223372036854775808", 422)
+    assert body["error"] == "invalid_query" and body["errors"][0]["pointer"] == "/query/offset"
+    await admin(http, "GET", f"{path}?offset=1000000000", 200)
+
+
+@pytest.mark.parametrize("latency", [5.0, [1.0, 2]])
+async def test_a_latency_written_as_a_float_integer_arms(http, latency):
+    """`latency_ms: 5.0` (an integer to the schema) was a 500."""
+    body = await admin(http, "POST", f"{DEMO}/faults", 201, json={"vendor": "gameball", "kind": "latency",
+                                                                 "latency_ms": latency, "times": 1})
+    assert body["kind"] == "latency"
