@@ -308,6 +308,12 @@ async def test_with_a_token_every_admin_call_needs_it(locked, engine, method, pa
     assert [t.id for t in engine] == ["demo"]
 
 
+def test_every_admin_operation_declares_its_401():
+    """A locked control plane refuses every operation without the token: each one says so in specs/admin.yaml."""
+    from helpers import ADMIN
+    assert [op.operation_id for op in ADMIN.operations.values() if "401" not in op.responses] == []
+
+
 async def test_with_the_token_the_control_plane_answers(locked, engine):
     auth = {"Authorization": "Bearer s3cret-token"}
     assert (await admin(locked, "GET", "/__admin/tenants", 200, headers=auth))["tenants"][0]["tenant"] == "demo"
