@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 import xmltodict
+import yaml
 from xml.sax.saxutils import escape
 
 MAX_BODY = 1 << 20   # 1 MiB: far above any loyalty call; larger bodies are refused before parsing
@@ -138,7 +139,6 @@ def decode_yaml(text: str | bytes, loader: type, limits: Limits = ADMIN) -> Any:
     `limits.expansion` times its own nodes (an alias bomb: 3 KB that expands to gigabytes) or whose nesting is
     deeper than `limits.depth` is refused before anything is constructed. Raises yaml.YAMLError or
     DecodeError."""
-    import yaml
     ld = loader(text)
     try:
         try:
@@ -172,7 +172,6 @@ def _yaml_scalar(node, limits: Limits) -> None:
 def _yaml_bounds(root, limits: Limits) -> None:
     """Expanded size and depth of a composed YAML graph, each distinct node visited once (memoised: an alias is
     the same node object), without recursion."""
-    import yaml
     size: dict[int, int] = {}
     depth: dict[int, int] = {}
     stack = [(root, False)]
