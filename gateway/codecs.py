@@ -27,6 +27,7 @@ class Limits:
     `meta`); a control-plane body is a fixtures document, whose entries may carry such a `meta`."""
 
     depth: int = 32            # nested objects/arrays (the top level is 1)
+    items: int = 10_000        # members of one object or array: what a validator or a handler walks
     string: int = 65_536       # characters in one string (or object key)
     number: int = 64           # characters in one number literal (XML and query strings too: coercion)
     exponent: int = 300        # |adjusted exponent| of a number: inside a double's range, as the vendors
@@ -36,7 +37,8 @@ class Limits:
 
 
 VENDOR = Limits()
-ADMIN = Limits(depth=64)       # a snapshot: document > state > store > entries > entry > meta (32)
+ADMIN = Limits(depth=64, items=10_000_000)   # a snapshot: document > state > store > entries > entry > meta (32);
+#                                              its lists are as long as the history (the body's size bounds them)
 
 
 class DecodeError(ValueError):
@@ -79,6 +81,9 @@ def check(value: Any, limits: Limits = VENDOR, what: str = "body") -> None:
         elif isinstance(node, (dict, list)):
             if depth > limits.depth:
                 raise DecodeError(f"{what}: nested deeper than {limits.depth} levels")
+            if len(node) > limits.items:
+                kind = "an object of" if isinstance(node, dict) else "an array of"
+                raise DecodeError(f"{what}: {kind} {len(node)} members (at most {limits.items})")
             if isinstance(node, dict):
                 for k, v in node.items():
                     if isinstance(k, str) and len(k) > limits.string:
