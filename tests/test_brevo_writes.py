@@ -197,12 +197,21 @@ async def test_debit_draft_rejected_at_completion(client, tenant, alice, points)
     assert await cancel(client, created["id"], 422) == NOT_DRAFT
 
 
-async def test_transaction_type_decides_the_direction(client):
+async def test_transaction_type_decides_the_direction(client, tenant, alice, points):
+    # one convention: a debit is negative wherever it is shown, whether it was sent positive with its type or negative
     debit = await post(client, TRANSACTIONS, tx(50, transactionType="debit", autoComplete=True))
-    assert (debit["transactionType"], debit["amount"], debit["balance"]) == ("debit", 50, 1350)
-    credit = await post(client, TRANSACTIONS, tx(-30, transactionType="credit", autoComplete=True))
-    assert (credit["transactionType"], credit["amount"], credit["balance"]) == ("credit", -30, 1380)
-    assert await value(client) == 1380
+    assert (debit["transactionType"], debit["amount"], debit["balance"]) == ("debit", -50, 1350)
+    signed = await post(client, TRANSACTIONS, tx(-4, transactionType="debit", autoComplete=True))
+    assert (signed["transactionType"], signed["amount"], signed["balance"]) == ("debit", -4, 1346)
+    history = await get(client, history_path(limit=2))
+    assert [(i["id"], i["amount"]) for i in history["transactionHistory"]] == [(signed["id"], -4), (debit["id"], -50)]
+    # a negative credit contradicts itself: refused, nothing recorded (never +30 echoed as -30)
+    before = state(tenant, alice, points)
+    for auto in (True, False):
+        assert await post(client, TRANSACTIONS, tx(-30, transactionType="credit", autoComplete=auto), 422) == {
+            "code": "unprocessable_entity", "message": "a credit's amount cannot be negative"}
+    assert state(tenant, alice, points) == before
+    assert await value(client) == 1346
 
 
 async def test_event_time_and_meta_are_echoed(client):
@@ -512,28 +521,50 @@ async def test_order_malformed_json(client, tenant, alice, points):
 
 # --- create_subscription_balance -------------------------------------------------------------------------
 
+ADDED_BDID = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+
+
+def add_definition(tenant, points, **changes):
+    """A second balance definition, added to the demo program an hour ago (after its members joined)."""
+    program = tenant.program("main")
+    added = replace(points, id="added", name="Added", external={"brevo.balance_definition_id": ADDED_BDID},
+                    created_at=NOW - timedelta(hours=1), **changes)
+    tenant.programs["main"] = replace(program, currencies=(*program.currencies, added))
+    return added
+
+
 async def test_open_a_balance_then_duplicate(client, tenant, alice, points):
+    add_definition(tenant, points)
     path = f"{BASE}/subscriptions/18/balances"
-    body = await post(client, path, {"balanceDefinitionId": BREVO_BDID})
+    body = await post(client, path, {"balanceDefinitionId": ADDED_BDID})
     assert body == {"id": body["id"], "amount": 0, "loyaltyProgramId": BREVO_PID, "organizationId": 5456004,
-                    "contactId": 18, "balanceDefinitionId": BREVO_BDID, "createdAt": z(NOW),
+                    "contactId": 18, "balanceDefinitionId": ADDED_BDID, "createdAt": z(NOW),
                     "expiresAt": z(NOW + timedelta(days=365)), "consumedAt": None}
-    assert await value(client, cid=18) == 0
+    assert await value(client, cid=18, bdid=ADDED_BDID) == 0
     records = tenant.store.export()["records"]
-    assert await post(client, path, {"balanceDefinitionId": BREVO_BDID.upper()}, 422) == {
-        "code": "duplicate_request", "message": "the contact already has a balance of this balance definition"}
+    duplicate = {"code": "duplicate_request", "message": "the contact already has a balance of this balance definition"}
+    assert await post(client, path, {"balanceDefinitionId": ADDED_BDID.upper()}, 422) == duplicate
+    # every member has a balance of each definition its program had when it joined: not a second zero record
+    assert await post(client, path, {"balanceDefinitionId": BREVO_BDID}, 422) == duplicate
+    assert await post(client, f"{BASE}/subscriptions/17/balances", {"balanceDefinitionId": BREVO_BDID}, 422) == duplicate
     assert tenant.store.export()["records"] == records
-    # another contact still may
-    assert (await post(client, f"{BASE}/subscriptions/17/balances", {"balanceDefinitionId": BREVO_BDID}))[
+    # another contact still may open the added one, once
+    assert (await post(client, f"{BASE}/subscriptions/17/balances", {"balanceDefinitionId": ADDED_BDID}))[
         "contactId"] == 17
     assert await value(client) == 1400
 
 
+async def test_open_a_balance_once_used_is_a_duplicate(client, tenant, points):
+    add_definition(tenant, points)
+    await post(client, TRANSACTIONS, tx(5, balanceDefinitionId=ADDED_BDID))    # a draft: the contact uses it
+    assert await post(client, f"{BASE}/subscriptions/17/balances", {"balanceDefinitionId": ADDED_BDID}, 422) == {
+        "code": "duplicate_request", "message": "the contact already has a balance of this balance definition"}
+
+
 async def test_open_a_balance_without_expiry_and_organization_from_settings(client, tenant, points):
-    program = tenant.program("main")
-    tenant.programs["main"] = replace(program, currencies=(replace(points, expiry_days=None),))
+    add_definition(tenant, points, expiry_days=None)
     tenant.settings["brevo"] = {"organization_id": 42}
-    body = await post(client, f"{BASE}/subscriptions/17/balances", {"balanceDefinitionId": BREVO_BDID})
+    body = await post(client, f"{BASE}/subscriptions/17/balances", {"balanceDefinitionId": ADDED_BDID})
     assert (body["expiresAt"], body["organizationId"]) == (None, 42)
 
 
@@ -566,14 +597,16 @@ def fixture_history(tenant, alice) -> list[dict]:
     not a transaction)."""
     ids = {(e.kind, e.amount): e.id for e in tenant.entries(alice) if e.kind in ("credit", "debit")}
 
-    def item(kind, amount, days_ago, expires_in):
+    def item(kind, amount, days_ago, expires_in, status="completed", available_after=14):
         at = NOW - timedelta(days=days_ago)
+        done = at + timedelta(days=available_after if kind == "credit" else 0)
         return {"id": ids[(kind, Decimal(amount))], "amount": amount if kind == "credit" else -amount,
-                "transactionType": kind, "status": "completed", "meta": {},
+                "transactionType": kind, "status": status, "meta": {},
                 "balanceExpirationDate": z(NOW + timedelta(days=expires_in)) if expires_in is not None else None,
-                "createdAt": z(at), "completedAt": z(at), "cancelledAt": None, "rejectedAt": None,
-                "rejectReason": None}
-    return [item("credit", 400, 5, 374), item("debit", 100, 20, None), item("credit", 1200, 114, 265),
+                "createdAt": z(at), "completedAt": z(done) if status == "completed" else None,
+                "cancelledAt": None, "rejectedAt": None, "rejectReason": None}
+    # the 400 are in their return window (available in 9 days): not in the balance yet, so not completed
+    return [item("credit", 400, 5, None, "draft"), item("debit", 100, 20, None), item("credit", 1200, 114, 265),
             item("credit", 300, 334, 45), item("credit", 500, 420, -41)]
 
 
@@ -616,8 +649,8 @@ async def test_history_lists_every_status_newest_first(client, tenant, alice):
 
 
 @pytest.mark.parametrize("query, amounts", [
-    ({"status": "draft"}, [-20]),
-    ({"status": "completed"}, [50, 400, -100, 1200, 300, 500]),
+    ({"status": "draft"}, [-20, 400]),
+    ({"status": "completed"}, [50, -100, 1200, 300, 500]),
     ({"status": "completed", "transactionType": "debit"}, [-100]),
     ({"transactionType": "credit"}, [50, 400, 1200, 300, 500]),
     ({"status": "rejected"}, []),
@@ -842,7 +875,7 @@ async def test_rule_max_debit_per_operation(client, rules):
     assert (over["status"], over["rejectReason"]) == ("rejected", "debit exceeds the per-operation limit")
     assert await rules_value(client, NATURAL) == 80
     ok = await rules_tx(client, NATURAL, 50, transactionType="debit", autoComplete=True)
-    assert (ok["status"], ok["amount"], ok["balance"]) == ("completed", 50, 30)
+    assert (ok["status"], ok["amount"], ok["balance"]) == ("completed", -50, 30)
 
 
 async def test_rules_tenant_by_subscription_id(client, rules):

@@ -246,17 +246,32 @@ def test_tiers(t, alice, bob):
     p = t.tier_progress(alice)
     assert (p.current.handle, p.next.handle, p.prev.handle) == ("silver", "gold", "bronze")
     assert (p.points_window, p.next_remain) == (D(1900), D(3100))
-    # achieved when the running sum inside the window first reached 1000: 300 + 1200 = 1500 at -114d
+    # attained at -114d, when the 365-day window then (500@-420d, 300@-334d, 1200@-114d = 2000) first reached 1000:
+    # credit 2000 - 1000; 400 earned since; nothing left to maintain it (1000 - 400 - 1000 < 0)
     assert p.achieved_at == NOW - timedelta(days=114)
-    assert (p.current_credit, p.current_progress, p.current_remain) == (D(500), D(400), D(100))
+    assert (p.current_credit, p.current_progress, p.current_remain) == (D(1000), D(400), D(0))
     assert p.next_progress_change_at == NOW - timedelta(days=334) + timedelta(days=365)
     q = t.tier_progress(bob)
     assert (q.current.handle, q.is_floor, q.prev, q.next_remain) == ("bronze", True, None, D(1000))
 
 
-def test_tier_drops_when_points_leave_window(t, alice):
-    t.clock.advance(timedelta(days=260))     # the -114d and -334d credits leave the 365-day window
-    assert t.tier_progress(alice).current.handle == "bronze"
+def test_tier_is_kept_on_the_anniversary_then_dropped_a_year_later(t, alice):
+    """Points leaving the window do not move a member down: the anniversary does. Silver's anniversary is +251d
+    (achieved -114d): 400 points since plus the credit of 1000 maintain it; a year later, with nothing earned in
+    that cycle and nothing in the window, alice drops to the floor."""
+    t.clock.advance(timedelta(days=250))     # the -334d credit has left the 365-day window
+    p = t.tier_progress(alice)
+    assert (p.current.handle, p.points_window, p.maintained_at) == ("silver", D(1600), None)
+    t.clock.advance(timedelta(days=2))       # past the anniversary: maintained, though only 400 are in the window
+    p = t.tier_progress(alice)
+    assert p.points_window == D(400)
+    anniversary = (NOW - timedelta(days=114) + timedelta(days=365)).replace(hour=23, minute=59, second=59)
+    assert (p.current.handle, p.maintained_at, p.current_credit) == ("silver", anniversary, D(0))
+    assert p.anniversary_at == anniversary + timedelta(days=365)
+    assert (p.current_progress, p.since_achieved) == (D(0), D(400))    # the new cycle vs since achieved
+    t.clock.advance(timedelta(days=365))     # the next anniversary: 0 points in the cycle
+    p = t.tier_progress(alice)
+    assert (p.current.handle, p.achieved_at) == ("bronze", anniversary + timedelta(days=365))
 
 
 def test_clock_cannot_go_back_past_history(t, alice, pts):

@@ -111,64 +111,35 @@ def test_unknown_order(t):
 # --- balance records ---------------------------------------------------------------------------------
 
 def test_balance_record_expires_as_points_available_now_would(t, alice, bob, pts):
-    r = t.open_balance_record(alice, pts)
+    added = replace(pts, id="added", created_at=NOW - timedelta(hours=1))    # added to the program after both joined
+    r = t.open_balance_record(alice, added)
     assert isinstance(r, BalanceRecord)
     assert (r.amount, r.created_at, r.expires_at, r.consumed_at) == (D(0), NOW, NOW + timedelta(days=365), None)
-    assert t.store.balance_record(alice.id, pts.id) == r
+    assert t.store.balance_record(alice.id, added.id) == r
     before = kept(t)
     with pytest.raises(E.DuplicateKey):
-        t.open_balance_record(alice, pts)
+        t.open_balance_record(alice, added)
     assert kept(t) == before
-    assert t.open_balance_record(bob, pts).member_id == bob.id
+    assert t.open_balance_record(bob, added).member_id == bob.id
+
+
+def test_a_member_has_a_balance_of_what_its_program_had_when_it_joined_or_what_it_used(t, alice, bob, pts):
+    before = kept(t)
+    for member in (alice, bob):     # the demo currency is as old as the program: both have a balance of it
+        with pytest.raises(E.DuplicateKey):
+            t.open_balance_record(member, pts)
+    added = replace(pts, id="added", created_at=NOW - timedelta(days=2))   # after alice joined, before bob did
+    with pytest.raises(E.DuplicateKey):
+        t.open_balance_record(bob, added)
+    assert kept(t) == before
+    t.create_draft(alice, added, "credit", 5)      # alice used it: she has a balance of it
+    with pytest.raises(E.DuplicateKey):
+        t.open_balance_record(alice, added)
 
 
 def test_balance_record_of_a_currency_without_expiry(t, alice, pts):
-    assert t.open_balance_record(alice, replace(pts, expiry_days=None)).expires_at is None
-
-
-# --- history -------------------------------------------------------------------------------------------
-
-def test_history_of_ledger_entries(t, alice, pts):
-    page = t.history(alice, pts)
-    assert page.count == 5
-    assert [(r.direction, r.signed_amount, r.status, r.is_draft) for r in page.rows] == [
-        ("credit", D(400), "completed", False), ("debit", D(-100), "completed", False),
-        ("credit", D(1200), "completed", False), ("credit", D(300), "completed", False),
-        ("credit", D(500), "completed", False)]
-    assert page.rows[0].lot_expires_at == NOW + timedelta(days=374)
-    assert page.rows[1].lot_expires_at is None
-    assert all(r.created_at == r.completed_at for r in page.rows)
-
-
-def test_history_drafts_every_status_filters_and_paging(t, alice, pts):
-    done = t.create_draft(alice, pts, "credit", 50, auto_complete=True)
-    open_ = t.create_draft(alice, pts, "debit", 20)
-    expiring = t.create_draft(alice, pts, "credit", 10, ttl_sec=10)
-    t.clock.advance(timedelta(minutes=1))
-    page = t.history(alice, pts)
-    assert page.count == 8
-    assert [(r.id, r.status) for r in page.rows[:3]] == [
-        (expiring.id, "expired"), (open_.id, "draft"), (done.id, "completed")]
-    assert page.rows[2].lot_expires_at == NOW + timedelta(days=365)
-    assert t.store.draft(expiring.id).status == "expired"        # the read wrote what time did
-    assert [r.signed_amount for r in t.history(alice, pts, status="completed", direction="debit").rows] == [D(-100)]
-    assert t.history(alice, pts, status="draft").count == 1
-    assert [r.signed_amount for r in t.history(alice, pts, offset=2, limit=2).rows] == [D(50), D(400)]
-    oldest_first = t.history(alice, pts, newest_first=False)
-    assert [r.id for r in oldest_first.rows] == [r.id for r in reversed(page.rows)]
-    assert t.history(alice, pts, offset=8).rows == ()
-
-
-def test_history_lists_a_reversal_the_other_way_and_not_the_completing_entry(t, alice, pts):
-    d = t.create_draft(alice, pts, "credit", 50, auto_complete=True)
-    t.clock.advance(timedelta(minutes=1))
-    t.cancel(d.entry_id)
-    rev = t.entries(alice, pts)[-1]
-    assert rev.kind == "cancel"
-    rows = t.history(alice, pts, limit=2).rows
-    assert [(r.id, r.direction, r.signed_amount) for r in rows] == [(rev.id, "debit", D(-50)), (d.id, "credit", D(50))]
-    assert rows[0].lot_expires_at is None
-
+    added = replace(pts, id="added", expiry_days=None, created_at=NOW)
+    assert t.open_balance_record(alice, added).expires_at is None
 
 # --- snapshots -----------------------------------------------------------------------------------------
 
@@ -177,13 +148,14 @@ def test_snapshot_round_trips_drafts_orders_and_balance_records(t, alice, bob, p
     t.create_draft(bob, pts, "debit", 5, negative=False)
     o = t.create_order(alice, pts, "credit", 7, due_at=NOW, expires_at=NOW + timedelta(days=1), meta={"a": [1]})
     t.complete_draft(o.draft_id)
-    t.open_balance_record(bob, pts)
+    added = replace(pts, id="added", created_at=NOW)
+    t.open_balance_record(bob, added)
     data = t.store.export()
     restored = MemoryTenantStore.restore(data)
     assert restored.export() == data
     assert restored.drafts(alice.id, pts.id) == t.store.drafts(alice.id, pts.id)
     assert restored.order(o.id) == t.order(o.id)
-    assert restored.balance_record(bob.id, pts.id) == t.store.balance_record(bob.id, pts.id)
+    assert restored.balance_record(bob.id, added.id) == t.store.balance_record(bob.id, added.id)
 
 
 def test_snapshot_keeps_its_format(t, alice, pts):
@@ -191,16 +163,23 @@ def test_snapshot_keeps_its_format(t, alice, pts):
     which drafts were already written): restore puts each in its own table, not among generic records."""
     d = t.create_draft(alice, pts, "credit", 5)
     o = t.create_order(alice, pts, "credit", 5, due_at=NOW)
-    r = t.open_balance_record(alice, pts)
+    added = replace(pts, id="added", created_at=NOW)
+    r = t.open_balance_record(alice, added)
     data = t.store.export()
     assert set(data) == {"format", "seq", "members", "lots", "holds", "entries", "totals", "tier", "refs", "rewards",
                          "records"}
     assert data["format"] == 2
-    assert [(kind, value["$r"]) for kind, _, value in data["records"]] == [
+    assert [(kind, value["$r"]) for kind, _, value in data["records"]
+            if kind not in ("limit_use", "record_index")] == [
         ("draft", "Draft"), ("draft", "Draft"), ("order", "Order"), ("balance_record", "BalanceRecord")]
+    # the movements balance limits count (alice's fixture history): rows of their own, restored as they were
+    assert {rid for kind, rid, _ in data["records"] if kind == "limit_use"} == {"alice/points/credit",
+                                                                               "alice/points/debit"}
     restored = MemoryTenantStore.restore(data)
+    assert restored.limit_use(alice.id, pts.id, "credit", NOW - timedelta(days=1000)) == \
+        t.store.limit_use(alice.id, pts.id, "credit", NOW - timedelta(days=1000)) == (4, D(2400))
     assert restored.drafts(alice.id, pts.id) == [d, t.draft(o.draft_id)] and restored.record("draft", d.id) is None
-    assert (restored.order(o.id), restored.balance_record(alice.id, pts.id)) == (o, r)
+    assert (restored.order(o.id), restored.balance_record(alice.id, added.id)) == (o, r)
 
 
 def test_a_failed_operation_leaves_no_draft_or_order_behind(t, alice, pts):
@@ -208,10 +187,10 @@ def test_a_failed_operation_leaves_no_draft_or_order_behind(t, alice, pts):
     with pytest.raises(RuntimeError):
         with t.atomic():
             t.create_order(alice, pts, "credit", 5, due_at=NOW)
-            t.open_balance_record(alice, pts)
+            t.open_balance_record(alice, replace(pts, id="added", created_at=NOW))
             raise RuntimeError("undo")
     assert kept(t) == before
-    assert t.store.drafts(alice.id, pts.id) == [] and t.store.balance_record(alice.id, pts.id) is None
+    assert t.store.drafts(alice.id, pts.id) == [] and t.store.balance_record(alice.id, "added") is None
 
 
 def test_a_snapshot_of_an_older_format_is_refused_not_misread(t):

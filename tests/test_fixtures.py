@@ -188,7 +188,8 @@ def test_the_readme_reference_world_uses_every_key():
     missing = _schema_paths(SCHEMA) - _doc_paths(doc)
     assert not missing, f"the README's reference world does not show: {sorted('/'.join(p) for p in missing)}"
     kinds = re.findall(r"[a-z]+\.[a-z_]+(?:\.<name>)?", SCHEMA["$defs"]["member"]["properties"]["identities"]["description"])
-    used = {k.replace("user_id", "<name>") for m in doc["members"] for k in m["identities"]}
+    used = {re.sub(r"^(altcraft\.field|omneo\.identity)\.[A-Za-z0-9_]+$", r"\1.<name>", k)
+            for m in doc["members"] for k in m["identities"]}
     assert set(kinds) <= used, set(kinds) - used
 
 

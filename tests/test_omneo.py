@@ -135,12 +135,13 @@ async def test_alice_tier_progress(client):
     r = await client.get(TIERS.format(ALICE["omneo"]), headers=OMNEO)
     assert r.status == 200
     # engine (gateway/engine/tiers.py): 1900 tier points in the window (300@-334d, 1200@-114d, 400@-5d);
-    # Silver reached at -114d with 1500 (credit 1500-1000=500), 400 earned since, 1000-400-500=100 to maintain
+    # Silver attained at -114d, when the window then held 2000 (500@-420d too): credit 1000, 400 earned since,
+    # nothing left to maintain it
     assert await r.json() == {"data": {
         "id": 1, "profile_id": ALICE["omneo"],
         "current_tier": SILVER, "next_tier": GOLD, "prev_tier": BRONZE,
         "is_floor": False,
-        "current_credit": 500, "current_progress": 400, "current_remain": 100,
+        "current_credit": 1000, "current_progress": 400, "current_remain": 0,
         "next_progress": 1900, "next_remain": 3100,
         "total_points_12m": 1900, "total_points_achievement": 400,
         "next_progress_change_at": "2026-04-10 12:00:00",   # the -334d credit leaves the 365-day window

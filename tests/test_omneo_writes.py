@@ -117,11 +117,17 @@ def item(id, kind, value, attributes, at=T0):
 
 
 def redemption(id, kind, total, items, bal, *, meta=None, location_id=None, external=None, receipt=None,
-               currency=None, at=T0):
-    return {"data": {"id": id, "profile_id": ALICE["omneo"], "type": kind, "total": total, "total_localised": total,
+               currency=None, at=T0, localised=None):
+    return {"data": {"id": id, "profile_id": ALICE["omneo"], "profile": ALICE_PROFILE, "type": kind, "total": total,
+                     "total_localised": total if localised is None else localised,
                      "location_id": location_id, "location": None, "currency": currency, "balances": bal,
-                     "items": items, "meta": meta, "transaction_external_id": external,
-                     "transaction_receipt_ref": receipt, "created_at": at, "updated_at": at}}
+                     "items": items, "meta": meta, "transaction_id": None, "transaction": None,
+                     "transaction_external_id": external, "transaction_receipt_ref": receipt, "redeem_at": at,
+                     "created_at": at, "updated_at": at}}
+
+
+ALICE_PROFILE = {"first_name": "Alice", "last_name": "Example", "full_name": "Alice Example",
+                 "email": "user@example.com", "statuses": []}
 
 
 ALICE_START = balances(10, 1400, 70)
@@ -218,10 +224,10 @@ async def test_value_remaining_equal_to_initial_is_accepted(client, tenant, rema
     assert (await read_balances(client, BOB["omneo"]))["point_balance"] == 100
 
 
-@pytest.mark.parametrize("remaining", [50, 0, 150])
-async def test_value_remaining_other_than_initial_is_refused(client, tenant, remaining):
+@pytest.mark.parametrize("remaining", [150, 100.01])
+async def test_value_remaining_above_initial_is_refused(client, tenant, remaining):
     await refused(client, tenant, "POST", POINTS, 422, error(
-        {"value_remaining": ["The value remaining and value initial must match."]}),
+        {"value_remaining": ["The value remaining must be less than or equal to 100."]}),
         json={"profile_id": BOB["omneo"], "point_definition_id": 1, "value_initial": 100,
               "value_remaining": remaining, "issued_at": None})
 
@@ -504,8 +510,14 @@ async def test_redeem_amount_refusals(client, tenant, value, message):
                          "strict": ["The strict field must be true or false."]}),
     ({"amount": 5, "currency": "XYZ"}, {"currency": ["The selected currency is invalid."]}),
     ({"amount": 5, "currency": "usd"}, {"currency": ["The selected currency is invalid."]}),
-    ({"amount": 5, "currency": "AUD"}, {"currency": ["Redeeming in AUD is not supported; send the amount in USD."]}),
-    ({"amount": 5, "benefits": [{"id": 1}]}, {"benefits": ["The benefits field is prohibited."]}),
+    ({"amount": 5, "benefits": [{"id": 1}]}, {"benefits.0.id": ["The selected benefits.0.id is invalid."]}),
+    ({"amount": 5, "benefits": [{"id": 1}, {"id": 2, "quantity": 2}]},
+     {"benefits.0.id": ["The selected benefits.0.id is invalid."],
+      "benefits.1.id": ["The selected benefits.1.id is invalid."]}),
+    ({"amount": 5, "benefits": [{"handle": "coffee"}]}, {"benefits.0.id": ["The benefits.0.id field is required."]}),
+    ({"amount": 5, "strategy": "cash"}, {"strategy": ["The strategy is invalid."]}),
+    ({"amount": 5, "strategy": ["rewards", "cash"]}, {"strategy": ["The strategy is invalid."]}),
+    ({"amount": 0.001, "currency": "EUR"}, {"amount": ["The amount has more than 2 decimal places."]}),
 ])
 async def test_redeem_validation(client, tenant, body, errors):
     await refused(client, tenant, "POST", REDEEM.format(ALICE["omneo"]), 422, error(errors), json=body)

@@ -4,6 +4,10 @@ invariants, (2) the four dialects' figures in agreement, and (3) the figures equ
 The model keeps its own lots (amount, remaining, when available, when expiring), holds, temporary
 transactions, drafts and redemptions; it predicts for every call whether the gateway accepts or refuses
 it, and what it does to the spendable (available) and total figures. A refusal must change nothing.
+Brevo's two lists are checked against its balance too: `/active-balance` lists the model's spendable lots less
+what holds take (soonest-expiring first), adding up to `value`; `/transaction-history`'s completed rows, less the
+points that expired unspent, are the points spendable or held; `/contact-balances` lists both members with their
+`value`, in order.
 
 Each example builds a fresh demo world (clock frozen at NOW) and a fresh app, and runs the sequence over
 HTTP in one event loop (asyncio.run inside the sync hypothesis test). The clock ticks one second before
@@ -146,6 +150,7 @@ class Model:
             "bob": []}
         self.holds: list[Hold] = []
         self.temps: list[Tx] = []
+        self.expired: dict[str, Decimal] = {"alice": D(500), "bob": ZERO}     # points that expired unspent
 
     # --- time -------------------------------------------------------------------------------------
     def settle(self) -> None:
@@ -156,9 +161,10 @@ class Model:
         for h in self.holds:
             if h.state == "active" and h.expires_at <= now:
                 h.state = "expired"
-        for lots in self.lots.values():
+        for who, lots in self.lots.items():
             for lot in lots:
                 if not lot.provisional and lot.expires_at is not None and lot.expires_at <= now:
+                    self.expired[who] += lot.remaining
                     lot.remaining = ZERO
 
     # --- figures ------------------------------------------------------------------------------------
@@ -185,6 +191,18 @@ class Model:
 
     def available(self, who: str) -> Decimal:
         return self.figures(who)[0]
+
+    def lots_after_holds(self, who: str) -> list[Decimal]:
+        """What each spendable lot still gives once the active holds take theirs, soonest-expiring lots first (as
+        the debit that uses a hold will): the amounts Brevo's active balances list, sorted."""
+        held = min(self.held(who), self.spendable(who))
+        out = []
+        for lot in self._spendable_lots(who):
+            part = min(lot.remaining, held)
+            held -= part
+            if lot.remaining - part > 0:
+                out.append(lot.remaining - part)
+        return sorted(out)
 
     def _spendable_lots(self, who: str) -> list[Lot]:
         self.settle()
@@ -392,6 +410,34 @@ class Run:
                    "altcraft.total_balance": D(alt["total_balance"])}
             assert got == dict.fromkeys(got, total), (label, who, "total", total, got)
             assert D(gb["pendingPoints"]) == pending, (label, who, "pending", pending, gb["pendingPoints"])
+            await self.check_brevo_lists(label, who, available)
+        r = await self.client.get(f"/v3/loyalty/balance/programs/{BREVO_PID}/contact-balances?balanceDefinitionId="
+                                  f"{BREVO_BDID}&sortField=value", headers=BREVO)
+        listed = [(b["contactId"], D(b["value"])) for b in (await r.json())["balances"]]
+        expected = sorted(((WHO[w]["brevo"], self.model.available(w)) for w in WHO), key=lambda p: (p[1], p[0]),
+                          reverse=True)
+        assert [v for _, v in listed] == [v for _, v in expected] and sorted(listed) == sorted(expected), (
+            label, "contact balances", listed, expected)
+
+    async def check_brevo_lists(self, label: str, who: str, available: Decimal) -> None:
+        """Brevo's two lists agree with its balance `value` and with the model: the active balances are the
+        spendable lots less what holds take (they add up to `value`); the completed history rows, less the points
+        that expired unspent, are the points spendable or held; every debit row is negative."""
+        query = f"contactId={WHO[who]['brevo']}&balanceDefinitionId={BREVO_BDID}&limit=500"
+        base = f"/v3/loyalty/balance/programs/{BREVO_PID}"
+        r = await self.client.get(f"{base}/active-balance?{query}", headers=BREVO)
+        active = await r.json()
+        amounts = sorted(D(b["amount"]) for b in active["activeBalances"])
+        assert amounts == self.model.lots_after_holds(who), (label, who, "active balances", amounts)
+        assert (active["count"], sum(amounts, ZERO)) == (len(amounts), available), (label, who, active)
+        r = await self.client.get(f"{base}/transaction-history?{query}", headers=BREVO)
+        rows = (await r.json())["transactionHistory"]
+        assert all((D(i["amount"]) < 0) == (i["transactionType"] == "debit") for i in rows), (label, who, rows)
+        completed = sum((D(i["amount"]) for i in rows if i["status"] == "completed"), ZERO)
+        spendable = self.model.spendable(who)
+        assert completed - self.model.expired[who] == spendable, (label, who, "history", completed, spendable)
+        r = await self.client.get(f"{base}/transaction-history?{query}&status=completed&limit=1", headers=BREVO)
+        assert (await r.json())["count"] == sum(1 for i in rows if i["status"] == "completed"), (label, who)
 
     async def step(self, op: tuple) -> None:
         self.tenant.clock.advance(timedelta(seconds=1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from . import drafts, history, orders
+from . import drafts, history, ledger, orders
 from .amounts import check_points
 from .errors import TransactionNotFound
 from .history import HistoryPage
@@ -32,13 +32,14 @@ class DraftOperations:
         return d, self.currency(self.program(member.program_id), d.currency_id)
 
     # --- drafts (recorded now, applied on completion) ----------------------------------------------------
-    def create_draft(self, member: Member, currency: PointCurrency, direction: str, amount, *,
+    def create_draft(self, member: Member, currency: PointCurrency, direction: str | None, amount, *,
                      auto_complete: bool = False, ttl_sec: int | None = None, event_time: datetime | None = None,
                      lot_minutes: int | None = None, meta: dict | None = None,
                      negative: bool | None = None) -> Draft:
         """A draft, completed at once with `auto_complete`. `lot_minutes` (the life of the points a credit
-        adds) applies only to a draft completed at once; `negative`: the amount was given as a negative
-        number (shown so), by default a debit's."""
+        adds) applies only to a draft completed at once; `direction` None: the amount's sign gives it (see
+        drafts.direction_of); `negative`: the amount is shown negative (by default a debit's)."""
+        direction, amount = drafts.direction_of(direction, amount)
         value = self._draft_value(currency, direction, amount)
 
         def op(now):
@@ -66,11 +67,13 @@ class DraftOperations:
         return self.run(op)
 
     # --- orders, balance records --------------------------------------------------------------------
-    def create_order(self, member: Member, currency: PointCurrency, direction: str, amount, *, due_at: datetime,
+    def create_order(self, member: Member, currency: PointCurrency, direction: str | None, amount, *, due_at: datetime,
                      expires_at: datetime | None = None, source: str | None = None, meta: dict | None = None,
                      negative: bool | None = None) -> Order:
         """An order and the draft that pays it (the draft's id is the order's draft_id). The expiry, when
         given, must be in the future (NotInFuture, field expires_at), checked before the amount."""
+        direction, amount = drafts.direction_of(direction, amount)
+
         def op(now):
             orders.check_expiry(expires_at, now)
             value = self._draft_value(currency, direction, amount)
@@ -96,6 +99,8 @@ class DraftOperations:
                 direction: str | None = None, newest_first: bool = True, offset: int = 0,
                 limit: int | None = None) -> HistoryPage:
         """The member's transactions in `currency` (see history.py), filtered, sorted by time, paged."""
-        return self.run(lambda now: history.page(self.store, member.id, currency.id, now, status=status,
-                                                 direction=direction, newest_first=newest_first, offset=offset,
-                                                 limit=limit))
+        def op(now):
+            ledger.settle(self.store, member.id, currency, now)    # timed-out reservations are expired rows then
+            return history.page(self.store, member.id, currency.id, now, status=status, direction=direction,
+                                newest_first=newest_first, offset=offset, limit=limit)
+        return self.run(op)

@@ -8,11 +8,25 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from .ports import TenantStore
 from . import ledger
-from .errors import InsufficientPoints, InvalidState, LimitExceeded, TransactionNotFound
+from .errors import InsufficientPoints, InvalidAmount, InvalidState, LimitExceeded, TransactionNotFound
 from .model import Draft, PointCurrency
+
+
+def direction_of(direction: str | None, amount) -> tuple[str, object]:
+    """(direction, amount without its sign) of a signed amount: the sign gives the direction unless it is named;
+    a negative amount named a credit is refused (a credit that reads as a debit: applying either is a guess).
+    A named debit may be sent positive or negative. A non-number is left for check_points to refuse."""
+    if not isinstance(amount, (int, Decimal)) or isinstance(amount, bool):
+        return direction or "credit", amount
+    if amount < 0:
+        if direction == "credit":
+            raise InvalidAmount("a credit's amount cannot be negative", amount=str(amount))
+        return "debit", -amount
+    return direction or "credit", amount
 
 
 def refresh(store: TenantStore, d: Draft, now: datetime) -> Draft:

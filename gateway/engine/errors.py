@@ -49,6 +49,33 @@ class DefinitionNotFound(NotFound):
     code = "definition_not_found"
 
 
+class RewardNotFound(NotFound):
+    code = "reward_not_found"
+
+
+class RewardDefinitionNotFound(DefinitionNotFound):
+    code = "reward_definition_not_found"
+
+
+class TierDefinitionNotFound(DefinitionNotFound):
+    code = "tier_definition_not_found"
+
+
+class TierPointNotFound(NotFound):
+    code = "tier_point_not_found"
+
+class PointRecordNotFound(NotFound):
+    code = "point_not_found"
+
+
+class RateNotFound(NotFound):
+    code = "rate_not_found"
+
+
+class ReceiptNotFound(NotFound):
+    code = "transaction_not_found"
+
+
 class MemberInactive(EngineError):
     """The member exists but is deleted / not registered in the program."""
 
@@ -138,6 +165,24 @@ class TenantConflict(EngineError):
 
 class InvalidRequest(EngineError):
     code = "invalid_request"
+
+
+class CurrencyInUse(InvalidState):
+    """A point currency members have points, transactions or records in (or a program's last one) is not deleted."""
+
+    code = "currency_in_use"
+
+
+class LastCurrency(CurrencyInUse):
+    """A program keeps at least one point currency."""
+
+    code = "last_currency"
+
+
+class LimitNotFound(NotFound):
+    """A balance limit the currency (in the version asked) does not have."""
+
+    code = "limit_not_found"
 
 
 class RuleInactive(EngineError):

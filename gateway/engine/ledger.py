@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from .ports import TenantStore
+from . import expiry, limits
 from .errors import InsufficientPoints, InvalidState, InvalidTime, LimitExceeded
 from .model import ZERO, Entry, Hold, Lot, PointCurrency, Totals
 
@@ -100,11 +101,9 @@ def balance(store: TenantStore, member_id: str, currency: PointCurrency, now: da
         if lot.expires_at <= now:
             expired += lot.remaining                      # not settled yet: counts nowhere
             continue
-        if next_at is None:
-            next_at = lot.expires_at
-        if lot.expires_at != next_at:
-            break
-        next_amount += lot.remaining
+        next_at = lot.expires_at                          # the soonest: all lots expiring then, summed by the store
+        next_amount = store.expiring_sum(member_id, cid, next_at)
+        break
     for lot in store.lots_available_after(member_id, cid, now):
         if not lot.provisional and (lot.expires_at is None or lot.expires_at > now):
             pending += lot.remaining
@@ -124,7 +123,14 @@ def after(store: TenantStore, entry: Entry, currency: PointCurrency, now: dateti
     return replace(entry, balance_after=b.available, total_after=b.total, recorded_at=entry.recorded_at or now)
 
 
+def pending_until(currency: PointCurrency, earned_at: datetime) -> datetime:
+    """When points earned at `earned_at` become available: after the currency's return window."""
+    return earned_at + timedelta(days=currency.pending_days)
+
+
 def expiry_for(currency: PointCurrency, available_at: datetime) -> datetime | None:
+    if currency.expiry_rule is not None and not currency.fixed_expiry:
+        return expiry.expires_at(currency.expiry_rule, available_at)
     if currency.fixed_expiry:
         day, month = (int(x) for x in currency.fixed_expiry.split("/"))
         candidate = available_at.replace(month=month, day=day, hour=0, minute=0, second=0, microsecond=0)
@@ -144,8 +150,9 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
            provisional: bool = False, deadline: datetime | None = None, origin: str = "",
            refs: dict | None = None, counts_for_tier: bool = True, entry_id: str | None = None,
            money: Decimal | None = None, expires_after_days: int | None = None, description: str | None = None,
-           meta: dict | None = None) -> Entry:
-    """Add a lot. Rules of the currency (max balance, per-operation cap) apply here."""
+           meta: dict | None = None, never_expires: bool = False) -> Entry:
+    """Add a lot. Rules of the currency (max balance, per-operation cap) apply here. `never_expires`: the lot
+    has no expiry, whatever the currency's rule."""
     rules = currency.rules
     if rules.max_credit is not None and amount > rules.max_credit:
         raise LimitExceeded("credit exceeds the per-operation limit", limit=str(rules.max_credit))
@@ -157,13 +164,15 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
                 amount = room
             else:
                 raise LimitExceeded("credit would exceed the maximum balance", limit=str(rules.max_balance))
+    if not provisional:
+        limits.admit(store, member_id, currency, "credit", amount, now)
     earned_at = earned_at or now
     if available_at is None:
         days = currency.pending_days if pending_days is None else pending_days
         available_at = earned_at + timedelta(days=days)
     if expires_at is None and expires_after_days:     # this credit's own life, counted from availability
         expires_at = available_at + timedelta(days=expires_after_days)
-    if expires_at is None:
+    if expires_at is None and not never_expires:
         expires_at = expiry_for(currency, available_at)
     if expires_at is not None and expires_at <= available_at:
         raise InvalidTime("points would expire before they become available",
@@ -180,7 +189,7 @@ def credit(store: TenantStore, member_id: str, currency: PointCurrency, amount: 
     if not provisional:
         _bump(store, member_id, currency.id, earned=amount)
         if counts_for_tier:
-            store.add_tier_credit(member_id, earned_at, amount)
+            store.add_tier_credit(member_id, earned_at, amount, source=entry_id)
     store.put_entry(after(store, entry, currency, now))
     return store.entry(entry_id)
 
@@ -197,6 +206,20 @@ def activate(store: TenantStore, entry: Entry, now: datetime) -> Decimal:
 
 
 # --- debits --------------------------------------------------------------------------------
+
+def spend_lot(store: TenantStore, lot: Lot, currency: PointCurrency, amount: Decimal, now: datetime, *,
+              origin: str = "", refs: dict | None = None) -> Entry:
+    """Spend `amount` from one given lot (a record issued partly used), whether or not it is available yet."""
+    if amount > lot.remaining:
+        raise InsufficientPoints("not enough points left in the lot", requested=str(amount),
+                                 remaining=str(lot.remaining))
+    store.put_lot(replace(lot, remaining=lot.remaining - amount))
+    _bump(store, lot.member_id, currency.id, spent=amount)
+    entry = new_entry(store, lot.member_id, currency.id, "debit", amount, now, origin=origin, refs=refs or {},
+                      lots=((lot.id, amount),))
+    store.put_entry(after(store, entry, currency, now))
+    return store.entry(entry.id)
+
 
 def _take(store: TenantStore, member_id: str, currency: PointCurrency, amount: Decimal, now: datetime):
     """Consume available lots soonest-expiring first; returns (lot id, amount) pairs."""
@@ -240,6 +263,7 @@ def debit(store: TenantStore, member_id: str, currency: PointCurrency, amount: D
             raise InvalidState("hold is not active", hold=hold.id, state=hold.state)
         store.put_hold(replace(hold, state="used", used_by=entry_id))   # its points count as available again
     check_debit(store, member_id, currency, amount, now)
+    limits.admit(store, member_id, currency, "debit", amount, now)
     taken = _take(store, member_id, currency, amount, now)
     _bump(store, member_id, currency.id, spent=amount)
     entry = new_entry(store, member_id, currency.id, "debit", amount, now, id=entry_id, origin=origin,
@@ -282,16 +306,18 @@ def commit(store: TenantStore, entry: Entry, currency: PointCurrency, now: datet
     if entry.status != "temporary":
         raise InvalidState(f"transaction is {entry.status}, not temporary", transaction=entry.id)
     if entry.kind == "credit":
+        limits.admit(store, entry.member_id, currency, "credit", entry.amount, now)
         for lot_id, _ in entry.lots:
             lot = store.lot(lot_id)
             store.put_lot(replace(lot, provisional=False))
             _bump(store, entry.member_id, entry.currency_id, earned=lot.amount)
             if lot.counts_for_tier:
-                store.add_tier_credit(entry.member_id, lot.earned_at, lot.amount)
+                store.add_tier_credit(entry.member_id, lot.earned_at, lot.amount, source=entry.id)
     else:
         hold = store.hold(entry.hold_id)
         store.put_hold(replace(hold, state="used", used_by=entry.id))
         check_debit(store, entry.member_id, currency, entry.amount, now)   # reserved points may have expired
+        limits.admit(store, entry.member_id, currency, "debit", entry.amount, now)
         taken = _take(store, entry.member_id, currency, entry.amount, now)
         _bump(store, entry.member_id, entry.currency_id, spent=entry.amount)
         entry = replace(entry, lots=taken)
@@ -357,7 +383,7 @@ def reverse(store: TenantStore, entry: Entry, currency: PointCurrency, now: date
         if raw_held > now_b.available + now_b.held:    # the points are reserved: refuse, atomic() undoes
             raise InsufficientPoints("points of this credit are held", held=str(raw_held))
         if any(store.lot(l).counts_for_tier for l, _ in entry.lots if store.lot(l)):
-            store.add_tier_credit(entry.member_id, entry.at, -want)
+            store.add_tier_credit(entry.member_id, entry.at, -want, source=entry.id)
     elif entry.kind == "debit":
         left, already = want, entry.reversed_amount   # earlier partial reversals gave back the tail first
         for lot_id, took in reversed(entry.lots):

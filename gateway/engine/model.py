@@ -38,6 +38,10 @@ class PointCurrency:
     rules: CurrencyRules = CurrencyRules()
     external: Mapping[str, Any] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None  # added to its program then (engine/catalog.py); None: from the start
+    updated_at: datetime | None = None
+    expiry_rule: Any = None             # an expiry.ExpiryRule (calendar units), instead of expiry_days
+    limits: tuple = ()                  # limits.BalanceLimit: transactions or points per window, per direction
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,7 @@ class Program:
     reversal_window_minutes: int = 10      # how long a redemption may be reversed
     external: Mapping[str, Any] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
+    currency_drafts: Mapping[str, PointCurrency] = field(default_factory=dict)   # changes not published yet
     redemption_rules: tuple[RedemptionRule, ...] = ()
 
     @property
@@ -261,6 +266,9 @@ class Redemption:
     meta: Mapping[str, Any] | None = None
     refs: Mapping[str, Any] = field(default_factory=dict)
     part_ids: tuple[int, ...] = ()    # one id per part, in `items` order: a reward, or a lot a points debit took from
+    currency: str | None = None       # the money currency `amount` was asked in (None: the program's own)
+    total_localised: Decimal | None = None   # `total` in that currency (None: same as total)
+    returned: tuple[Decimal, ...] = ()   # money given back so far per item (returns and a reversal), `items` order
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +298,7 @@ class Reward:
     meta: Mapping[str, Any] | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    extended_at: datetime | None = None   # when its expiry was extended (once at most)
 
     def is_active(self, now: datetime) -> bool:
         """Spendable now: something left, already issued, not expired (the one definition every dialect uses)."""
@@ -315,3 +324,79 @@ class Totals:
     @property
     def balance(self) -> Decimal:
         return self.earned - self.spent - self.expired - self.cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class TierCredit:
+    """One tier-points movement of a member (earned points, a reversal's negative, points added by hand): what tier
+    standing is computed from, listed as the member's tier points."""
+
+    id: int
+    member_id: str
+    at: datetime
+    amount: Decimal
+    source: str | None = None           # the ledger entry behind it, if any
+
+
+@dataclass(frozen=True, slots=True)
+class TierStatus:
+    """A member's tier as last evaluated (attained, maintained or dropped on the anniversary, or assigned)."""
+
+    member_id: str
+    tier_id: int
+    achieved_at: datetime
+    anniversary_at: datetime
+    credit: Decimal = ZERO              # points over the tier's minimum when it was achieved (toward maintaining it)
+    evaluated_at: datetime | None = None   # tier credits up to this instant have been looked at
+    assigned_at: datetime | None = None
+    maintained_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EarnRate:
+    """Points earned per unit of money spent, for the purchases it applies to (see engine/rates.py)."""
+
+    id: int
+    program_id: str
+    handle: str
+    rate: Decimal                          # points per unit of money
+    name: str | None = None
+    type: str | None = None                # None/default/spend: all spend; sku|category|brand|product: items whose
+    code: str | None = None                # attribute `type` equals `code`
+    location: str | None = None            # only purchases at this location (its code), if set
+    location_id: int | None = None         # only purchases at this location (its id), if set
+    start_time: datetime | None = None     # applies from
+    end_time: datetime | None = None       # applies until (excluded)
+    priority: int = 0                      # the highest applicable priority wins
+    is_default: bool = False
+    is_archived: bool = False
+    is_published: bool = True
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)   # descriptive fields, kept and echoed
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A purchase recorded with its lines (engine/receipts.py): what it earned through the rates, and what of that
+    a void or a lower total took back since."""
+
+    id: int
+    member_id: str
+    currency_id: str
+    total: Decimal                        # money, as it stands now (a return lowers it)
+    original_total: Decimal               # money when first recorded
+    transacted_at: datetime
+    points: Decimal = ZERO                # points it earned, net of what was taken back
+    entries: tuple[str, ...] = ()         # the credits it made (the first, then one per raise of the total)
+    rate_id: int | None = None            # the rate its (first) line earned at; None: the program's base rate
+    line_points: tuple[Decimal, ...] = () # points each line earned when recorded
+    external_id: str | None = None
+    receipt_ref: str | None = None
+    location_id: int | None = None
+    is_void: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)   # what the client sent that the engine does not read

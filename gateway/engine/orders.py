@@ -10,7 +10,7 @@ from datetime import datetime
 from .ports import TenantStore
 from . import ledger
 from .errors import DuplicateKey, NotInFuture
-from .model import BalanceRecord, Draft, Order, PointCurrency
+from .model import BalanceRecord, Draft, Order, PointCurrency, Totals
 
 
 def check_expiry(expires_at: datetime | None, now: datetime) -> None:
@@ -37,9 +37,17 @@ def create(store: TenantStore, order_id: str, draft: Draft, now: datetime, *, du
 
 
 def open_balance(store: TenantStore, member_id: str, currency: PointCurrency, now: datetime) -> BalanceRecord:
-    """Open the member's balance record of `currency`: empty, expiring when points available now would."""
-    if store.balance_record(member_id, currency.id) is not None:
-        raise DuplicateKey("the member already has a balance record of this currency", member=member_id,
+    """Open the member's balance record of `currency`: empty, expiring when points available now would.
+
+    A member has a balance of every currency its program had when it joined (all at zero) and of any currency it
+    has points or transactions in: only a currency added to the program since, and not used yet, can be opened,
+    once (DuplicateKey otherwise)."""
+    member = store.member(member_id)
+    if (store.balance_record(member_id, currency.id) is not None
+            or currency.created_at is None or member is None or member.joined_at >= currency.created_at
+            or store.open_lot_count(member_id, currency.id) > 0 or store.totals(member_id, currency.id) != Totals()
+            or store.history_count(member_id, currency.id) > 0):
+        raise DuplicateKey("the member already has a balance of this currency", member=member_id,
                            currency=currency.id)
     record = BalanceRecord(id=ledger.new_id(), member_id=member_id, currency_id=currency.id, created_at=now,
                            expires_at=ledger.expiry_for(currency, now))

@@ -9,15 +9,25 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Callable, TypeVar
 
 from .ports import TenantStore
-from . import ledger, redemptions
+from . import history, ledger, redemptions, standings
 from .clock import Clock
 from .payments import PaymentOperations
 from .draft_ops import DraftOperations
+from .reads import ReadOperations
+from .catalog import CatalogOperations, LimitOperations
 from .member_ops import MemberOperations
 from .history_ops import HistoryOperations
 from .rule_ops import RuleOperations
 from .event_ops import EventOperations
 from .batch_ops import BatchOperations
+from .profiles import ProfileOperations
+from .redemption_ops import RedemptionOperations
+from .program_config import ProgramConfigOperations
+from .reward_ops import RewardOperations
+from .tier_ops import TierOperations
+from .point_records import PointRecordOperations
+from .rates import RateOperations, issue_days
+from .receipts import ReceiptOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -31,7 +41,9 @@ T = TypeVar("T")
 
 @dataclass
 class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperations, RuleOperations,
-             EventOperations, BatchOperations):
+             EventOperations, BatchOperations, ProfileOperations, PointRecordOperations, RateOperations,
+             ReceiptOperations, ReadOperations, CatalogOperations, LimitOperations, RedemptionOperations,
+             RewardOperations, TierOperations, ProgramConfigOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore
@@ -50,6 +62,8 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
         now = self.clock.now()
         with self.store.atomic():
             out = fn(now)
+            history.catch_up(self.store, now)     # index what the operation wrote (history pages cost a page)
+            standings.catch_up(self.store, self.programs, now)    # and the balances it changed, in order
         if self.high_water is None or now > self.high_water:
             self.high_water = now
         return out
@@ -82,16 +96,16 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
         p = self.programs.get(program_id)
         if p is None:
             raise ProgramNotFound("program not found", program=program_id)
-        return p
+        return self.configured(p)
 
     def program_by(self, key: str, value: Any) -> Program:
         for p in self.programs.values():
             if _matches(p.external.get(key), value):
-                return p
+                return self.configured(p)
         raise ProgramNotFound("program not found", **{key: value})
 
     def only_program(self) -> Program:
-        return next(iter(self.programs.values()))
+        return self.configured(next(iter(self.programs.values())))
 
     @staticmethod
     def currency(program: Program, currency_id: str | None = None) -> PointCurrency:
@@ -147,7 +161,7 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
 
     def reward_balance(self, member: Member, now: datetime | None = None) -> Decimal:
         now = now or self.now()
-        return sum((r.value_remaining for r in self.store.rewards(member.id) if r.is_active(now)), ZERO)
+        return sum((r.value_remaining for r in self.store.open_rewards(member.id, now) if r.is_active(now)), ZERO)
 
     # --- members ----------------------------------------------------------------------------------
     def add_member(self, program: Program, identities: dict[str, str], *, member_id: str | None = None,
@@ -241,6 +255,9 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
         """Inside an operation: the credit for money paid, at the member's program's earn rate. A payment that
         earns nothing is still recorded, as a zero credit (to activate, refund, link)."""
         points = self.earn_preview(self.program(member.program_id), paid)[1]
+        life = issue_days(self.earn_rate(self.program(member.program_id), now)[0])
+        if life and "expires_at" not in kw and "expires_after_days" not in kw:   # the rate's issue period
+            kw["expires_after_days"] = life
         ledger.settle(self.store, member.id, currency, now)
         if points > 0:
             return ledger.credit(self.store, member.id, currency, check_points(currency, points), now, money=paid,
@@ -265,17 +282,16 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
             return e
         return self.run(op)
 
-    @staticmethod
-    def earn_preview(program: Program, money) -> tuple[Decimal, Decimal]:
-        """What a payment earns, before and after rounding (whole points, down): the same rule as `earn`."""
-        exact = check_money(money, allow_zero=True) * program.earn_per_money
+    def earn_preview(self, program: Program, money) -> tuple[Decimal, Decimal]:
+        """What a payment earns, before and after rounding (whole points, down): the same rule as `earn`, at the
+        rate the earning rule picks now (engine/rates.py; the program's earn_per_money when no rate applies)."""
+        exact = check_money(money, allow_zero=True) * self.earn_rate(program)[1]
         return exact, exact.to_integral_value(rounding=ROUND_FLOOR)
 
-    @classmethod
-    def line_points(cls, program: Program, lines) -> list[tuple[Decimal, Decimal]]:
+    def line_points(self, program: Program, lines) -> list[tuple[Decimal, Decimal]]:
         """What each line of a purchase earns, (exact, whole): price x quantity at the earn rate, each line rounded
         down on its own; a line without a price earns nothing. `lines` is [(price or None, quantity or None)]."""
-        return [cls.earn_preview(program, 0 if price is None else price * (1 if quantity is None else quantity))
+        return [self.earn_preview(program, 0 if price is None else price * (1 if quantity is None else quantity))
                 for price, quantity in lines]
 
     def points_for_money(self, currency: PointCurrency, money) -> Decimal:
@@ -387,11 +403,11 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
 
     # --- money redemptions across rewards and points ----------------------------------------------------
     def redeem_value(self, member: Member, amount, strategies: list[str], *, strict: bool = False,
-                     meta: dict | None = None, refs: dict | None = None) -> Redemption:
+                     meta: dict | None = None, refs: dict | None = None, currency: str | None = None) -> Redemption:
         program = self.program(member.program_id)
         value = check_money(amount)
         return self.run(lambda now: redemptions.redeem(self.store, program, member, value, strategies, strict, now,
-                                                       meta=meta, refs=refs))
+                                                       meta=meta, refs=refs, in_currency=currency))
 
     def redemption(self, redemption_id: int) -> Redemption:
         return redemptions.get(self.store, redemption_id)

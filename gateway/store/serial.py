@@ -10,10 +10,16 @@ from decimal import Decimal
 from typing import Any
 
 from ..engine import model
+from ..engine.expiry import ExpiryRule
+from ..engine.limits import BalanceLimit, LimitTerms
 
 RECORDS = {cls.__name__: cls for cls in (model.Member, model.Lot, model.Hold, model.Entry, model.Reward,
                                           model.Totals, model.Draft, model.Redemption, model.Payment,
-                                          model.Order, model.BalanceRecord)}
+                                          model.Order, model.BalanceRecord, model.EarnRate, model.Receipt,
+                                          model.TierStatus, model.Tier, model.RewardDefinition,
+                                          # a program's catalogue changed through the engine (engine/catalog.py)
+                                          model.PointCurrency, model.CurrencyRules, ExpiryRule, BalanceLimit,
+                                          LimitTerms)}
 
 
 def dump(value: Any) -> Any:

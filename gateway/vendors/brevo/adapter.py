@@ -18,6 +18,7 @@ NOT_FOUND = [
     (E.MemberNotFound, "subscription not found"),
     (E.MemberInactive, "subscription not found"),     # not (or no longer) subscribed: not a member
     (E.TransactionNotFound, "transaction not found"),
+    (E.LimitNotFound, "balance limit not found"),
     (E.NotFound, "not found"),
 ]
 NOT_FOUND_BY_OPERATION = {
@@ -41,6 +42,8 @@ REFUSED_BY_OPERATION = {
 # engine refusals whose Brevo text differs from the engine's (the code stays the one REFUSED gives)
 TEXT_BY_OPERATION = {
     "create_subscription_balance": {E.DuplicateKey: "the contact already has a balance of this balance definition"},
+    "delete_balance_definition": {E.LastCurrency: "the program keeps at least one balance definition",
+                                  E.CurrencyInUse: "balance definition is in use"},
 }
 
 # the engine's names of the fields it refuses -> Brevo's

@@ -4,15 +4,19 @@ envelope {code, message}."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Iterable
 
 from ...engine.history import HistoryRow
 from ...engine.ledger import Balance
+from ...engine.limits import BalanceLimit
 from ...engine.model import BalanceRecord, Draft, Lot, Order, PointCurrency
 from ..base import Reply
 from ..format import parse_datetime, rfc3339
 
 DEFAULT_UNIT = "POINTS"
+CONSTRAINTS = {"count": "transaction", "amount": "amount"}
+MODIFIERS = {"none": "noModification", "start": "startOfPeriod", "end": "endOfPeriod"}
 
 
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Reply:
@@ -37,7 +41,7 @@ def _instant(value: Any, fallback: datetime) -> str:
 
 def definition(currency: PointCurrency, bdid: str, now: datetime) -> dict:
     """A point currency as a BalanceDefinition. Optional attributes the currency does not set are
-    omitted (never null); `meta` is always sent, `deletedAt` always null (the engine never deletes)."""
+    omitted (never null); `meta` is always sent, `deletedAt` always null (a deleted definition is not found)."""
     info, rules = currency.info, currency.rules
     body: dict[str, Any] = {"id": bdid, "name": currency.name}
     if info.get("description"):
@@ -58,17 +62,40 @@ def definition(currency: PointCurrency, bdid: str, now: datetime) -> dict:
         body["balanceOptionDebitRounding"] = rules.debit_rounding
     if currency.fixed_expiry:
         body["balanceExpirationDate"] = currency.fixed_expiry
+    elif currency.expiry_rule is not None:
+        body["balanceAvailabilityDurationValue"] = currency.expiry_rule.value
+        body["balanceAvailabilityDurationUnit"] = currency.expiry_rule.unit
+        body["balanceAvailabilityDurationModifier"] = MODIFIERS[currency.expiry_rule.snap]
     elif currency.expiry_days is not None:
         body["balanceAvailabilityDurationValue"] = currency.expiry_days
         body["balanceAvailabilityDurationUnit"] = "day"
         body["balanceAvailabilityDurationModifier"] = "noModification"
-    # The engine keeps no creation time of a currency: the fixtures' info carries it. Without one
-    # the two stamps stand in for each other, and failing both the definition is "as of now".
-    created = info.get("created_at") or info.get("updated_at")
+    # A currency created through the API has its own stamps; one of the fixtures has those of its info, and
+    # without them the two stand in for each other, and failing both the definition is "as of now".
+    created = currency.created_at or info.get("created_at") or info.get("updated_at")
     body["createdAt"] = _instant(created, now)
-    body["updatedAt"] = _instant(info.get("updated_at") or created, now)
+    body["updatedAt"] = _instant(currency.updated_at or info.get("updated_at") or created, now)
     body["deletedAt"] = None
     return body
+
+
+def definitions(items: Iterable[dict]) -> dict:
+    return {"items": list(items)}
+
+
+def contact_balances(program_id: str, bdid: str, count: int, rows: Iterable[tuple[int, str | None, datetime, Decimal]]
+                     ) -> dict:
+    return {"loyaltyProgramId": program_id, "balanceDefinitionId": bdid, "count": count,
+            "balances": [{"contactId": cid, "loyaltySubscriptionId": sub, "updatedAt": rfc3339(at), "value": value}
+                         for cid, sub, at, value in rows]}
+
+
+def limit(l: BalanceLimit, bdid: str) -> dict:
+    t = l.terms
+    return {"id": l.id, "balanceDefinitionId": bdid, "transactionType": t.direction,
+            "constraintType": CONSTRAINTS[t.constraint], "durationValue": t.window_value,
+            "durationUnit": t.window_unit, "value": t.value, "slidingSchedule": t.sliding,
+            "createdAt": rfc3339(l.created_at), "updatedAt": rfc3339(l.updated_at)}
 
 
 def subscription_balances(program_id: str, contact_id: int, balances: Iterable[tuple[str, Balance]]) -> dict:
@@ -76,14 +103,16 @@ def subscription_balances(program_id: str, contact_id: int, balances: Iterable[t
             "balance": [{"balanceDefinitionId": bdid, "value": b.available} for bdid, b in balances]}
 
 
-def active_balance(lot: Lot) -> dict:
-    return {"id": lot.id, "amount": lot.remaining, "createdAt": rfc3339(lot.earned_at),
+def active_balance(lot: Lot, amount: Decimal) -> dict:
+    """A lot and what it still gives (the engine's figure: its remaining, less what holds take of it)."""
+    return {"id": lot.id, "amount": amount, "createdAt": rfc3339(lot.earned_at),
             "expiresAt": rfc3339(lot.expires_at)}
 
 
-def active_balances(program_id: str, contact_id: int, bdid: str, count: int, lots: Iterable[Lot]) -> dict:
+def active_balances(program_id: str, contact_id: int, bdid: str, count: int,
+                    lots: Iterable[tuple[Lot, Decimal]]) -> dict:
     return {"count": count, "loyaltyProgramId": program_id, "contactId": contact_id,
-            "balanceDefinitionId": bdid, "activeBalances": [active_balance(l) for l in lots]}
+            "balanceDefinitionId": bdid, "activeBalances": [active_balance(l, a) for l, a in lots]}
 
 
 # --- transactions, history, orders, balance records ------------------------------------------------

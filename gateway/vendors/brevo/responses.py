@@ -5,17 +5,23 @@ its `brevo.balance_definition_id`, a member by its `brevo.contact` id (or its `b
 id, Brevo's loyaltySubscriptionId) within that program. UUIDs are compared in their canonical
 lower-case form.
 
-Transactions are the engine's drafts (create_draft / complete_draft / cancel_draft), orders its orders
-(create_order), balance records its balance records (open_balance_record), the transaction history its
-history query: the engine rounds, caps, checks the balance limits, rejects, dates and lists; the adapter
-maps names and shapes only (Brevo's signed amount <-> direction + amount + the sign the client used)."""
+Balance definitions are the engine's point currencies (catalog: currency_page / add_currency / change_currency /
+delete_currency, `version` = the currency's draft or active version, publish_loyalty_program = publish), balance
+limits its currency limits (add_limit / limit / change_limit / delete_limit). Transactions are the engine's drafts
+(create_draft / complete_draft / cancel_draft), orders its orders (create_order), balance records its balance
+records (open_balance_record), the lists its pages (lot_page, history, member_balances): the engine rounds, caps,
+checks the balance limits, rejects, dates, orders and lists; the adapter maps names and shapes only (a debit is
+shown negative, however it was sent)."""
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any, Callable
 
+from ...engine.catalog import CurrencyTerms
 from ...engine.errors import MemberNotFound
-from ...engine.model import Draft, Member, PointCurrency, Program
+from ...engine.expiry import ExpiryRule
+from ...engine.limits import LimitTerms
+from ...engine.model import CurrencyRules, Draft, Member, PointCurrency, Program
 from ...engine.tenant import Tenant
 from ..base import Call, Reply, VendorError
 from ..format import parse_datetime
@@ -25,6 +31,9 @@ PROGRAM = "brevo.program_id"
 DEFINITION = "brevo.balance_definition_id"
 CONTACT = "brevo.contact"
 SUBSCRIPTION = "brevo.subscription"
+
+# balanceAvailabilityDurationModifier -> the engine's snap of an expiry to its period
+SNAPS = {"noModification": "none", "startOfPeriod": "start", "endOfPeriod": "end"}
 
 # Brevo's example account id (spec, create_subscription_balance); settings.brevo.organization_id overrides it.
 DEFAULT_ORGANIZATION_ID = 5456004
@@ -75,13 +84,107 @@ def _either(call: Call, name: str, legacy: str, *, required: bool = True,
 
 # --- operations ------------------------------------------------------------------------------
 
+def _definition_body(call: Call, currency: PointCurrency) -> dict:
+    return render.definition(currency, render.external_id(currency.external, DEFINITION), call.now())
+
+
 def get_balance_definition(call: Call) -> Reply:
-    # `version`: draft (latest edits) or active (the snapshot of the last publish). The gateway has no
-    # publish step -- a point currency is live as soon as it exists -- so both versions are the same
-    # definition. The spec's enum refuses any other value (422 invalid_parameter).
+    # `version`: draft (with the changes not published yet) or active (what the ledger applies)
     program = _program(call)
     currency = _definition(call, program, call.path["bdid"])
-    return Reply(200, render.definition(currency, render.external_id(currency.external, DEFINITION), call.now()))
+    return Reply(200, _definition_body(call, call.tenant.currency_version(program, currency, _query(call, "version"))))
+
+
+def get_balance_definition_list(call: Call) -> Reply:
+    page = call.tenant.currency_page(_program(call), version=_query(call, "version"),
+                                     order_by=_query(call, "sortField"), descending=_query(call, "sort") == "desc",
+                                     offset=_query(call, "offset"), limit=_query(call, "limit"))
+    return Reply(200, render.definitions(_definition_body(call, c) for c in page
+                                         if c.external.get(DEFINITION) is not None))
+
+
+def _terms(body: dict) -> CurrencyTerms:
+    """A BalanceDefinition request in the engine's names (null = absent, "" = no fixed expiry date)."""
+    rules = CurrencyRules(min_balance=body.get("minAmount"), max_balance=body.get("maxAmount"),
+                          max_credit=body.get("maxCreditAmountLimit"), max_debit=body.get("maxDebitAmountLimit"),
+                          overtaking=body.get("balanceOptionAmountOvertakingStrategy") or "strict",
+                          credit_rounding=body.get("balanceOptionCreditRounding"),
+                          debit_rounding=body.get("balanceOptionDebitRounding"))
+    value, unit = body.get("balanceAvailabilityDurationValue"), body.get("balanceAvailabilityDurationUnit")
+    if unit is not None and value is None:
+        raise VendorError(render.error(422, "missing_parameter",
+                                       "balanceAvailabilityDurationValue is required with balanceAvailabilityDurationUnit"))
+    rule = None if value is None else ExpiryRule(value, unit or "day", SNAPS[
+        body.get("balanceAvailabilityDurationModifier") or "noModification"])
+    info = {k: v for k, v in (("description", body.get("description")), ("image_ref", body.get("imageRef")),
+                              ("meta", {k: v for k, v in (body.get("meta") or {}).items() if v is not None}))
+            if v is not None}
+    fixed = body.get("balanceExpirationDate") or None
+    if fixed and "-" in fixed:          # the SDKs' date form, YYYY-MM-DD: its day and month
+        fixed = f"{fixed[8:10]}/{fixed[5:7]}"
+    return CurrencyTerms(name=body["name"], unit=body["unit"], rules=rules, fixed_expiry=fixed, expiry_rule=rule,
+                         info=info)
+
+
+def create_balance_definition(call: Call) -> Reply:
+    currency = call.tenant.add_currency(_program(call), _terms(call.body), name_as=(DEFINITION,))
+    return Reply(200, _definition_body(call, currency))
+
+
+def update_balance_definition(call: Call) -> Reply:
+    program = _program(call)
+    currency = _definition(call, program, call.path["bdid"])
+    return Reply(200, _definition_body(call, call.tenant.change_currency(program, currency, _terms(call.body))))
+
+
+def delete_balance_definition(call: Call) -> Reply:
+    program = _program(call)
+    call.tenant.delete_currency(program, _definition(call, program, call.path["bdid"]))
+    return Reply(204, None)
+
+
+# --- balance limits ------------------------------------------------------------------------------------
+
+def _limit_terms(body: dict) -> LimitTerms:
+    return LimitTerms(direction=body["transactionType"],
+                      constraint="count" if body["constraintType"] == "transaction" else "amount",
+                      window_value=body["durationValue"], window_unit=body["durationUnit"],
+                      value=Decimal(body["value"]), sliding=bool(body.get("slidingSchedule")))
+
+
+def _limit_reply(call: Call, currency: PointCurrency, limit) -> Reply:
+    return Reply(200, render.limit(limit, render.external_id(currency.external, DEFINITION)))
+
+
+def create_balance_limit(call: Call) -> Reply:
+    program = _program(call)
+    currency = _definition(call, program, call.path["bdid"])
+    return _limit_reply(call, currency, call.tenant.add_limit(program, currency, _limit_terms(call.body)))
+
+
+def get_balance_limit(call: Call) -> Reply:
+    program = _program(call)
+    currency = _definition(call, program, call.path["bdid"])
+    return _limit_reply(call, currency, call.tenant.limit(program, currency, _uuid(call.path["blid"]),
+                                                          _query(call, "version")))
+
+
+def update_balance_limit(call: Call) -> Reply:
+    program = _program(call)
+    currency = _definition(call, program, call.path["bdid"])
+    return _limit_reply(call, currency, call.tenant.change_limit(program, currency, _uuid(call.path["blid"]),
+                                                                 _limit_terms(call.body)))
+
+
+def delete_balance_limit(call: Call) -> Reply:
+    program = _program(call)
+    call.tenant.delete_limit(program, _definition(call, program, call.path["bdid"]), _uuid(call.path["blid"]))
+    return Reply(204, None)
+
+
+def publish_loyalty_program(call: Call) -> Reply:
+    call.tenant.publish(_program(call))
+    return Reply(204, None)
 
 
 def subscription_balances(tenant: Tenant, program: Program, cid: int, include_internal: bool = False) -> dict:
@@ -110,11 +213,23 @@ def get_active_balance(call: Call) -> Reply:
         currency.external, DEFINITION)
     if _internal(currency) and not _query(call, "includeInternal"):
         return Reply(200, render.active_balances(program_id, cid, definition_id, 0, []))
-    lots = sorted(call.tenant.lots(member, currency), key=lambda l: (l.earned_at, l.id),
-                  reverse=_query(call, "sort") == "desc")
-    offset, limit = _query(call, "offset"), _query(call, "limit")
-    return Reply(200, render.active_balances(program_id, cid, definition_id, len(lots),
-                                             lots[offset:offset + limit]))
+    page = call.tenant.lot_page(member, currency, newest_first=_query(call, "sort") == "desc",
+                                offset=_query(call, "offset"), limit=_query(call, "limit"))
+    return Reply(200, render.active_balances(program_id, cid, definition_id, page.count, page.lots))
+
+
+def get_contact_balances(call: Call) -> Reply:
+    program = _program(call)
+    currency = _definition(call, program, call.query["balanceDefinitionId"])
+    program_id, bdid = render.external_id(program.external, PROGRAM), render.external_id(currency.external, DEFINITION)
+    if _internal(currency) and not _query(call, "includeInternal"):
+        return Reply(200, render.contact_balances(program_id, bdid, 0, []))
+    page = call.tenant.member_balances(program, currency, order_by="value" if _query(call, "sortField") == "value"
+                                       else "updated_at", descending=_query(call, "sort") == "desc",
+                                       offset=_query(call, "offset"), limit=_query(call, "limit"))
+    rows = [(contact_id(m), m.identities.get(SUBSCRIPTION), at, value) for m, value, at in page.rows
+            if contact_id(m) is not None]
+    return Reply(200, render.contact_balances(program_id, bdid, page.count, rows))
 
 
 # --- members, rendering helpers for the writes ----------------------------------------------------
@@ -157,16 +272,6 @@ def _render(tenant: Tenant, program: Program, d: Draft) -> dict:
                               bdid=render.external_id(currency.external, DEFINITION), contact_id=_contact(member))
 
 
-def _direction(body: dict) -> tuple[str, Decimal, bool]:
-    """(direction, positive amount for the engine, whether the client's amount was negative).
-    The sign gives the direction unless transactionType is given [D]; a zero amount reaches the
-    engine, which refuses it."""
-    amount = body["amount"]
-    negative = amount < 0
-    direction = body.get("transactionType") or ("debit" if negative else "credit")
-    return direction, abs(amount), negative
-
-
 # --- writes --------------------------------------------------------------------------------------------
 
 def create_transaction(call: Call) -> Reply:
@@ -174,13 +279,13 @@ def create_transaction(call: Call) -> Reply:
     program = _program(call)
     currency = _definition(call, program, body["balanceDefinitionId"])
     member = _subscriber(call, program, body)
-    direction, amount, negative = _direction(body)
-    d = tenant.create_draft(member, currency, direction, amount, auto_complete=bool(body.get("autoComplete", False)),
-                            ttl_sec=body.get("ttl"),
+    # the signed amount and transactionType go to the engine as sent: it decides the direction (the sign, unless
+    # the type names it) and refuses a negative credit
+    d = tenant.create_draft(member, currency, body.get("transactionType"), body["amount"],
+                            auto_complete=bool(body.get("autoComplete")), ttl_sec=body.get("ttl"),
                             event_time=parse_datetime(body["eventTime"]) if body.get("eventTime") else None,
                             # "only applicable when autoComplete is true" [D]: the engine's rule for lot_minutes
-                            lot_minutes=body.get("balanceExpiryInMinutes"), meta=dict(body.get("meta") or {}),
-                            negative=negative)
+                            lot_minutes=body.get("balanceExpiryInMinutes"), meta=dict(body.get("meta") or {}))
     return Reply(200, _render(tenant, program, d))
 
 
@@ -201,10 +306,9 @@ def create_order(call: Call) -> Reply:
     program = _program(call)
     currency = _definition(call, program, body["balanceDefinitionId"])
     member = tenant.member(CONTACT, int(body["contactId"]), program=program)
-    direction, amount, negative = _direction(body)
-    order = tenant.create_order(member, currency, direction, amount, due_at=parse_datetime(body["dueAt"]),
+    order = tenant.create_order(member, currency, None, body["amount"], due_at=parse_datetime(body["dueAt"]),
                                 expires_at=parse_datetime(body["expiresAt"]) if body.get("expiresAt") else None,
-                                source=body["source"], meta=dict(body.get("meta") or {}), negative=negative)
+                                source=body["source"], meta=dict(body.get("meta") or {}))
     return Reply(200, render.order(order, program_id=render.external_id(program.external, PROGRAM),
                                    bdid=render.external_id(currency.external, DEFINITION),
                                    contact_id=_contact(member)))

@@ -236,7 +236,7 @@ def order_cashback_quote(call: Call) -> Reply:
     lines = [item for item in (body.get("lineItems") or ()) if item is not None]
     _, total = call.tenant.earn_preview(program, body["totalPaid"])
     return Reply(200, render.cashback_quote(total, render.quote_lines(_order_lines(call, None, lines, program)),
-                                            program.earn_per_money))
+                                            call.tenant.earn_rate(program)[1]))
 
 
 def get_order_transactions(call: Call) -> Reply:
@@ -444,7 +444,7 @@ def get_redemption_configuration(call: Call) -> Reply:
 
 def get_cashback_configuration(call: Call) -> Reply:
     program = _program(call)
-    return Reply(200, render.cashback_configuration(program.earn_per_money, program.default_currency))
+    return Reply(200, render.cashback_configuration(call.tenant.earn_rate(program)[1], program.default_currency))
 
 
 def get_tiers_configuration(call: Call) -> Reply:

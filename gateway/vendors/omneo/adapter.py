@@ -2,6 +2,7 @@
 validation failures, engine errors and armed faults map onto them."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from ...codecs import jsonable
@@ -30,6 +31,11 @@ TYPE_TEXT = {"integer": "The {a} must be an integer.", "number": "The {a} must b
              "array": "The {a} must be an array.", "object": "The {a} must be an array."}
 FORMAT_TEXT = {"uuid": "The {a} must be a valid UUID.", "date-time": "The {a} is not a valid date.",
                "email": "The {a} must be a valid email address.", "uri": "The {a} must be a valid URL."}
+
+
+def _dotted(field: str) -> str:
+    """A query parameter's name as Laravel's validator names it: `page[size]` is the array input `page.size`."""
+    return re.sub(r"\[([^\]]*)\]", r".\1", field)
 
 
 def _attribute(field: str) -> str:
@@ -72,14 +78,32 @@ REVERSAL_TEXT = {
 }
 
 
+# the same refusals, for a return (POST /v3/redemptions/{id}/return)
+RETURN_TEXT = {
+    "not_reversible": "Only redemptions of type redeem can be returned.",
+    "already_reversed": "Nothing of the redemption is left to return.",
+}
+
+# path parameter -> the model Laravel binds it to, where the parameter's name alone does not say
+PATH_MODELS = {("get_point_definition", "definition"): "App\\Models\\PointDefinition"}
+# (part B: rewards, redemptions, tiers)
+PATH_MODELS.update({(op, "definition"): "App\\Models\\RewardDefinition"
+                    for op in ("get_reward_definition", "update_reward_definition", "delete_reward_definition")})
+PATH_MODELS.update({(op, "definition"): "App\\Models\\TierDefinition"
+                    for op in ("get_tier_definition", "update_tier_definition", "delete_tier_definition")})
+REQUIRED_WITHOUT_B = {("create_profile_reward", "reward_definition_id"): "reward definition handle"}
+PATH_MODELS.update({("get_redemption_item", "item"): "App\\Models\\RedemptionItem",
+                    ("get_tier_point", "point"): "App\\Models\\TierPoint"})
+
+
 # Laravel `required_without`: the reward definition is named by id or by handle
 REQUIRED_WITHOUT = {("create_reward", "reward_definition_id"): "reward definition handle"}
 
 
 def _message(op: Operation, v: Violation) -> str:
-    a = _attribute(v.field) if v.field else "body"
+    a = _attribute(_dotted(v.field)) if v.field else "body"
     if v.keyword == "required":
-        other = REQUIRED_WITHOUT.get((op.handler, v.field))
+        other = REQUIRED_WITHOUT.get((op.handler, v.field)) or REQUIRED_WITHOUT_B.get((op.handler, v.field))
         if other:
             return f"The {a} field is required when {other} is not present."
         return f"The {a} field is required."
@@ -97,7 +121,7 @@ def _message(op: Operation, v: Violation) -> str:
         return FORMAT_TEXT.get(s.get("format", ""), "The {a} format is invalid.").format(a=a)
     if v.keyword == "pattern":
         return f"The {a} format is invalid."
-    if v.keyword == "anyOf" and v.field.endswith("_at"):     # InputTimestamp: neither accepted form
+    if v.keyword == "anyOf" and v.field.endswith(("_at", "_time")):   # InputTimestamp: neither accepted form
         return f"The {a} is not a valid date."
     if v.keyword == "uniqueItems":
         return f"The {a} field has a duplicate value."
@@ -144,8 +168,9 @@ class OmneoVendor(Vendor):
     def invalid(self, op: Operation, violations: list[Violation]) -> Reply:
         path = [v for v in violations if v.location == "path"]
         if path:   # route model binding runs before validation: an unusable id is simply not found
-            return render.not_found(PROFILE_MODEL if path[0].field == "profile" else _model(path[0].field),
-                                    getattr(path[0], "value", None))
+            field = path[0].field
+            model = PROFILE_MODEL if field == "profile" else PATH_MODELS.get((op.handler, field), _model(field))
+            return render.not_found(model, getattr(path[0], "value", None))
         if any(v.location == "body" and v.pointer == "/body" and v.keyword == "required" for v in violations):
             # no body at all: Laravel validates an empty input
             violations = [v for v in violations if v.pointer != "/body"] + op.validate_body({})
@@ -155,7 +180,7 @@ class OmneoVendor(Vendor):
         errors: dict[str, list[str]] = {}
         for v in violations:
             msg = _message(op, v)
-            key = v.field or "body"
+            key = _dotted(v.field) if v.field else "body"
             if msg not in errors.setdefault(key, []):
                 errors[key].append(msg)
         return render.validation(errors)
@@ -168,7 +193,10 @@ class OmneoVendor(Vendor):
         if isinstance(exc, E.NotFound):
             return render.not_found(_model(exc.code.removesuffix("_not_found")), next(iter(exc.detail.values()), None))
         if exc.code in REVERSAL_TEXT:
-            return render.validation({"redemption": [REVERSAL_TEXT[exc.code].format(**exc.detail)]})
+            text = REVERSAL_TEXT[exc.code]
+            if op is not None and op.handler == "return_redemption":
+                text = RETURN_TEXT.get(exc.code, text)
+            return render.validation({"redemption": [text.format(**exc.detail)]})
         field = responses.AMOUNT_FIELD.get(op.handler, "amount") if op is not None else "amount"
         if isinstance(exc, E.InsufficientPoints):
             return render.validation({field: [f"The {_attribute(field)} exceeds the available balance."]})

@@ -10,7 +10,7 @@ DESCRIPTOR = VendorDescriptor(
     credentials=(Credential("token", prefix="omneo", header="Authorization", scheme="Bearer",
                             description="Authorization: Bearer <token>"),),
     test_headers={"Accept": "application/json"},
-    identities=("omneo.profile",),
+    identities=("omneo.profile", "omneo.identity.<name>"),
     settings={},
     settings_description="Omneo has no settings yet",
     currency_external={"omneo.point_definition_id": "Omneo point definition id"},

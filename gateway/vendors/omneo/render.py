@@ -95,6 +95,114 @@ def balances(b: Balance, rewards: Decimal, program: Program, code: str | None = 
     }}
 
 
+# --- profiles (part A) -----------------------------------------------------------------------------------
+
+IDENTITY = "omneo.identity."          # engine identity kinds of Omneo identities: omneo.identity.<handle>
+NAMED = ("title", "first_name", "last_name", "email", "mobile", "mobile_phone")
+
+
+def profile_tier_summary(p: TierProgress | None, member: Member, profile_id: str) -> dict | None:
+    if p is None:
+        return None
+    return {"id": member.seq, "profile_id": profile_id, "name": p.current.name, "handle": p.current.handle,
+            "anniversary_at": laravel(p.anniversary_at), "maintained_at": laravel(p.maintained_at),
+            "assigned_at": laravel(p.assigned_at),
+            "achieved_at": laravel(p.achieved_at)}
+
+
+def profile(s, profile_id: str) -> dict:
+    """A profile (`s`: the engine's MemberSummary) with its balances embedded as GET .../balances gives them."""
+    m, attrs = s.member, s.member.attributes
+    b = balances(s.balance, s.rewards, s.program)["data"]
+    identities = [{"handle": k[len(IDENTITY):], "identifier": str(v)} for k, v in m.identities.items()
+                  if k.startswith(IDENTITY)]
+    first, last = attrs.get("first_name"), attrs.get("last_name")
+    full = " ".join(str(x) for x in (first, last) if x) or None
+    return {
+        "id": profile_id,
+        "external_id": identities[0]["identifier"] if identities else None,
+        "title": attrs.get("title"),
+        "first_name": first,
+        "last_name": last,
+        "full_name": full,
+        "email": attrs.get("email"),
+        "mobile_phone": attrs.get("mobile_phone", attrs.get("mobile")),
+        "currency": s.program.money_currency,
+        "joined_at": laravel(m.joined_at),
+        "profile_type": "active" if m.active else "deleted",
+        "tier_handle": s.tier.current.handle if s.tier is not None else None,
+        "tier": profile_tier_summary(s.tier, m, profile_id),
+        "identities": identities,
+        "tags": [],
+        "statuses": [],
+        "attributes": {k: v for k, v in attrs.items() if k not in NAMED},
+        "reward_balance": b["reward_balance"],
+        "point_balance": b["point_balance"],
+        "point_balance_dollars": b["point_balance_dollars"],
+        "combined_balance_dollars": b["combined_balance_dollars"],
+        "credit_balance": b["credit_balance"],
+        "benefit_balance": b["benefit_balance"],
+        "created_at": laravel(m.joined_at),
+        "updated_at": laravel(m.updated_at or m.joined_at),
+    }
+
+
+# --- rates (part A) --------------------------------------------------------------------------------------
+
+RATE_INFO = ("region_id", "country_iso_2", "profile_conditions", "product_conditions", "issue_period",
+             "issue_period_type", "issue_absolute_expiry", "earn_instructions", "internal_notes")
+
+
+def rate(r) -> dict:
+    """An engine EarnRate as Omneo's Rate; the descriptive fields as they were sent."""
+    info = r.info
+    body = {"id": r.id, "handle": r.handle, "type": r.type, "code": r.code, "name": r.name, "rate": r.rate,
+            "location": r.location, "location_id": r.location_id, "location_object": None,
+            "region_id": info.get("region_id"), "region": None, "country_iso_2": info.get("country_iso_2"),
+            "profile_conditions": info.get("profile_conditions"),
+            "product_conditions": info.get("product_conditions"),
+            "start_time": laravel(r.start_time), "end_time": laravel(r.end_time), "priority": r.priority,
+            "is_default": r.is_default, "is_archived": r.is_archived, "is_published": r.is_published,
+            "issue_period": info.get("issue_period"), "issue_period_type": info.get("issue_period_type"),
+            "issue_absolute_expiry": stamp(info.get("issue_absolute_expiry"), None),
+            "earn_instructions": info.get("earn_instructions"), "internal_notes": info.get("internal_notes"),
+            "created_at": laravel(r.created_at), "updated_at": laravel(r.updated_at or r.created_at)}
+    return body
+
+
+# --- transactions (part A) -------------------------------------------------------------------------------
+
+ITEM_FIELDS = ("name", "quantity", "price_current", "price_sell", "price_tax", "price_original", "product_variant_id",
+               "product_variant", "discounts")
+
+
+def transaction(r, profile_id: str) -> dict:
+    """An engine Receipt as Omneo's Transaction: the engine's figures, and what the client sent as sent."""
+    info = r.info
+    return {
+        "id": r.id, "profile_id": profile_id, "external_id": r.external_id, "receipt_ref": r.receipt_ref,
+        "location_id": r.location_id, "location": None, "total": r.total,
+        "total_original": info.get("total_original"), "timezone": info.get("timezone"),
+        "transacted_at": laravel(r.transacted_at), "systems": list(info.get("systems") or []),
+        "tags": list(info.get("tags") or []), "meta": info.get("meta"), "is_void": r.is_void,
+        "receipt_is_email": bool(info.get("receipt_is_email")), "payments": list(info.get("payments") or []),
+        "items": [{k: item.get(k) for k in ITEM_FIELDS} for item in info.get("items") or []],
+        "redemption": None, "created_at": laravel(r.created_at), "updated_at": laravel(r.updated_at or r.created_at)}
+
+
+def transaction_source(r) -> dict:
+    """What a point record earned by a transaction shows as its `source`."""
+    return {"id": r.id, "external_id": r.external_id, "receipt_ref": r.receipt_ref,
+            "transacted_at": laravel(r.transacted_at), "total": r.total}
+
+
+def incentive_estimate(est) -> dict:
+    return {"data": {"points": est.points, "points_dollars": money(est.value), "tier_points": est.tier_points,
+                     "available_at": laravel(est.available_at),
+                     "items": [{"index": i, "points": p, "rate": rate(x) if x is not None else None}
+                               for i, (x, p) in enumerate(est.lines)]}}
+
+
 # --- tiers -------------------------------------------------------------------------------------------
 
 def tier_definition(tier: Tier | None, program: Program) -> dict | None:
@@ -142,11 +250,12 @@ def profile_tier(p: TierProgress, member: Member, profile_id: str, program: Prog
         "next_remain": whole(p.next_remain),
         "total_points_12m": whole(p.points_window),
         # points issued since the current tier was achieved; null on the floor tier (documented example)
-        "total_points_achievement": None if p.is_floor else whole(p.current_progress),
+        "total_points_achievement": None if p.is_floor else whole(
+            p.current_progress if p.since_achieved is None else p.since_achieved),
         "next_progress_change_at": laravel(p.next_progress_change_at),
         "anniversary_at": laravel(p.anniversary_at),
-        "maintained_at": None,
-        "assigned_at": None,
+        "maintained_at": laravel(p.maintained_at),
+        "assigned_at": laravel(p.assigned_at),
         "achieved_at": laravel(p.achieved_at),
         "created_at": laravel(member.joined_at),
         "updated_at": laravel(member.updated_at or member.joined_at),
@@ -193,7 +302,8 @@ def point_definition(currency: PointCurrency, program: Program) -> dict:
 
 
 def point(credit: Entry, lot: Lot, profile_id: str, currency: PointCurrency, program: Program,
-          updated_at: datetime | None = None) -> dict:
+          updated_at: datetime | None = None, *, rate_body: dict | None = None, source_type: str | None = None,
+          source: dict | None = None) -> dict:
     created = laravel(credit.recorded_at or credit.at)
     return {
         "id": credit.seq,
@@ -210,9 +320,9 @@ def point(credit: Entry, lot: Lot, profile_id: str, currency: PointCurrency, pro
         "description": credit.description,
         "meta": credit.meta,
         "definition": point_definition(currency, program),
-        "rate": None,
-        "source_type": None,
-        "source": None,
+        "rate": rate_body,
+        "source_type": source_type,
+        "source": source,
         "created_at": created,
         "updated_at": laravel(updated_at) if updated_at is not None else created,
     }
@@ -287,7 +397,7 @@ def reward(r: Reward, profile_id: str, program: Program, now: datetime) -> dict:
         "is_active": r.is_open(now),
         "notify_issue_at": None,
         "notify_expiry_at": None,
-        "extended_at": None,
+        "extended_at": laravel(r.extended_at),
         "has_notified_issue": False,
         "has_notified_expiry": False,
         "has_notified_extend": False,
@@ -308,23 +418,68 @@ def redemption_item(item_id: int, kind: str, value: Decimal, attributes: dict, a
             "type_attributes": attributes, "created_at": laravel(at), "updated_at": laravel(at)}
 
 
-def redemption(red: Redemption, profile_id: str, items: list[dict], balance_data: dict, refs: dict,
-               currency_record: dict | None, rate: Decimal | None) -> dict:
+def redemption_profile(member: Member) -> dict:
+    """The redeeming profile as a redemption embeds it [D]: names, email, statuses (none modelled)."""
+    a = member.attributes
+    first, last = a.get("first_name"), a.get("last_name")
+    full = " ".join(str(x) for x in (first, last) if x) or None
+    return {"first_name": first, "last_name": last, "full_name": full, "email": a.get("email"), "statuses": []}
+
+
+def redemption(red: Redemption, member: Member, profile_id: str, items: list[dict], balance_data: dict | None,
+               currency_record: dict | None, receipt=None) -> dict:
+    """A redemption (redeem, return, reversal). `balance_data`: the balances right after a write (the
+    SuccessfulRedemption answer); None in reads, which carry no balances."""
+    refs = red.refs or {}
     total = money(red.total)
-    return {"data": {
+    body = {
         "id": red.id,
         "profile_id": profile_id,
+        "profile": redemption_profile(member),
         "type": red.kind,
         "total": total,
-        "total_localised": total if rate is None else money(red.total * rate),
+        "total_localised": total if red.total_localised is None else money(red.total_localised),
         "location_id": refs.get("location_id"),
         "location": None,
         "currency": currency_record,
-        "balances": balance_data,
         "items": items,
         "meta": red.meta,
+        # the recorded transaction the redemption named, if there is one
+        "transaction_id": receipt.id if receipt is not None else None,
+        "transaction": None if receipt is None else {
+            "external_id": receipt.external_id, "receipt_ref": receipt.receipt_ref,
+            "transacted_at": laravel(receipt.transacted_at), "total": money(receipt.total), "location": None},
         "transaction_external_id": refs.get("transaction_external_id"),
         "transaction_receipt_ref": refs.get("transaction_receipt_ref"),
+        "redeem_at": laravel(red.created_at),
         "created_at": laravel(red.created_at),
         "updated_at": laravel(red.created_at),
-    }}
+    }
+    if balance_data is not None:
+        body["balances"] = balance_data
+    return body
+
+
+# --- tier points (part B) ----------------------------------------------------------------------------------
+
+def tier_point(c, profile_id: str, definition_id: int, info: dict, source_type: str | None,
+               source_id: int | None) -> dict:
+    """One tier-points movement: earned by a transaction (`source_type` transaction) or with another point record
+    (`point`), a reversal of one (negative, same source), or added by hand (no source)."""
+    recorded = info.get("recorded_at") or c.at
+    return {
+        "id": c.id,
+        "profile_id": profile_id,
+        "point_definition_id": definition_id,
+        "value": c.amount,
+        "issued_at": laravel(c.at),
+        "accrued_at": laravel(info.get("accrued_at") or c.at),
+        "status": None,
+        "source_id": source_id,
+        "source_type": source_type,
+        "source": None,
+        "meta": info.get("meta"),
+        "created_at": laravel(recorded),
+        "updated_at": laravel(recorded),
+    }
+

@@ -1,0 +1,249 @@
+"""A program's point currencies as configuration: list, add, change, delete, publish (a mixin of Tenant: each
+public method is one engine operation, at one instant of the tenant clock).
+
+Two versions of the catalogue: `active`, what the ledger applies, and `draft`, the active one with the changes
+made since the last publish. A change to an existing currency goes to the draft and becomes active when the
+program is published (`publish`); a new currency is active at once (there is nothing of it to protect) and a
+deletion applies at once (only an unused currency can be deleted). A currency in use -- any points, transaction,
+hold or balance record of a member in it -- is never deleted (CurrencyInUse), nor is a program's last currency
+(LastCurrency).
+
+Balance limits (limits.py) are part of a currency's configuration: added, changed and deleted in its draft, enforced
+by the ledger once active.
+
+A new currency gets a UUID as its id, is also named by that id under the external id kinds the caller asks for,
+and gets the next free number under every external id kind whose values are numbers in its program (so a dialect
+that names currencies by number sees it at once)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from . import ledger, standings
+from .errors import CurrencyInUse, InvalidRequest, LastCurrency, LimitNotFound
+from .expiry import ExpiryRule
+from .limits import UNITS, BalanceLimit, LimitTerms
+from .model import CurrencyRules, PointCurrency, Program
+
+if TYPE_CHECKING:
+    from .ports import TenantStore
+
+WHOLE_UNITS = ("JPY", "CLP")          # money without minor units
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+ORDER = {"name": lambda c: (c.name, c.id),
+         "created_at": lambda c: (c.created_at or EPOCH, c.id),
+         "updated_at": lambda c: (c.updated_at or c.created_at or EPOCH, c.id)}
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyTerms:
+    """What a caller sets of a point currency (the whole of it: a change replaces every term)."""
+
+    name: str
+    unit: str = "POINTS"                 # POINTS, or the money currency one unit is worth
+    rules: CurrencyRules = CurrencyRules()
+    fixed_expiry: str | None = None      # "dd/mm"
+    expiry_rule: ExpiryRule | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)   # description, image, meta ... kept and echoed
+
+
+def _check(terms: CurrencyTerms) -> None:
+    if terms.fixed_expiry and terms.expiry_rule is not None:
+        raise InvalidRequest("a fixed expiry date and an expiry duration exclude each other")
+    if terms.fixed_expiry:
+        try:
+            day, month = (int(x) for x in terms.fixed_expiry.split("/"))
+            datetime(2000, month, day)           # a leap year: 29/02 is a date
+        except ValueError:
+            raise InvalidRequest("the fixed expiry is not a dd/mm date", fixed_expiry=terms.fixed_expiry) from None
+    r = terms.rules
+    if r.min_balance is not None and r.max_balance is not None and r.min_balance > r.max_balance:
+        raise InvalidRequest("the minimum balance is above the maximum", min=str(r.min_balance),
+                             max=str(r.max_balance))
+    for name, value in (("minimum balance", r.min_balance), ("maximum balance", r.max_balance),
+                        ("credit limit", r.max_credit), ("debit limit", r.max_debit)):
+        if value is not None and (value < 0 or value > r.max_amount):
+            raise InvalidRequest(f"the {name} is out of range", value=str(value))
+    if terms.expiry_rule is not None and terms.expiry_rule.value < 1:
+        raise InvalidRequest("the expiry duration must be at least 1", value=terms.expiry_rule.value)
+
+
+def _decimals(terms: CurrencyTerms) -> int:
+    """Points count in whole units when the currency rounds them (or the money has no minor unit), else to 2
+    decimals."""
+    if terms.unit in WHOLE_UNITS:
+        return 0
+    if terms.unit == "POINTS" and (terms.rules.credit_rounding or terms.rules.debit_rounding):
+        return 0
+    return 2
+
+
+def _apply(currency: PointCurrency, terms: CurrencyTerms, now: datetime) -> PointCurrency:
+    """The currency with every term replaced (no expiry term: points never expire)."""
+    return replace(currency, name=terms.name, decimals=_decimals(terms), rules=terms.rules,
+                   fixed_expiry=terms.fixed_expiry or None, expiry_rule=terms.expiry_rule, expiry_days=None,
+                   info={**dict(terms.info), "unit": terms.unit}, updated_at=now)
+
+
+def _next_numbers(program: Program) -> dict[str, int]:
+    """external id kind -> the next free number, for every kind whose values are all numbers in this program."""
+    out: dict[str, int] = {}
+    kinds = {k for c in program.currencies for k in c.external}
+    for kind in kinds:
+        values = [c.external.get(kind) for c in program.currencies if kind in c.external]
+        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            out[kind] = max(values) + 1
+    return out
+
+
+RECORD = "program_catalog"     # the store record of a program's catalogue, under the program id
+
+
+def _keep(store: "TenantStore", program: Program) -> Program:
+    """Write the program's catalogue (currencies and drafts) to the store too, so that a snapshot carries it."""
+    store.put_record(RECORD, program.id, {"currencies": program.currencies, "drafts": dict(program.currency_drafts)})
+    return program
+
+
+def reapply(programs: dict[str, Program], store: "TenantStore") -> None:
+    """After a store is restored from a snapshot: each program's catalogue as the store kept it."""
+    for pid, program in list(programs.items()):
+        kept = store.record(RECORD, pid)
+        if kept is not None:
+            programs[pid] = replace(program, currencies=tuple(kept["currencies"]),
+                                    currency_drafts=dict(kept["drafts"]))
+
+
+class CatalogOperations:
+    programs: dict[str, Program]
+    store: "TenantStore"
+
+    # --- reads -------------------------------------------------------------------------------------------
+    @staticmethod
+    def currency_version(program: Program, currency: PointCurrency, version: str = "draft") -> PointCurrency:
+        """The currency as the draft (its changes since the last publish) or as active."""
+        return program.currency_drafts.get(currency.id, currency) if version == "draft" else currency
+
+    def currency_page(self, program: Program, *, version: str = "draft", order_by: str = "updated_at",
+                      descending: bool = True, offset: int = 0, limit: int | None = None) -> list[PointCurrency]:
+        """The program's currencies in one version, ordered by name, created_at or updated_at (then id), paged."""
+        program = self.program(program.id)
+        rows = sorted((self.currency_version(program, c, version) for c in program.currencies),
+                      key=ORDER[order_by], reverse=descending)
+        return rows[offset:] if limit is None else rows[offset:offset + limit]
+
+    # --- changes ---------------------------------------------------------------------------------------------
+    def add_currency(self, program: Program, terms: CurrencyTerms, *, name_as: Iterable[str] = ()) -> PointCurrency:
+        """A new currency of `program`, active at once; also named by its id under the `name_as` kinds."""
+        _check(terms)
+
+        def op(now):
+            current = self.program(program.id)
+            currency_id = ledger.new_id()
+            money = terms.unit == current.money_currency
+            base = PointCurrency(id=currency_id, name=terms.name,
+                                 value=1 if money else current.default_currency.value,
+                                 hold_minutes=current.default_currency.hold_minutes,
+                                 temp_timeout_sec=current.default_currency.temp_timeout_sec,
+                                 external={**_next_numbers(current), **{k: currency_id for k in name_as}},
+                                 created_at=now)
+            currency = _apply(base, terms, now)
+            standings.open_currency(self.store, current, currency, self.store.members(), now)
+            self.programs[current.id] = _keep(self.store, replace(current, currencies=(*current.currencies, currency)))
+            return currency     # the program is replaced last: programs live beside the store, outside its undo
+        return self.run(op)
+
+    def change_currency(self, program: Program, currency: PointCurrency, terms: CurrencyTerms) -> PointCurrency:
+        """Replace every term of the currency in the draft (active when the program is published)."""
+        _check(terms)
+
+        def op(now):
+            current = self.program(program.id)
+            active = self.currency(current, currency.id)
+            draft = _apply(self.currency_version(current, active), terms, now)
+            self.programs[current.id] = _keep(self.store, replace(current, currency_drafts={
+                **current.currency_drafts, active.id: draft}))
+            return draft
+        return self.run(op)
+
+    def delete_currency(self, program: Program, currency: PointCurrency) -> None:
+        def op(now):
+            current = self.program(program.id)
+            self.currency(current, currency.id)
+            if len(current.currencies) == 1:
+                raise LastCurrency("a program keeps at least one points currency", currency=currency.id)
+            if self.store.currency_used(current.id, currency.id):
+                raise CurrencyInUse("the points currency is in use", currency=currency.id)
+            drafts = {k: v for k, v in current.currency_drafts.items() if k != currency.id}
+            self.programs[current.id] = _keep(self.store, replace(
+                current, currencies=tuple(c for c in current.currencies if c.id != currency.id),
+                currency_drafts=drafts))
+        self.run(op)
+
+    def publish(self, program: Program) -> Program:
+        """Every currency's draft becomes active."""
+        def op(now):
+            current = self.program(program.id)
+            published = _keep(self.store, replace(
+                current, currency_drafts={},
+                currencies=tuple(current.currency_drafts.get(c.id, c) for c in current.currencies)))
+            self.programs[current.id] = published
+            return published
+        return self.run(op)
+
+
+# --- balance limits, part of a currency's configuration ---------------------------------------------------
+
+def _check_terms(t: LimitTerms) -> None:
+    if t.direction not in ("credit", "debit") or t.constraint not in ("count", "amount") or t.window_unit not in UNITS:
+        raise InvalidRequest("unknown limit kind", direction=t.direction, constraint=t.constraint, unit=t.window_unit)
+    if t.window_value < 1:
+        raise InvalidRequest("the window must be at least 1 unit", value=t.window_value)
+    if t.value < 0:
+        raise InvalidRequest("a limit cannot be negative", value=str(t.value))
+
+
+class LimitOperations:
+    """Balance limits as part of a currency's configuration (drafted, active when the program is published)."""
+
+    programs: dict[str, Program]
+
+    def limit(self, program: Program, currency: PointCurrency, limit_id: str, version: str = "draft") -> BalanceLimit:
+        found = next((l for l in self.currency_version(self.program(program.id), currency, version).limits
+                      if l.id == limit_id), None)
+        if found is None:
+            raise LimitNotFound("balance limit not found", limit=limit_id)
+        return found
+
+    def _draft_limits(self, program: Program, currency: PointCurrency, change) -> BalanceLimit | None:
+        def op(now):
+            current = self.program(program.id)
+            active = self.currency(current, currency.id)
+            draft = self.currency_version(current, active)
+            limits, out = change(list(draft.limits), now)
+            self.programs[current.id] = _keep(self.store, replace(current, currency_drafts={
+                **current.currency_drafts, active.id: replace(draft, limits=tuple(limits))}))
+            return out
+        return self.run(op)
+
+    def add_limit(self, program: Program, currency: PointCurrency, terms: LimitTerms) -> BalanceLimit:
+        _check_terms(terms)
+
+        def change(limits, now):
+            new = BalanceLimit(id=ledger.new_id(), currency_id=currency.id, terms=terms, created_at=now, updated_at=now)
+            return [*limits, new], new
+        return self._draft_limits(program, currency, change)
+
+    def change_limit(self, program: Program, currency: PointCurrency, limit_id: str, terms: LimitTerms) -> BalanceLimit:
+        _check_terms(terms)
+        old = self.limit(program, currency, limit_id)
+
+        def change(limits, now):
+            new = replace(old, terms=terms, updated_at=now)
+            return [new if l.id == limit_id else l for l in limits], new
+        return self._draft_limits(program, currency, change)
+
+    def delete_limit(self, program: Program, currency: PointCurrency, limit_id: str) -> None:
+        self.limit(program, currency, limit_id)
+        self._draft_limits(program, currency, lambda limits, now: ([l for l in limits if l.id != limit_id], None))
