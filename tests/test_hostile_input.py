@@ -261,12 +261,13 @@ async def test_deep_admin_bodies_are_refused(http, engine, data, media):
     ("DELETE", GB_MANUAL, GB, lambda b: b["code"] == 4005 and b["type"] == "GENERAL_ERROR"),
     ("GET", BREVO_TX, BREVO, lambda b: b == {"code": "method_not_allowed",
                                              "message": "GET is not allowed on this path"}),
-    ("GET", "/api/v3/points", OMNEO, lambda b: b == {
-        "message": "The GET method is not supported for route api/v3/points. Supported methods: POST."}),
+    ("DELETE", "/api/v3/profiles/{profile}/redeem", OMNEO, lambda b: b == {
+        "message": f"The DELETE method is not supported for route api/v3/profiles/{ALICE['omneo']}/redeem. "
+                   "Supported methods: POST."}),
     ("GET", f"{ALTCRAFT}/accrue_points", {}, lambda b: b["error"] == 405 and "POST" in b["error_text"]),
 ], ids=["gameball", "brevo", "omneo", "altcraft"])
 async def test_wrong_method_is_the_vendors_405(http, method, path, headers, expected):
-    status, body, h = await timed(http, method, path, headers=headers)
+    status, body, h = await timed(http, method, path.format(profile=ALICE["omneo"]), headers=headers)
     assert status == 405 and expected(body), body
     assert h["Allow"] == "POST"
 
