@@ -407,15 +407,42 @@ async def _snapshot_chunks(head: dict, sections: list, high_water: str | None):
     for i, (key, value) in enumerate(sections):
         yield ((", " if i else "") + json.dumps(key) + ": ").encode()
         if isinstance(value, list):
-            yield b"["
-            for start in range(0, len(value), SNAPSHOT_ROWS):
-                part = codecs.encode_json(serial.dump(value[start:start + SNAPSHOT_ROWS]))
-                yield (b", " if start else b"") + part[1:-1]
-                await asyncio.sleep(0)
-            yield b"]"
+            async for piece in _list_chunks(value):
+                yield piece
         else:
             yield codecs.encode_json(serial.dump(value))
     yield ('}, "high_water": ' + json.dumps(high_water) + "}}").encode()
+
+
+def _long(value) -> bool:
+    return isinstance(value, (list, tuple)) and len(value) > SNAPSHOT_ROWS
+
+
+async def _list_chunks(items):
+    """A list's JSON (as serial.dump writes it), SNAPSHOT_ROWS items a piece, yielding to other calls between
+    pieces. An item that is itself long, or holds a long list (one member's 100,000 tier movements are one row),
+    is written the same way, piece by piece."""
+    yield b"["
+    sep, run = b"", []
+    for item in items:
+        if isinstance(item, (list, tuple)) and (len(item) > SNAPSHOT_ROWS or any(_long(x) for x in item)):
+            if run:
+                yield sep + codecs.encode_json(serial.dump(run))[1:-1]
+                sep, run = b", ", []
+                await asyncio.sleep(0)
+            yield sep
+            sep = b", "
+            async for piece in _list_chunks(item):
+                yield piece
+            continue
+        run.append(item)
+        if len(run) >= SNAPSHOT_ROWS:
+            yield sep + codecs.encode_json(serial.dump(run))[1:-1]
+            sep, run = b", ", []
+            await asyncio.sleep(0)
+    if run:
+        yield sep + codecs.encode_json(serial.dump(run))[1:-1]
+    yield b"]"
 
 
 def put_snapshot(call: AdminCall):
