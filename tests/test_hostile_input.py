@@ -518,3 +518,23 @@ async def test_a_latency_written_as_a_float_integer_arms(http, latency):
     body = await admin(http, "POST", f"{DEMO}/faults", 201, json={"vendor": "gameball", "kind": "latency",
                                                                  "latency_ms": latency, "times": 1})
     assert body["kind"] == "latency"
+
+
+async def test_the_streamed_snapshot_is_the_snapshot(tenant, monkeypatch):
+    """Written in pieces of 7 records (rows holding long lists split too), it is exactly the document
+    fixtures.snapshot builds whole."""
+    from gateway import admin as control
+    from helpers import BOB, credit
+    for _ in range(50):
+        credit(tenant, "gameball.customer", BOB["gameball"], 1)
+    monkeypatch.setattr(control, "SNAPSHOT_ROWS", 7)
+    out = b""
+    async for piece in control._snapshot_chunks(fixtures.snapshot_head(tenant), tenant.store.export_sections(),
+                                                fixtures.snapshot_high_water(tenant)):
+        out += piece
+    assert json.loads(out) == json.loads(json.dumps(fixtures.snapshot(tenant), default=str))
+    for value in ([], [[]], [[1] * 20, 2, [3, [4] * 30]], [(1, 2)] * 20, [[[1] * 20]]):
+        out = b""
+        async for piece in control._list_chunks(value):
+            out += piece
+        assert json.loads(out) == json.loads(json.dumps(value))
