@@ -87,3 +87,52 @@ def test_in_use_is_per_program(t):
     with pytest.raises(E.CurrencyInUse):
         t.add_currency(main, CurrencyTerms(name="Extra"))
         t.delete_currency(t.program("main"), main.default_currency)
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_failed_operation_leaves_no_trace_of_its_catalogue_changes(t, alice):
+    """Catalogue changes are store state: a group of operations that fails undoes them with everything else."""
+    from decimal import Decimal
+    from gateway.engine.limits import LimitTerms
+    before = t.program("main")
+    kept = t.add_currency(before, CurrencyTerms(name="Kept"))
+    configured = t.program("main")
+    with pytest.raises(Boom):
+        with t.atomic():
+            added = t.add_currency(configured, CurrencyTerms(name="Wallet"))
+            t.credit(alice, added, 5)
+            t.change_currency(configured, kept, CurrencyTerms(name="Renamed"))
+            t.add_limit(configured, kept, LimitTerms("credit", "count", 1, "day", Decimal(1)))
+            t.publish(t.program("main"))
+            with t.atomic():                     # a nested group failing takes the outer one with it
+                t.delete_currency(t.program("main"), kept)
+                raise Boom
+    assert t.program("main") == configured
+    assert [c.id for c in t.program("main").currencies] == [before.default_currency.id, kept.id]
+    assert t.program("main").currency_drafts == {} and t.program("main").currency(kept.id).limits == ()
+    assert not t.store.currency_used("main", added.id)
+    assert t.programs["main"] == before          # the programs as built are never written to
+
+
+def test_every_reader_sees_the_configured_programs(t):
+    c = t.add_currency(t.program("main"), CurrencyTerms(name="Wallet"))
+    assert c in t.find_program("main").currencies and c in t.programs_now()[0].currencies
+    kind, value = next(iter(t.programs["main"].external.items()))
+    assert c in t.program_by(kind, value).currencies
+    assert c in t.only_program().currencies and t.find_program("nope") is None
+    assert c not in t.programs["main"].currencies
+
+
+def test_nothing_outside_the_program_accessors_reads_the_built_programs():
+    """Readers go through Tenant.program / find_program / programs_now, which apply the configuration written
+    through the API: a direct read of `.programs` would miss it."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent / "gateway"
+    allowed = {"engine/program_config.py", "engine/tenant.py", "fixtures.py"}
+    found = [f"{p.relative_to(root)}:{n}" for p in root.rglob("*.py") if str(p.relative_to(root)) not in allowed
+             for n, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"\.programs\b(?!_now)", line)]
+    assert found == []

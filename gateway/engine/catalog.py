@@ -97,26 +97,9 @@ def _next_numbers(program: Program) -> dict[str, int]:
     return out
 
 
-RECORD = "program_catalog"     # the store record of a program's catalogue, under the program id
-
-
-def _keep(store: "TenantStore", program: Program) -> Program:
-    """Write the program's catalogue (currencies and drafts) to the store too, so that a snapshot carries it."""
-    store.put_record(RECORD, program.id, {"currencies": program.currencies, "drafts": dict(program.currency_drafts)})
-    return program
-
-
-def reapply(programs: dict[str, Program], store: "TenantStore") -> None:
-    """After a store is restored from a snapshot: each program's catalogue as the store kept it."""
-    for pid, program in list(programs.items()):
-        kept = store.record(RECORD, pid)
-        if kept is not None:
-            programs[pid] = replace(program, currencies=tuple(kept["currencies"]),
-                                    currency_drafts=dict(kept["drafts"]))
-
-
 class CatalogOperations:
-    programs: dict[str, Program]
+    """Changes are configuration written to the store (program_config.py): undone with a failed operation."""
+
     store: "TenantStore"
 
     # --- reads -------------------------------------------------------------------------------------------
@@ -150,8 +133,8 @@ class CatalogOperations:
                                  created_at=now)
             currency = _apply(base, terms, now)
             standings.open_currency(self.store, current, currency, self.store.members(), now)
-            self.programs[current.id] = _keep(self.store, replace(current, currencies=(*current.currencies, currency)))
-            return currency     # the program is replaced last: programs live beside the store, outside its undo
+            self._replace_program(current.id, currencies=(*current.currencies, currency))
+            return currency
         return self.run(op)
 
     def change_currency(self, program: Program, currency: PointCurrency, terms: CurrencyTerms) -> PointCurrency:
@@ -162,8 +145,7 @@ class CatalogOperations:
             current = self.program(program.id)
             active = self.currency(current, currency.id)
             draft = _apply(self.currency_version(current, active), terms, now)
-            self.programs[current.id] = _keep(self.store, replace(current, currency_drafts={
-                **current.currency_drafts, active.id: draft}))
+            self._replace_program(current.id, currency_drafts={**current.currency_drafts, active.id: draft})
             return draft
         return self.run(op)
 
@@ -176,20 +158,17 @@ class CatalogOperations:
             if self.store.currency_used(current.id, currency.id):
                 raise CurrencyInUse("the points currency is in use", currency=currency.id)
             drafts = {k: v for k, v in current.currency_drafts.items() if k != currency.id}
-            self.programs[current.id] = _keep(self.store, replace(
-                current, currencies=tuple(c for c in current.currencies if c.id != currency.id),
-                currency_drafts=drafts))
+            self._replace_program(current.id, currencies=tuple(c for c in current.currencies if c.id != currency.id),
+                                  currency_drafts=drafts)
         self.run(op)
 
     def publish(self, program: Program) -> Program:
         """Every currency's draft becomes active."""
         def op(now):
             current = self.program(program.id)
-            published = _keep(self.store, replace(
-                current, currency_drafts={},
-                currencies=tuple(current.currency_drafts.get(c.id, c) for c in current.currencies)))
-            self.programs[current.id] = published
-            return published
+            return self._replace_program(
+                current.id, currency_drafts={},
+                currencies=tuple(current.currency_drafts.get(c.id, c) for c in current.currencies))
         return self.run(op)
 
 
@@ -207,8 +186,6 @@ def _check_terms(t: LimitTerms) -> None:
 class LimitOperations:
     """Balance limits as part of a currency's configuration (drafted, active when the program is published)."""
 
-    programs: dict[str, Program]
-
     def limit(self, program: Program, currency: PointCurrency, limit_id: str, version: str = "draft") -> BalanceLimit:
         found = next((l for l in self.currency_version(self.program(program.id), currency, version).limits
                       if l.id == limit_id), None)
@@ -222,8 +199,8 @@ class LimitOperations:
             active = self.currency(current, currency.id)
             draft = self.currency_version(current, active)
             limits, out = change(list(draft.limits), now)
-            self.programs[current.id] = _keep(self.store, replace(current, currency_drafts={
-                **current.currency_drafts, active.id: replace(draft, limits=tuple(limits))}))
+            self._replace_program(current.id, currency_drafts={
+                **current.currency_drafts, active.id: replace(draft, limits=tuple(limits))})
             return out
         return self.run(op)
 

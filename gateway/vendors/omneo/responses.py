@@ -130,7 +130,7 @@ def list_linked_points(call: Call) -> Reply:
 
 
 def _definitions(tenant: Tenant) -> list[tuple]:
-    return [(c, p) for p in tenant.programs.values() for c in p.currencies]
+    return [(c, p) for p in tenant.programs_now() for c in p.currencies]
 
 
 def list_point_definitions(call: Call) -> Reply:
@@ -151,7 +151,7 @@ def get_point_definition(call: Call) -> Reply:
 def list_currencies(call: Call) -> Reply:
     page = paging.requested(call.query)
     found, seen = [], set()
-    for p in call.tenant.programs.values():
+    for p in call.tenant.programs_now():
         for code, rate in p.currency_rates.items():
             if (p.money_currency, code) not in seen:
                 seen.add((p.money_currency, code))
@@ -372,7 +372,7 @@ def _member_or_none(tenant: Tenant, profile_id) -> Member | None:
 
 
 def _programs(tenant: Tenant, member: Member | None) -> list[Program]:
-    return [tenant.program(member.program_id)] if member is not None else [tenant.program(p) for p in tenant.programs]
+    return [tenant.program(member.program_id)] if member is not None else tenant.programs_now()
 
 
 def _time(body: dict, field: str, errors: dict, zone=UTC) -> datetime | None:
