@@ -32,9 +32,11 @@ def test_calendar_expiry(rule, at, expected):
 
 
 def test_add_names_the_currency_by_its_id_and_the_next_free_numbers(t):
+    """Numbers where the program's currencies are named by numbers, its own id where they are named by UUIDs."""
     program = t.program("main")
     c = t.add_currency(program, CurrencyTerms(name="Wallet", unit="USD"), name_as=("x.id",))
-    assert c.external == {"x.id": c.id, "altcraft.iid": 2, "omneo.point_definition_id": 2}
+    assert c.external == {"x.id": c.id, "altcraft.iid": 2, "omneo.point_definition_id": 2,
+                          "brevo.balance_definition_id": c.id}
     assert (c.created_at, c.value, c.decimals, c.expiry_days) == (NOW, 1, 2, None)    # USD is the program's money
     assert t.program("main").currencies[-1] == c
     d = t.add_currency(program, CurrencyTerms(name="Stars", unit="POINTS", rules=CurrencyRules(debit_rounding="upper")))
@@ -64,6 +66,25 @@ def test_delete_refuses_a_currency_in_use_and_the_last_one(t, alice):
     assert [x.id for x in t.program("main").currencies] == ["points", c.id]
     with pytest.raises(E.CurrencyNotFound):
         t.delete_currency(program, unused)
+
+
+def test_a_handle_is_unique_and_a_change_may_be_published_at_once(t):
+    from gateway.engine.catalog import terms_of
+    program = t.program("main")
+    c = t.add_currency(program, CurrencyTerms(name="Wallet", info={"handle": "wallet"}))
+    with pytest.raises(E.InvalidRequest):
+        t.add_currency(program, CurrencyTerms(name="Other", info={"handle": "wallet"}))
+    with pytest.raises(E.InvalidRequest):          # a currency without a handle is called by its id
+        t.add_currency(program, CurrencyTerms(name="Other", info={"handle": "points"}))
+    t.change_currency(program, c, CurrencyTerms(name="Drafted", info={"handle": "wallet"}))
+    t.clock.advance(timedelta(minutes=1))
+    now = t.change_currency(t.program("main"), c, CurrencyTerms(name="Now", info={"handle": "wallet"}), at_once=True)
+    current = t.program("main")
+    assert current.currency(c.id) == now and current.currency_drafts == {}      # the draft is superseded
+    assert (now.name, now.created_at, now.updated_at) == ("Now", NOW, NOW + timedelta(minutes=1))
+    # a currency's terms as they are: its expiry in days is the same expiry in calendar days
+    terms = terms_of(program.default_currency)
+    assert (terms.expiry_rule, terms.unit, terms.name) == (ExpiryRule(365, "day"), "POINTS", "Reward Points")
 
 
 def test_terms_are_checked(t):
