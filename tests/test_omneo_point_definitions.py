@@ -129,7 +129,7 @@ async def test_delete_an_unused_definition_and_refuse_one_in_use(client, tenant)
                   {"message": "No query results for model [App\\Models\\PointDefinition] 2"})
     await refused(client, tenant, "DELETE", f"{DEFS}/1", 422,
                   laravel("point_definition", "The program's last point definition cannot be deleted."))
-    await create(client, handle="again")
+    assert (await create(client, handle="again"))["id"] == 3        # a deleted definition's id is not reused
     await refused(client, tenant, "DELETE", f"{DEFS}/1", 422,
                   laravel("point_definition", "The point definition is in use."))
 

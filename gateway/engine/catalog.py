@@ -12,8 +12,9 @@ Balance limits (limits.py) are part of a currency's configuration: added, change
 by the ledger once active.
 
 A new currency gets a UUID as its id, is also named by that id under the external id kinds the caller asks for and
-under every external id kind whose values are UUIDs in its program, and gets the next free number under every kind
-whose values are numbers there (so every dialect that names currencies by number or by UUID sees it at once).
+under every external id kind whose values are UUIDs in its program, and gets the next number under every kind
+whose values are numbers there, never one a deleted currency had (so every dialect that names currencies by number
+or by UUID sees it at once).
 
 A currency's `handle` (in its info; a currency without one is called by its id) is unique in the tenant. A change
 may be published at once (`at_once`, for dialects without drafts): it is then the currency's active version and
@@ -91,6 +92,9 @@ def _apply(currency: PointCurrency, terms: CurrencyTerms, now: datetime) -> Poin
                    info={**dict(terms.info), "unit": terms.unit}, updated_at=now)
 
 
+NUMBERS = "currency_numbers"    # program id -> {external id kind: the highest number a currency was given}
+
+
 def _is_uuid(value: Any) -> bool:
     try:
         return isinstance(value, str) and str(uuid.UUID(value)) == value.lower()
@@ -155,12 +159,17 @@ class CatalogOperations:
         def op(now):
             current = self.program(program.id)
             currency_id = ledger.new_id()
+            names = _next_names(current, currency_id)
+            given = self.store.record(NUMBERS, current.id) or {}     # a deleted currency's number is not reused
+            names = {k: max(v, given.get(k, 0) + 1) if isinstance(v, int) else v for k, v in names.items()}
+            self.store.put_record(NUMBERS, current.id, {**given, **{k: v for k, v in names.items()
+                                                                   if isinstance(v, int)}})
             money = terms.unit == current.money_currency
             base = PointCurrency(id=currency_id, name=terms.name,
                                  value=1 if money else current.default_currency.value,
                                  hold_minutes=current.default_currency.hold_minutes,
                                  temp_timeout_sec=current.default_currency.temp_timeout_sec,
-                                 external={**_next_names(current, currency_id), **{k: currency_id for k in name_as}},
+                                 external={**names, **{k: currency_id for k in name_as}},
                                  created_at=now)
             currency = _apply(base, terms, now)
             standings.open_currency(self.store, current, currency, self.store.members(), now)
