@@ -153,3 +153,18 @@ async def test_refusals_change_nothing(client, tenant):
                   json={"name": "X", "handle": "x", "currency": "EUR"})
     await refused(client, tenant, "PUT", f"{DEFS}/9", 404,
                   {"message": "No query results for model [App\\Models\\PointDefinition] 9"}, json={"name": "X"})
+
+
+async def test_a_snapshot_keeps_and_a_reset_drops_a_definition_created_through_omneo(client):
+    await create(client)
+
+    async def handles():
+        return [x["handle"] for x in (await ok(await client.get(DEFS, headers=OMNEO)))["data"]]
+
+    snapshot = await ok(await client.get("/__admin/tenants/demo/snapshot"))
+    await ok(await client.post("/__admin/tenants/demo/reset"))
+    assert await handles() == ["points"]
+    r = await client.put("/__admin/tenants/demo/snapshot", json=snapshot)
+    assert r.status in (200, 204), await r.text()
+    assert await handles() == ["points", "stars"]
+    assert (await create(client, handle="more"))["id"] == 3
