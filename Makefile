@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test bench clean
+.PHONY: run test fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -p no:cacheprovider
+
+# the suite's schemathesis run (tests/test_fuzz.py), longer: FUZZ_EXAMPLES per operation, FUZZ_SEED to vary it
+FUZZ_EXAMPLES ?= 200
+FUZZ_SEED     ?= 20261201
+fuzz: $(VENV)/.installed-test
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py

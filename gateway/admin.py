@@ -7,8 +7,11 @@ have passed the operation's own validators. Every error, including unknown paths
 operation's `x-error-code`."""
 from __future__ import annotations
 
+import asyncio
 import copy
 import dataclasses
+import hmac
+import itertools
 import json
 import logging
 import math
@@ -22,12 +25,13 @@ from typing import Any, Callable
 import yaml
 from aiohttp import web
 
-from . import __version__, durations, fixtures, resources, specs
+from . import __version__, codecs, durations, fixtures, resources, specs
 from .engine.errors import EngineError, InvalidTime, NotFound, TenantConflict
 from .engine.tenant import Tenant
 from .faults import FaultCaseError, error_case
 from .routes import allowed_methods
 from .specs import Operation, Violation
+from .store import serial
 from .vendors import registry
 
 log = logging.getLogger("loyalty_gateway.admin")
@@ -108,6 +112,20 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+def _integer(text: str) -> int:
+    if len(text) > codecs.ADMIN.number:
+        raise ValueError(f"number too long ({len(text)} characters, at most {codecs.ADMIN.number})")
+    return int(text)
+
+
+def _decode_json(raw: bytes) -> Any:
+    """The control plane's JSON: plain floats (probabilities, no money), integers bounded in length, then the
+    depth and string limits of codecs.ADMIN (a DecodeError, a ValueError)."""
+    value = json.loads(raw, parse_float=_finite, parse_int=_integer, parse_constant=_no_constant)
+    codecs.check(value, codecs.ADMIN, "nesting")
+    return value
+
+
 async def _read_body(request: web.Request, op: Operation) -> Any:
     """The decoded body, or None when there is none (empty, or a document that is null). JSON; YAML where the
     operation takes it. NaN and infinities are refused: they are not JSON and compare with nothing."""
@@ -122,7 +140,7 @@ async def _read_body(request: web.Request, op: Operation) -> Any:
     try:
         if yaml_ok and request.content_type in YAML_TYPES:
             return fixtures.load_yaml(raw)
-        return json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
+        return _decode_json(raw)
     except (ValueError, yaml.YAMLError, RecursionError) as exc:
         kind = "JSON or YAML" if yaml_ok else "JSON"
         message = " ".join(str(exc).split()) or type(exc).__name__
@@ -228,8 +246,28 @@ def _route(gw, op: Operation, handler: Callable[[AdminCall], web.StreamResponse]
     return _answer(gw, op.operation_id, handle)
 
 
+def _locked(gw, handle):
+    """With an admin token configured, `handle` only for requests that carry it (`Authorization: Bearer`,
+    compared in constant time); any other is a 401 in the envelope. Without one, `handle` itself."""
+    token = gw.config.admin_token
+    if not token:
+        return handle
+    expected = f"Bearer {token}".encode()
+
+    async def checked(request: web.Request) -> tuple[web.StreamResponse, str | None]:
+        given = request.headers.get("Authorization", "").strip().encode()
+        if not hmac.compare_digest(given, expected):
+            error = AdminError(401, "unauthorized", "the control plane needs Authorization: Bearer <its token> "
+                               "(--admin-token)", headers={"WWW-Authenticate": 'Bearer realm="loyalty-gateway admin"'})
+            return error.response(), error.code
+        return await handle(request)
+    return checked
+
+
 def _answer(gw, operation: str | None, handle):
-    """The aiohttp handler: the answer, and the request log's line for it (vendor `admin`) when there is a log."""
+    """The aiohttp handler: the answer, and the request log's line for it (vendor `admin`) when there is a log.
+    The token, when one is set, is checked first (_locked)."""
+    handle = _locked(gw, handle)
     rlog = gw.config.request_log
     if rlog is None:
         async def answer(request: web.Request) -> web.StreamResponse:
@@ -308,6 +346,10 @@ def create_tenant(call: AdminCall):
     """No body or `{}`: the demo world, with a new id and new credentials for every vendor. A fixtures document
     keeps its own `tenant` id and `credentials` (per vendor it names); what it leaves out is generated."""
     doc = call.body
+    cap = call.gw.config.max_tenants
+    if len(call.gw.engine) >= cap:
+        raise AdminError(409, "too_many_tenants", f"this gateway holds {len(call.gw.engine)} tenants, as many as "
+                         f"it may (--max-tenants {cap}): delete one first")
     creds = fresh_credentials()
     if not doc:
         doc, tid = fixtures.demo_document(), None
@@ -344,8 +386,63 @@ def reset_tenant(call: AdminCall):
     return _tenant_state(call.gw.engine.add(fresh, replace=True))
 
 
+SNAPSHOT_ROWS = 2000     # records per written chunk of a streamed snapshot
+
+
 def get_snapshot(call: AdminCall):
-    return _json(fixtures.snapshot(call.tenant))
+    """Streamed: the store's sections are taken at once (a consistent view), then written a chunk of records
+    at a time, yielding to other calls between chunks; the document is never built whole."""
+    tenant = call.tenant
+    try:
+        sections = tenant.store.export_sections()
+    except NotImplementedError:          # a store that cannot: the whole document at once
+        return _json(fixtures.snapshot(tenant))
+    body = _snapshot_chunks(fixtures.snapshot_head(tenant), sections, fixtures.snapshot_high_water(tenant))
+    return web.Response(body=body, content_type="application/json")
+
+
+async def _snapshot_chunks(head: dict, sections: list, high_water: str | None):
+    text = json.dumps(head, default=str)
+    yield (text[:-1] + (", " if len(text) > 2 else "") + '"state": {"store": {').encode()
+    for i, (key, value) in enumerate(sections):
+        yield ((", " if i else "") + json.dumps(key) + ": ").encode()
+        if isinstance(value, list):
+            async for piece in _list_chunks(value):
+                yield piece
+        else:
+            yield codecs.encode_json(serial.dump(value))
+    yield ('}, "high_water": ' + json.dumps(high_water) + "}}").encode()
+
+
+def _long(value) -> bool:
+    return isinstance(value, (list, tuple)) and len(value) > SNAPSHOT_ROWS
+
+
+async def _list_chunks(items):
+    """A list's JSON (as serial.dump writes it), SNAPSHOT_ROWS items a piece, yielding to other calls between
+    pieces. An item that is itself long, or holds a long list (one member's 100,000 tier movements are one row),
+    is written the same way, piece by piece."""
+    yield b"["
+    sep, run = b"", []
+    for item in items:
+        if isinstance(item, (list, tuple)) and (len(item) > SNAPSHOT_ROWS or any(_long(x) for x in item)):
+            if run:
+                yield sep + codecs.encode_json(serial.dump(run))[1:-1]
+                sep, run = b", ", []
+                await asyncio.sleep(0)
+            yield sep
+            sep = b", "
+            async for piece in _list_chunks(item):
+                yield piece
+            continue
+        run.append(item)
+        if len(run) >= SNAPSHOT_ROWS:
+            yield sep + codecs.encode_json(serial.dump(run))[1:-1]
+            sep, run = b", ", []
+            await asyncio.sleep(0)
+    if run:
+        yield sep + codecs.encode_json(serial.dump(run))[1:-1]
+    yield b"]"
 
 
 def put_snapshot(call: AdminCall):
@@ -358,6 +455,15 @@ def put_snapshot(call: AdminCall):
 # --- members ----------------------------------------------------------------------------------------------------
 
 def _member(tenant: Tenant, ref: str):
+    """By id, then by each fixed identity kind through the store's index; a scan only for what they miss
+    (identity kinds with a `<name>` part, such as Altcraft's custom fields)."""
+    found = tenant.store.member(ref)
+    if found is not None:
+        return found
+    for kind in (k for d in registry.descriptors() for k in d.identities if "<" not in k):
+        found = tenant.store.find_member(kind, ref)
+        if found is not None:
+            return found
     for m in tenant.store.members():
         if ref == m.id or ref in (str(v) for v in m.identities.values()):
             return m
@@ -365,8 +471,9 @@ def _member(tenant: Tenant, ref: str):
 
 
 def list_members(call: AdminCall):
-    return _json({"members": [{"id": m.id, "identities": dict(m.identities), "active": m.active}
-                              for m in call.tenant.store.members()]})
+    first, limit = call.query["offset"], call.query["limit"]
+    members = itertools.islice(call.tenant.store.members(), first, first + limit)
+    return _json({"members": [{"id": m.id, "identities": dict(m.identities), "active": m.active} for m in members]})
 
 
 def get_member(call: AdminCall):
@@ -374,17 +481,22 @@ def get_member(call: AdminCall):
     member = _member(tenant, call.path["member"])
     program = tenant.program(member.program_id)
     ledgers = {}
+    first, limit = call.query["offset"], call.query["limit"]
+    page = lambda records: [_record(r) for r in records[first:first + limit]]  # noqa: E731
     for c in program.currencies:
         b = tenant.balance(member, c)
+        lots = tenant.store.open_lots(member.id, c.id)
+        holds = tenant.store.active_holds(member.id, c.id)
+        entries = tenant.store.entries(member.id, c.id)
         ledgers[c.id] = {
             "balance": {"available": b.available, "pending": b.pending, "held": b.held, "total": b.total,
                         "lifetime_earned": b.lifetime_earned, "next_expiring_amount": b.next_expiring_amount,
                         "next_expiring_at": b.next_expiring_at},
             "totals": _record(tenant.store.totals(member.id, c.id)),
-            "lots": [_record(l) for l in tenant.store.open_lots(member.id, c.id)],
-            "holds": [_record(h) for h in tenant.store.active_holds(member.id, c.id)],
-            "entries": [_record(e) for e in tenant.store.entries(member.id, c.id)],
+            "lots": page(lots), "holds": page(holds), "entries": page(entries),
+            "counts": {"lots": len(lots), "holds": len(holds), "entries": len(entries)},
         }
+    rewards = tenant.store.rewards(member.id)
     views = {}
     for name, vendor in call.gw.vendors.items():
         try:
@@ -393,7 +505,7 @@ def get_member(call: AdminCall):
             views[name] = {"error": exc.code, "message": exc.message}
     return _json(_plain({"id": member.id, "program": member.program_id, "active": member.active,
                          "identities": dict(member.identities), "joined_at": member.joined_at,
-                         "ledger": ledgers, "rewards": [_record(r) for r in tenant.store.rewards(member.id)],
+                         "ledger": ledgers, "rewards": page(rewards), "reward_count": len(rewards),
                          "views": views}))
 
 
@@ -402,7 +514,7 @@ def get_member(call: AdminCall):
 def get_journal(call: AdminCall):
     q = call.query
     items = call.gw.journal(call.tenant.id).list(vendor=q.get("vendor"), operation=q.get("operation"),
-                                                 status=q.get("status"), limit=q["limit"])
+                                                 status=q.get("status"), limit=q["limit"], offset=q["offset"])
     return _json({"entries": items, "count": len(items)})
 
 
@@ -485,7 +597,8 @@ def arm_fault(call: AdminCall):
     latency, case, status = (0, 0), None, None
     if kind == "latency":
         ms = body["latency_ms"]
-        latency = (ms, ms) if isinstance(ms, int) else tuple(ms)
+        # an integer, or [min, max]; JSON may write an integer as 5.0 (the schema's integer takes it)
+        latency = (int(ms), int(ms)) if isinstance(ms, (int, float)) else tuple(int(v) for v in ms)
         if latency[0] > latency[1]:
             problems.append({"pointer": "/latency_ms", "message": "[min, max] with min <= max"})
     if kind == "error" and vendor is not None:

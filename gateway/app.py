@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from aiohttp import web
+from aiohttp import web, web_protocol
 
 from . import codecs, specs
 from .engine import Engine
@@ -33,6 +33,8 @@ class Config:
     validate_responses: bool = False
     journal_size: int = 1000
     request_log: RequestLog | None = None   # one line per call (gateway.requestlog); None: no log at all
+    admin_token: str | None = None       # set: every /__admin call needs `Authorization: Bearer <token>`
+    max_tenants: int = 1000              # POST /__admin/tenants refuses past this many tenants
 
 
 @dataclass
@@ -54,8 +56,13 @@ class Gateway:
 GATEWAY = web.AppKey("gateway", Gateway)
 
 
-def _request_format(request: web.Request, op: Operation) -> str:
-    return "xml" if request.content_type in XML_TYPES and any(m in XML_TYPES for m in op.body_media) else "json"
+def _request_format(request: web.Request, op: Operation, raw: bytes = b"") -> str:
+    """The body's format: XML when it is labelled so and the operation takes XML, unless the body itself is
+    plainly JSON (`{` or `[` first: no XML document starts so), which is then read as the JSON it is, never
+    coerced as XML strings."""
+    if request.content_type in XML_TYPES and any(m in XML_TYPES for m in op.body_media):
+        return "json" if raw.lstrip()[:1] in (b"{", b"[") else "xml"
+    return "json"
 
 
 def _encode(vendor: Vendor, reply: Reply, fmt: str) -> web.Response:
@@ -86,13 +93,14 @@ class Exchange:
     """One call on its way through the pipeline: what each step found, for the steps after it."""
 
     __slots__ = ("request", "started", "tenant", "fmt", "body", "path", "query", "violations",
-                 "response_violations", "fault", "mark", "reply", "status", "reason", "refusal")
+                 "response_violations", "fault", "mark", "reply", "status", "reason", "refusal", "body_fmt")
 
     def __init__(self, request: web.Request):
         self.request = request
         self.started = time.perf_counter()
         self.tenant: Any = None               # set by authenticate; None: nobody's journal
         self.fmt = "json"                     # the reply's format (json | xml)
+        self.body_fmt = "json"                # the request body's format, as decoded
         self.body: Any = None
         self.path: dict | None = None         # typed parameters, set by validate
         self.query: dict | None = None
@@ -160,10 +168,10 @@ class Pipeline:
             self.bug(x, exc)
         if x.reply is not None:
             self.finalize(x)
+        # a dropped call's 499 is never sent: the transport is closed
+        response = self.encode(x) if x.reply is not None else web.Response(status=499)
         if x.tenant is not None:
             self.journal(x)
-        # a dropped call's 499 is never sent: the transport is closed
-        response = _encode(self.vendor, x.reply, x.fmt) if x.reply is not None else web.Response(status=499)
         if self.rlog is not None:
             self.log(x)
         return response
@@ -184,8 +192,11 @@ class Pipeline:
             try:
                 raw = await request.read()
             except web.HTTPRequestEntityTooLarge:
-                raise _refused(vendor.malformed(self.op, "request body too large"), "malformed_body") from None
-            x.fmt = _request_format(request, self.op)
+                fmt = "xml" if request.content_type in XML_TYPES and any(m in XML_TYPES for m in self.op.body_media) \
+                    else "json"
+                x.fmt = vendor.response_format(request, None, fmt)
+                raise _refused(vendor.too_large(self.op, codecs.MAX_BODY, fmt), "body_too_large") from None
+            x.fmt = x.body_fmt = _request_format(request, self.op, raw)
             if raw.strip():
                 try:
                     x.body = codecs.decode_xml(raw, vendor.xml_root) if x.fmt == "xml" else codecs.decode_json(raw)
@@ -215,7 +226,7 @@ class Pipeline:
         request, op = x.request, self.op
         x.path, e1 = op.coerce_params("path", request.match_info)
         x.query, e2 = op.coerce_params("query", request.query)
-        if x.fmt == "xml" or request.content_type in XML_TYPES:
+        if x.body_fmt == "xml":       # XML strings typed by the schema; a JSON body keeps its own types
             x.body = specs.coerce(x.body, op.body_schema)
         if self.check:
             x.violations = e1 + e2 + op.validate_params("path", x.path) + op.validate_params("query", x.query) \
@@ -269,6 +280,16 @@ class Pipeline:
             entries=[e.id for e in tenant.store.entries_after(x.mark)] if x.mark is not None else [],
             at=tenant.now(), **extra)
 
+    def encode(self, x: Exchange) -> web.StreamResponse:
+        """The reply's bytes. Decoding bounds what a body may hold, so a reply built from it always encodes;
+        should one still fail, the client gets the vendor's 500 shape (never aiohttp's plain text), logged."""
+        try:
+            return _encode(self.vendor, x.reply, x.fmt)
+        except Exception:   # noqa: BLE001 - the last line: a reply that cannot be written is a bug
+            log.exception("cannot encode the reply of %s.%s", self.vendor_name, self.op_id)
+            x.status = 500
+            return _encode(self.vendor, self.vendor.internal(self.op), "json")
+
     def log(self, x: Exchange) -> None:
         """The request log's one line."""
         self.rlog.write(tenant=x.tenant.id if x.tenant is not None else None, vendor=self.vendor_name,
@@ -299,8 +320,13 @@ async def unknown_route(request: web.Request) -> web.StreamResponse:
     vendor = _vendor_for_path(gw, request.path)
     if allowed:
         reason = "method_not_allowed"
-        response = web.json_response({"message": f"method {request.method} not allowed", "allowed": allowed},
-                                     status=405, headers={"Allow": ",".join(allowed)})
+        if vendor is None:
+            response = web.json_response({"message": f"method {request.method} not allowed", "allowed": allowed},
+                                         status=405, headers={"Allow": ",".join(allowed)})
+        else:       # the vendor's own 405 envelope; the Allow header is HTTP's
+            reply = vendor.method_not_allowed(request.path, request.method, allowed)
+            reply.headers = {**reply.headers, "Allow": ",".join(allowed)}
+            response = _encode(vendor, reply, "json")
     else:
         reason = "no_route"
         if vendor is None:
@@ -313,6 +339,38 @@ async def unknown_route(request: web.Request) -> web.StreamResponse:
                    method=request.method, path=request.rel_url.raw_path, status=response.status,
                    duration_ms=(time.perf_counter() - started) * 1000, reason=reason)
     return response
+
+
+class _JsonErrors(web_protocol.RequestHandler):
+    """aiohttp's connection handler, whose own refusals (a request line, URL or header too long, bytes that are
+    no HTTP, a handler that raised past every envelope) are answered as JSON instead of plain text. The status
+    is aiohttp's; the connection is closed, as aiohttp does. Nothing is known of the request here (not even
+    its path, when the line could not be read), so the body is the gateway's own `{message, status}`."""
+
+    def handle_error(self, request, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        plain = super().handle_error(request, status, exc, message)    # logs it; refuses once bytes are out
+        text = message if message and status != 500 else "internal server error"
+        resp = web.Response(status=plain.status, body=codecs.encode_json({"message": " ".join(str(text).split())
+                                                                          [:500], "status": plain.status}),
+                            content_type="application/json")
+        resp.force_close()
+        return resp
+
+
+class _Server(web.Server):
+    def __call__(self) -> web_protocol.RequestHandler:
+        return _JsonErrors(self, loop=self._loop, **self._kwargs)
+
+
+class Runner(web.AppRunner):
+    """web.AppRunner whose connections answer aiohttp's own refusals (parser errors) as JSON (_JsonErrors):
+    `serve` and the pytest plugin run the app through it."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _Server       # the same server, its connections' error answers in JSON
+        return server
 
 
 def build_app(engine: Engine, config: Config | None = None, vendors: list[str] | None = None) -> web.Application:

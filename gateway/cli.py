@@ -69,6 +69,33 @@ def _package(text: str) -> str:
     return text.strip()
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text.strip())
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return n
+
+
+def _token(text: str) -> str:
+    if not text.strip() or any(c.isspace() or not c.isprintable() for c in text.strip()):
+        raise argparse.ArgumentTypeError("must be a non-empty token without spaces")
+    return text.strip()
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is only reachable from this machine: a loopback address, or `localhost`."""
+    import ipaddress
+    if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False     # a name: it may resolve to any interface
+
+
 def _boolean(text: str) -> bool:
     try:
         return BOOLEANS[text.strip().lower()]
@@ -128,6 +155,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("--log-format", _one_of("text", "json"), "text", "request log format: one text line or one JSON "
            "object per call, on stdout", "{text,json}"),
     Option("--quiet", _boolean, False, "no request log", kind="switch"),
+    Option("--admin-token", _token, None, "lock /__admin: every call needs 'Authorization: Bearer TOKEN' (prefer "
+           "the variable: a flag shows in the process list)", "TOKEN"),
+    Option("--admin-open", _boolean, False, "serve /__admin without a token on a non-loopback --host (refused "
+           "otherwise)", kind="switch"),
+    Option("--max-tenants", _positive, 1000, "tenants this gateway holds at most (POST /__admin/tenants refuses "
+           "more: 409 too_many_tenants)", "N"),
     Option("--vendor", _package, None, "an extra vendor package to serve besides the four built-ins (importable: "
            "installed, or on PYTHONPATH; see 'Adding a vendor'); repeat the flag (in the variable: separate names "
            "with the path separator)", "PACKAGE", "repeat"),
@@ -249,12 +282,14 @@ async def _run(app, host: str, port: int, tenants: list[str]) -> int:
     import signal
 
     from aiohttp import web
+
+    from .app import Runner
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):   # before binding: a signal during start-up is a clean stop too
         loop.add_signal_handler(sig, stop.set)
     # in-flight calls get 5 s to finish on a stop: inside a container's usual 10 s grace period
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
+    runner = Runner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
@@ -296,6 +331,9 @@ def serve(given: argparse.Namespace) -> int:
     if problems:
         return _fail(problems)
     args = argparse.Namespace(**values)
+    if not args.admin_token and not args.admin_open and not _loopback(args.host):
+        return _fail([f"--host {args.host} is reachable from other machines and /__admin would be open to them: "
+                      f"set --admin-token (or {ENV_PREFIX}ADMIN_TOKEN), or --admin-open to serve it unlocked"])
     problems = _register_vendors(args.vendor or ())   # first: fixtures may name their credentials and identities
     if problems:
         return _fail(problems)
@@ -321,7 +359,8 @@ def serve(given: argparse.Namespace) -> int:
         request_log = RequestLog(sys.stdout, args.log_format)
     try:
         app = build_app(engine, Config(validation=args.validation, validate_responses=args.validate_responses,
-                                       journal_size=args.journal_size, request_log=request_log))
+                                       journal_size=args.journal_size, request_log=request_log,
+                                       admin_token=args.admin_token, max_tenants=args.max_tenants))
     except (SpecError, MissingResource) as exc:
         return _fail([str(exc)])
     except Exception as exc:   # a bug (a broken bundled file ...): still one line, never a traceback

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from .engine.clock import Clock
 from .engine.model import CurrencyRules, PointCurrency, Program, RedemptionRule, RewardDefinition, Tier
 from .engine.tenant import Tenant
-from . import resources, specs
+from . import codecs, resources, specs
 from .engine.ports import StoreFactory
 from .store import open_stores
 from .vendors import registry
@@ -96,8 +96,9 @@ _Loader.yaml_implicit_resolvers = {
 
 
 def load_yaml(text: str | bytes):
-    """A YAML or JSON fixtures document (the one loader for files and for bodies posted to /__admin)."""
-    return yaml.load(text, Loader=_Loader)
+    """A YAML or JSON fixtures document (the one loader for files and for bodies posted to /__admin), bounded
+    by codecs.ADMIN (depth, strings, alias expansion: a DecodeError)."""
+    return codecs.decode_yaml(text, _Loader, codecs.ADMIN)
 
 
 def read(path) -> dict:
@@ -111,7 +112,7 @@ def read(path) -> dict:
         raise FixtureError([("", f"cannot read: {exc.strerror or exc}")], source) from None
     try:
         doc = load_yaml(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, codecs.DecodeError) as exc:
         raise FixtureError([("", "not valid YAML/JSON: " + " ".join(str(exc).split()))], source) from None
     if not isinstance(doc, dict):
         raise FixtureError([("", "a fixtures document is a mapping (tenant, programs, members ...)")], source)
@@ -286,13 +287,22 @@ def _apply(tenant: Tenant, program: Program, member, h: dict, now: datetime, whe
 
 def snapshot(tenant: Tenant) -> dict:
     """The whole world as a fixtures document (programs as loaded, exact ledger state under `state`)."""
+    doc = snapshot_head(tenant)
+    doc["state"] = {"store": tenant.store.export(), "high_water": snapshot_high_water(tenant)}
+    return doc
+
+
+def snapshot_head(tenant: Tenant) -> dict:
+    """A snapshot without its `state` (what the admin API writes first, before streaming the store)."""
     doc = {k: v for k, v in (tenant.source or {}).items() if k not in ("members", "clock", "state")}
     doc.update(tenant=tenant.id, credentials=tenant.credentials, settings=tenant.settings,
-               clock={"now": tenant.now().isoformat(), "frozen": tenant.clock.frozen},
-               state={"store": tenant.store.export(),
-                      "high_water": tenant.high_water.isoformat() if tenant.high_water else None})
+               clock={"now": tenant.now().isoformat(), "frozen": tenant.clock.frozen})
     doc.setdefault("version", 1)
     return doc
+
+
+def snapshot_high_water(tenant: Tenant) -> str | None:
+    return tenant.high_water.isoformat() if tenant.high_water else None
 
 
 __all__ = ["FixtureError", "build", "compose", "demo_document", "load_file", "load_yaml", "parse_when", "read", "schema",

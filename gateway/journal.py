@@ -23,11 +23,15 @@ class Journal:
                 "response_violations": [v.as_dict() for v in e["response_violations"]]}
 
     def list(self, *, vendor: str | None = None, operation: str | None = None, status: int | None = None,
-             limit: int = 100) -> list[dict]:
+             limit: int = 100, offset: int = 0) -> list[dict]:
+        """Newest first: the `limit` matching entries after the first `offset` ones; only those are formatted."""
         out = []
         for e in reversed(self._items):
             if (vendor is None or e["vendor"] == vendor) and (operation is None or e["operation"] == operation) \
                     and (status is None or e["status"] == status):
+                if offset:
+                    offset -= 1
+                    continue
                 out.append(self._view(e))
                 if len(out) >= limit:
                     break

@@ -24,6 +24,9 @@ def pytest_addoption(parser):
                     help="use a running gateway (e.g. http://127.0.0.1:8080) instead of starting one")
     group.addoption("--loyalty-gateway-fixtures", default=None,
                     help="fixtures document (YAML/JSON) each test's tenant is built from (default: demo world)")
+    group.addoption("--loyalty-gateway-admin-token", default=None,
+                    help="the /__admin token of the gateway at --loyalty-gateway-url (default: the variable "
+                         "LOYALTY_GATEWAY_ADMIN_TOKEN); the gateway the plugin starts gets one of its own")
 
 
 class GatewayError(AssertionError):
@@ -32,10 +35,12 @@ class GatewayError(AssertionError):
         self.status, self.body = status, body
 
 
-def _call(base: str, method: str, path: str, body: Any = None) -> Any:
+def _call(base: str, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"} if data else {})
+    headers = {"Content-Type": "application/json"} if data else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             raw = resp.read()
@@ -53,7 +58,9 @@ class _Server:
     """The gateway app served from its own event loop in a daemon thread."""
 
     def __init__(self) -> None:
+        import secrets
         self.url: str | None = None
+        self.token = secrets.token_hex(16)   # its control plane is locked: only this session's fixtures use it
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -62,14 +69,14 @@ class _Server:
     def _run(self) -> None:
         from aiohttp import web
 
-        from .app import Config, build_app
+        from .app import Config, Runner, build_app
         from .engine import Engine
 
         asyncio.set_event_loop(self._loop)
 
         async def start():
             engine = Engine()      # no tenant of its own: each test creates one (a user's world may name any id)
-            runner = web.AppRunner(build_app(engine, Config()), access_log=None)
+            runner = Runner(build_app(engine, Config(admin_token=self.token)), access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()
@@ -102,10 +109,11 @@ class _Server:
 class LoyaltyGateway:
     """One test's tenant on the gateway: where to send requests, the credentials, and the control plane."""
 
-    def __init__(self, base_url: str, tenant: str, credentials: dict):
+    def __init__(self, base_url: str, tenant: str, credentials: dict, admin_token: str | None = None):
         self.base_url = base_url
         self.tenant = tenant
         self.credentials = credentials
+        self.admin_token = admin_token     # sent as `Authorization: Bearer` on every control-plane call
 
     def url(self, path: str = "") -> str:
         return self.base_url + path
@@ -117,7 +125,7 @@ class LoyaltyGateway:
         return registry.descriptor(vendor).headers(self.credentials[vendor])
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
-        return _call(self.base_url, method, f"/__admin/tenants/{self.tenant}{path}", body)
+        return _call(self.base_url, method, f"/__admin/tenants/{self.tenant}{path}", body, self.admin_token)
 
     # clock
     def clock(self) -> dict:
@@ -168,14 +176,29 @@ class LoyaltyGateway:
 
 
 @pytest.fixture(scope="session")
-def loyalty_gateway_url(request):
+def _loyalty_gateway_server(request):
+    """(url, admin token) of the session's gateway: the one given, or one started here with its own token."""
     url = request.config.getoption("--loyalty-gateway-url")
     if url:
-        yield url.rstrip("/")
+        import os
+        token = request.config.getoption("--loyalty-gateway-admin-token") or \
+            os.environ.get("LOYALTY_GATEWAY_ADMIN_TOKEN") or None
+        yield url.rstrip("/"), token
         return
     server = _Server()
-    yield server.start()
+    yield server.start(), server.token
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def loyalty_gateway_url(_loyalty_gateway_server):
+    return _loyalty_gateway_server[0]
+
+
+@pytest.fixture(scope="session")
+def loyalty_gateway_admin_token(_loyalty_gateway_server):
+    """The session gateway's /__admin token (None: its control plane is open)."""
+    return _loyalty_gateway_server[1]
 
 
 def _world(request) -> tuple[str | None, dict | None]:
@@ -191,7 +214,7 @@ def _world(request) -> tuple[str | None, dict | None]:
 
 
 @pytest.fixture
-def loyalty_gateway(request, loyalty_gateway_url):
+def loyalty_gateway(request, loyalty_gateway_url, loyalty_gateway_admin_token):
     """A fresh tenant on the session's gateway; deleted after the test.
 
     With --loyalty-gateway-fixtures the tenant is built from that document, and keeps the tenant id and
@@ -199,7 +222,7 @@ def loyalty_gateway(request, loyalty_gateway_url):
     world with fresh credentials (read them from `credentials` or `headers(vendor)`)."""
     path, body = _world(request)
     try:
-        created = _call(loyalty_gateway_url, "POST", "/__admin/tenants", body)
+        created = _call(loyalty_gateway_url, "POST", "/__admin/tenants", body, loyalty_gateway_admin_token)
     except GatewayError as exc:
         if path is None:
             raise
@@ -210,9 +233,9 @@ def loyalty_gateway(request, loyalty_gateway_url):
         message = exc.body.get("message") if isinstance(exc.body, dict) else exc.body
         pytest.fail(f"--loyalty-gateway-fixtures {path}: {message}{hint}" + "".join(f"\n  {p}" for p in problems),
                     pytrace=False)
-    gw = LoyaltyGateway(loyalty_gateway_url, created["tenant"], created["credentials"])
+    gw = LoyaltyGateway(loyalty_gateway_url, created["tenant"], created["credentials"], loyalty_gateway_admin_token)
     yield gw
     try:
-        _call(loyalty_gateway_url, "DELETE", f"/__admin/tenants/{gw.tenant}")
+        _call(loyalty_gateway_url, "DELETE", f"/__admin/tenants/{gw.tenant}", token=loyalty_gateway_admin_token)
     except (GatewayError, OSError):
         pass

@@ -23,14 +23,16 @@ SCALARS = [
     ("", INTEGER, ""),
     ("abc", INTEGER, "abc"),
     ("٣", INTEGER, "٣"),                       # another script's digit is no JSON number
-    ("1" * 5000, INTEGER, "1" * 5000),          # beyond int()'s 4300 digits: stays a string
+    ("1" * 5000, INTEGER, "1" * 5000),          # longer than a number may be (64): stays a string
     ("1.50", NUMBER, Decimal("1.50")),
     (".5", NUMBER, Decimal("0.5")),
     ("5.", NUMBER, Decimal("5")),
     ("1e3", NUMBER, Decimal("1E+3")),
     ("-2.5E-2", NUMBER, Decimal("-0.025")),
-    ("1" * 400, NUMBER, Decimal("1" * 400)),
-    ("1e999999999", NUMBER, Decimal("1E+999999999")),
+    ("1" * 64, NUMBER, Decimal("1" * 64)),
+    ("1" * 65, NUMBER, "1" * 65),               # longer than a number may be: stays a string
+    ("1e999999999", NUMBER, "1e999999999"),       # beyond a double's range (codecs.number): stays a string
+    ("1e300", NUMBER, Decimal("1E+300")),
     ("NaN", NUMBER, "NaN"),
     ("Infinity", NUMBER, "Infinity"),
     ("1,5", NUMBER, "1,5"),

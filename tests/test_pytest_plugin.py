@@ -164,8 +164,8 @@ def test_load_reads_a_file_as_serve_does(tmp_path):
     server = _Server()
     url = server.start()
     try:
-        created = _call(url, "POST", "/__admin/tenants")
-        gw = LoyaltyGateway(url, created["tenant"], created["credentials"])
+        created = _call(url, "POST", "/__admin/tenants", token=server.token)
+        gw = LoyaltyGateway(url, created["tenant"], created["credentials"], server.token)
         gw.load(world)
         assert gw.clock()["now"] == "2026-03-10T12:00:00Z"
         assert gw.views("c-1")["gameball"]["availablePointsBalance"] == 7

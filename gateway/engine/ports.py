@@ -388,6 +388,12 @@ class TenantStore(ABC):
     @abstractmethod
     def restore(cls, data: dict) -> "TenantStore": ...
 
+    def export_sections(self) -> list[tuple[str, Any]]:
+        """`export`'s sections in order, as engine values (records, not yet JSON-safe), taken at once: a
+        consistent view whose long lists a snapshot then writes in chunks, yielding between them, instead of
+        building the whole document in one go. Optional: a store without it is exported whole."""
+        raise NotImplementedError
+
 
 class StoreFactory(ABC):
     """Where the tenants' stores come from, chosen once per gateway by `gateway.store.open_stores(url)`

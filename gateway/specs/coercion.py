@@ -3,8 +3,10 @@ fails validation in the vendor's words."""
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
+
+from .. import codecs
 
 # ASCII digits only: \d would also take other scripts' digits ('٣' is 3 to int()), which no JSON number has
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -46,14 +48,15 @@ def coerce_scalar(value: Any, schema: dict) -> Any:
     s = value.strip()
     for t in types:
         if t == "integer" and _INTEGER.fullmatch(s):
-            try:
-                return int(s)
-            except ValueError:      # more digits than int() converts (4300): left as it is, fails validation
+            try:             # bounded as a JSON number is (codecs.number): a 5,000-digit id stays a string
+                return codecs.number(s)
+            except ValueError:
                 pass
         if t == "number" and _NUMBER.fullmatch(s):
             try:
-                return Decimal(s)
-            except InvalidOperation:
+                value = codecs.number(s)
+                return Decimal(value) if isinstance(value, int) else value
+            except ValueError:
                 pass
         if t == "boolean" and s.lower() in ("true", "false", "1", "0"):
             return s.lower() in ("true", "1")

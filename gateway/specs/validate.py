@@ -76,13 +76,20 @@ def compile_fast(schema: dict):
 
 
 _HUGE = 300    # a Decimal beyond 1e300 (JSON allows 1e999999999): no exact int is built (that takes minutes)
+_DIGITS = 15   # a double holds every decimal of 15 significant digits apart: comparisons stay exact
 
 
 def _float_view(value):
     if isinstance(value, Decimal):
-        if value.is_finite() and value.adjusted() > _HUGE:
-            raise OverflowError("too large for the fast path")   # `ok` says no: jsonschema decides
-        return int(value) if value == value.to_integral_value() else float(value)
+        # only what a double shows exactly enough: 1e-1000000 as a double is 0.0, an integer; and
+        # 100.0000000000000001 is 100.0, under a maximum of 100. `ok` says no: jsonschema decides
+        if not value.is_finite() or (value and abs(value.adjusted()) > _HUGE):
+            raise OverflowError("out of the fast path's range")
+        if value == value.to_integral_value():
+            return int(value)
+        if len(value.as_tuple().digits) > _DIGITS:
+            raise OverflowError("more digits than a double holds")
+        return float(value)
     if isinstance(value, dict):
         return {k: _float_view(v) for k, v in value.items()}
     if isinstance(value, list):

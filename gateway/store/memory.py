@@ -775,16 +775,21 @@ class MemoryTenantStore(TenantStore):
     # --- snapshots ------------------------------------------------------------------------------
     def export(self) -> dict:
         """Everything, JSON-safe and exact (see serial.py), marked with the store format it is written in."""
-        return serial.dump({
+        return serial.dump(dict(self.export_sections()))
+
+    def export_sections(self) -> list[tuple[str, Any]]:
+        """The sections of `export`, each a fresh list (or dict) of the records as they are now: later writes
+        change none of them."""
+        return list({
             "format": FORMAT,
-            "seq": self._seq,
+            "seq": dict(self._seq),
             "members": list(self._members.values()),
             "lots": list(self._lots.values()),
             "holds": list(self._holds.values()),
             "entries": [self._entries[eid] for _, eid in self._by_seq],
             "totals": [[m, c, t] for (m, c), t in self._totals.items()],
             # each movement (at, amount), then (id, source) of each in the same order
-            "tier": [[m, credits, [[i, self._tier_rows[i].source] for i in self._tier_ids.get(m, ())]]
+            "tier": [[m, list(credits), [[i, self._tier_rows[i].source] for i in self._tier_ids.get(m, ())]]
                      for m, credits in self._tier.items()],
             "refs": [[scope, key, value] for (scope, key), value in self._refs.items()],
             "rewards": list(self._rewards.values()),
@@ -798,10 +803,10 @@ class MemoryTenantStore(TenantStore):
             + [["receipt", str(r.id), r] for ids in self._member_receipts.values()
                for r in (self._receipts[i] for i in ids)]
             # the movements balance limits count (their windows), per member, currency and direction
-            + [["limit_use", f"{m}/{c}/{d}", {"member": m, "currency": c, "direction": d, "at": ats,
-                                               "counts": counts, "sums": sums}]
+            + [["limit_use", f"{m}/{c}/{d}", {"member": m, "currency": c, "direction": d, "at": list(ats),
+                                               "counts": list(counts), "sums": list(sums)}]
                for (m, c, d), (ats, counts, sums) in self._limit_use.items()],
-        })
+        }.items())
 
     @classmethod
     def restore(cls, data: dict) -> "MemoryTenantStore":

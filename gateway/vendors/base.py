@@ -74,6 +74,15 @@ class Vendor:
     def invalid(self, op: Operation, violations: list[Violation]) -> Reply:
         raise NotImplementedError
 
+    def too_large(self, op: Operation | None, limit: int, fmt: str = "json") -> Reply:
+        """A body over the gateway's size cap (`limit` bytes), refused before it is read whole. By default the
+        vendor's malformed-body answer, told it is too large; a vendor with its own 413 (or words) says so."""
+        return self.malformed(op, "request body too large", fmt)
+
+    def method_not_allowed(self, path: str, method: str, allowed: list[str]) -> Reply:
+        """A path this vendor serves, with another method: 405 (the `Allow` header is the gateway's)."""
+        return Reply(405, {"message": f"method {method} not allowed", "allowed": allowed})
+
     def engine_error(self, op: Operation, exc: EngineError) -> Reply:
         raise NotImplementedError
 

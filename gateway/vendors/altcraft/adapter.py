@@ -169,5 +169,8 @@ class AltcraftVendor(Vendor):
     def not_found_route(self, path):
         return Reply(404, render.error(404, f"Unknown API method: {path}"))
 
+    def method_not_allowed(self, path, method, allowed):
+        return Reply(405, render.error(405, f"Method {method} is not allowed: {path} takes {', '.join(allowed)}"))
+
     def not_implemented(self, op):
         return Reply(501, render.error(501, f"{op.operation_id} is not served by this gateway yet"))

@@ -117,6 +117,12 @@ class BrevoVendor(Vendor):
     def malformed(self, op, message, fmt="json"):
         return render.error(400, "bad_request", "Malformed JSON body")
 
+    def too_large(self, op, limit, fmt="json"):
+        return render.error(400, "bad_request", f"Request body larger than {limit} bytes")
+
+    def method_not_allowed(self, path, method, allowed):
+        return render.error(405, "method_not_allowed", f"{method} is not allowed on this path")
+
     def invalid(self, op: Operation, violations: list[Violation]) -> Reply:
         v = violations[0]
         name = v.field or "body"

@@ -69,6 +69,14 @@ class GameballVendor(Vendor):
     def malformed(self, op, message, fmt="json"):
         return self._bad_request(op, 3016, "Invalid payload. The request body is not valid JSON.")
 
+    def too_large(self, op, limit, fmt="json"):
+        return self._bad_request(op, 3016, f"Invalid payload. The request body is larger than {limit} bytes.")
+
+    def method_not_allowed(self, path, method, allowed):
+        # no documented code: a GENERAL_ERROR beside 4004 (not found), in the standard envelope [gateway choice]
+        return Reply(405, {"code": 4005, "type": CATEGORY[4], "message": f"Method {method} is not allowed.",
+                           "documentationUrl": DOCS, "requestId": uuid.uuid4().hex[:12]})
+
     def invalid(self, op: Operation, violations: list[Violation]) -> Reply:
         v = violations[0]
         name = v.field or v.pointer.rsplit("/", 1)[-1] or "body"

@@ -213,6 +213,11 @@ class OmneoVendor(Vendor):
     def not_found_route(self, path):
         return render.error(404, f"The route {path.lstrip('/')} could not be found.")
 
+    def method_not_allowed(self, path, method, allowed):
+        # Laravel's MethodNotAllowedHttpException text
+        return render.error(405, f"The {method} method is not supported for route {path.lstrip('/')}. "
+                                 f"Supported methods: {', '.join(allowed)}.")
+
     def internal(self, op):
         return render.error(500, "Server Error.")
 
