@@ -168,3 +168,12 @@ async def test_a_snapshot_keeps_and_a_reset_drops_a_definition_created_through_o
     assert r.status in (200, 204), await r.text()
     assert await handles() == ["points", "stars"]
     assert (await create(client, handle="more"))["id"] == 3
+
+
+async def test_a_brevo_update_keeps_what_omneo_says_of_the_definition(client):
+    await create(client, tags=["t"], notes="kept", description="old")
+    bdid = (await brevo_definitions(client))["Stars"]["id"]
+    await ok(await client.put(f"{BREVO_DEFS}/{bdid}", headers=BREVO, json={"name": "Stars 2", "unit": "POINTS"}))
+    await ok(await client.post(f"/v3/loyalty/config/programs/{BREVO_PID}/publish", headers=BREVO), 204)
+    d = (await ok(await client.get(f"{DEFS}/2", headers=OMNEO)))["data"]
+    assert (d["name"], d["handle"], d["tags"], d["notes"], d["description"]) == ("Stars 2", "stars", ["t"], "kept", None)
