@@ -164,6 +164,15 @@ async def test_order_return_window_zero_is_available_at_once(client, tenant):
     check(tenant)
 
 
+async def test_order_return_window_written_as_a_float_is_whole_days(client, tenant):
+    # found by `make fuzz`: `2.0` is an integer to the schema and was a 500 (a Decimal reached timedelta)
+    status, _ = await post(client, "/orders", order(paid=40, cashbackConfigurations={"returnWindow": 2.0}))
+    assert status == 200
+    tenant.clock.advance(timedelta(days=2))
+    assert await figures(client, BOB_ID) == (40, 0, 40, 40)
+    check(tenant)
+
+
 async def test_order_for_unknown_customer_creates_it(client, tenant):
     status, body = await post(client, "/orders", order(customer_id="walk-in-1", paid=99.99, email="w@example.com"))
     assert (status, body) == (200, {"customerId": "walk-in-1", "redeemedPoints": 0, "rewardedPoints": 99,

@@ -64,8 +64,10 @@ def _prior(call: Call, key: tuple[str, str], fp: str) -> Entry | None:
 
 
 def _pending_days(config: dict | None) -> int | None:
-    """The request's return window, or None for the points currency's own pending window."""
-    return (config or {}).get("returnWindow")
+    """The request's return window, or None for the points currency's own pending window (whole days: the schema
+    admits `2.0`, which JSON numbers bring as a Decimal)."""
+    days = (config or {}).get("returnWindow")
+    return None if days is None else int(days)
 
 
 # --- customers ---------------------------------------------------------------------------------------
