@@ -16,7 +16,6 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from .engine import catalog
 from .engine.clock import Clock
 from .engine.model import CurrencyRules, PointCurrency, Program, RedemptionRule, RewardDefinition, Tier
 from .engine.promotions import Promotion, PromotionRule
@@ -264,7 +263,6 @@ def build(doc: dict, *, tenant_id: str | None = None, credentials: dict | None =
             tenant.store = stores.restore(tid, doc["state"]["store"])
         except bad as exc:
             raise FixtureError([("/state/store", f"not a snapshot of this gateway: {exc!r}")]) from None
-        catalog.reapply(tenant.programs, tenant.store)     # definitions created or changed through the API
         try:
             hw = doc["state"].get("high_water")
             tenant.high_water = datetime.fromisoformat(hw) if hw else None

@@ -239,3 +239,27 @@ async def test_a_snapshot_keeps_the_definitions_their_drafts_and_limits(client, 
     assert await call(client, "GET", f"{DEFS}/{bdid}") == {**draft, "id": bdid}
     assert (await call(client, "GET", f"{DEFS}/{bdid}/limits/{limit['id']}"))["value"] == 5
     assert await value(client, bdid) == 30
+
+
+async def test_a_snapshot_keeps_and_a_reset_drops_configuration_written_through_brevo_and_omneo(client):
+    """Brevo's definitions and Omneo's tiers are the same kind of state: both survive a snapshot round trip, and a
+    reset goes back to the programs as built."""
+    bdid = (await create(client))["id"]
+    resp = await client.post("/api/v3/tiers/definitions", headers=OMNEO, json={
+        "name": "Platinum", "handle": "platinum", "value_min": 1500})
+    assert resp.status == 201, await resp.text()
+
+    async def configured():
+        defs = [d["id"] for d in (await call(client, "GET", DEFS))["items"]]
+        resp = await client.get("/api/v3/tiers/definitions", headers=OMNEO)
+        return defs, [d["handle"] for d in (await resp.json())["data"]]
+
+    assert await configured() == ([bdid, BREVO_BDID], ["bronze", "silver", "gold", "platinum"])
+    snapshot = await (await client.get("/__admin/tenants/demo/snapshot")).json()
+    assert (await client.post("/__admin/tenants/demo/reset")).status == 200
+    assert await configured() == ([BREVO_BDID], ["bronze", "silver", "gold"])
+    await call(client, "GET", f"{DEFS}/{bdid}", status=404)
+    resp = await client.put("/__admin/tenants/demo/snapshot", json=snapshot)
+    assert resp.status in (200, 204), await resp.text()
+    assert await configured() == ([bdid, BREVO_BDID], ["bronze", "silver", "gold", "platinum"])
+    assert await tx(client, bdid, 4) and await value(client, bdid) == 4

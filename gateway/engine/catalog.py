@@ -11,13 +11,19 @@ hold or balance record of a member in it -- is never deleted (CurrencyInUse), no
 Balance limits (limits.py) are part of a currency's configuration: added, changed and deleted in its draft, enforced
 by the ledger once active.
 
-A new currency gets a UUID as its id, is also named by that id under the external id kinds the caller asks for,
-and gets the next free number under every external id kind whose values are numbers in its program (so a dialect
-that names currencies by number sees it at once)."""
+A new currency gets a UUID as its id, is also named by that id under the external id kinds the caller asks for and
+under every external id kind whose values are UUIDs in its program, and gets the next number under every kind
+whose values are numbers there, never one a deleted currency had (so every dialect that names currencies by number
+or by UUID sees it at once).
+
+A currency's `handle` (in its info; a currency without one is called by its id) is unique in the tenant. A change
+may be published at once (`at_once`, for dialects without drafts): it is then the currency's active version and
+supersedes a draft pending for that currency."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+import uuid
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from . import ledger, standings
@@ -86,37 +92,48 @@ def _apply(currency: PointCurrency, terms: CurrencyTerms, now: datetime) -> Poin
                    info={**dict(terms.info), "unit": terms.unit}, updated_at=now)
 
 
-def _next_numbers(program: Program) -> dict[str, int]:
-    """external id kind -> the next free number, for every kind whose values are all numbers in this program."""
-    out: dict[str, int] = {}
+NUMBERS = "currency_numbers"    # program id -> {external id kind: the highest number a currency was given}
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
+def _next_names(program: Program, currency_id: str) -> dict[str, Any]:
+    """external id kind -> the new currency's name: the next free number for every kind whose values are all
+    numbers in this program, its own id (a UUID) for every kind whose values are all UUIDs."""
+    out: dict[str, Any] = {}
     kinds = {k for c in program.currencies for k in c.external}
     for kind in kinds:
         values = [c.external.get(kind) for c in program.currencies if kind in c.external]
         if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             out[kind] = max(values) + 1
+        elif values and all(_is_uuid(v) for v in values):
+            out[kind] = currency_id
     return out
 
 
-RECORD = "program_catalog"     # the store record of a program's catalogue, under the program id
+def terms_of(currency: PointCurrency) -> CurrencyTerms:
+    """The terms a currency has now (to change some of them and keep the others)."""
+    info = {k: v for k, v in currency.info.items() if k != "unit"}
+    rule = currency.expiry_rule
+    if rule is None and currency.expiry_days is not None and not currency.fixed_expiry:
+        rule = ExpiryRule(currency.expiry_days, "day")       # the same expiry in calendar terms
+    return CurrencyTerms(name=currency.name, unit=currency.info.get("unit", "POINTS"), rules=currency.rules,
+                         fixed_expiry=currency.fixed_expiry, expiry_rule=rule, info=info)
 
 
-def _keep(store: "TenantStore", program: Program) -> Program:
-    """Write the program's catalogue (currencies and drafts) to the store too, so that a snapshot carries it."""
-    store.put_record(RECORD, program.id, {"currencies": program.currencies, "drafts": dict(program.currency_drafts)})
-    return program
-
-
-def reapply(programs: dict[str, Program], store: "TenantStore") -> None:
-    """After a store is restored from a snapshot: each program's catalogue as the store kept it."""
-    for pid, program in list(programs.items()):
-        kept = store.record(RECORD, pid)
-        if kept is not None:
-            programs[pid] = replace(program, currencies=tuple(kept["currencies"]),
-                                    currency_drafts=dict(kept["drafts"]))
+def handle_of(currency: PointCurrency) -> str:
+    """What a currency is called by, unique in the tenant: its handle, else its id."""
+    return currency.info.get("handle") or currency.id
 
 
 class CatalogOperations:
-    programs: dict[str, Program]
+    """Changes are configuration written to the store (program_config.py): undone with a failed operation."""
+
     store: "TenantStore"
 
     # --- reads -------------------------------------------------------------------------------------------
@@ -137,35 +154,55 @@ class CatalogOperations:
     def add_currency(self, program: Program, terms: CurrencyTerms, *, name_as: Iterable[str] = ()) -> PointCurrency:
         """A new currency of `program`, active at once; also named by its id under the `name_as` kinds."""
         _check(terms)
+        self._check_currency_handle(terms)
 
         def op(now):
             current = self.program(program.id)
             currency_id = ledger.new_id()
+            names = _next_names(current, currency_id)
+            given = self.store.record(NUMBERS, current.id) or {}     # a deleted currency's number is not reused
+            names = {k: max(v, given.get(k, 0) + 1) if isinstance(v, int) else v for k, v in names.items()}
+            self.store.put_record(NUMBERS, current.id, {**given, **{k: v for k, v in names.items()
+                                                                   if isinstance(v, int)}})
             money = terms.unit == current.money_currency
             base = PointCurrency(id=currency_id, name=terms.name,
                                  value=1 if money else current.default_currency.value,
                                  hold_minutes=current.default_currency.hold_minutes,
                                  temp_timeout_sec=current.default_currency.temp_timeout_sec,
-                                 external={**_next_numbers(current), **{k: currency_id for k in name_as}},
+                                 external={**names, **{k: currency_id for k in name_as}},
                                  created_at=now)
             currency = _apply(base, terms, now)
             standings.open_currency(self.store, current, currency, self.store.members(), now)
-            self.programs[current.id] = _keep(self.store, replace(current, currencies=(*current.currencies, currency)))
-            return currency     # the program is replaced last: programs live beside the store, outside its undo
+            self._replace_program(current.id, currencies=(*current.currencies, currency))
+            return currency
         return self.run(op)
 
-    def change_currency(self, program: Program, currency: PointCurrency, terms: CurrencyTerms) -> PointCurrency:
-        """Replace every term of the currency in the draft (active when the program is published)."""
+    def change_currency(self, program: Program, currency: PointCurrency, terms: CurrencyTerms, *,
+                        at_once: bool = False) -> PointCurrency:
+        """Replace every term of the currency in the draft (active when the program is published), or, `at_once`,
+        in the active version (a draft pending for the currency is superseded)."""
         _check(terms)
+        self._check_currency_handle(terms, currency.id)
 
         def op(now):
             current = self.program(program.id)
             active = self.currency(current, currency.id)
+            drafts = {k: v for k, v in current.currency_drafts.items() if k != active.id}
+            if at_once:
+                changed = _apply(active, terms, now)
+                self._replace_program(current.id, currency_drafts=drafts, currencies=tuple(
+                    changed if c.id == active.id else c for c in current.currencies))
+                return changed
             draft = _apply(self.currency_version(current, active), terms, now)
-            self.programs[current.id] = _keep(self.store, replace(current, currency_drafts={
-                **current.currency_drafts, active.id: draft}))
+            self._replace_program(current.id, currency_drafts={**current.currency_drafts, active.id: draft})
             return draft
         return self.run(op)
+
+    def _check_currency_handle(self, terms: CurrencyTerms, except_id: str | None = None) -> None:
+        handle = terms.info.get("handle")
+        if handle and any(handle_of(self.currency_version(p, c)) == handle or handle_of(c) == handle
+                          for p in self.programs_now() for c in p.currencies if c.id != except_id):
+            raise InvalidRequest("the handle has already been taken", handle=handle)
 
     def delete_currency(self, program: Program, currency: PointCurrency) -> None:
         def op(now):
@@ -176,20 +213,17 @@ class CatalogOperations:
             if self.store.currency_used(current.id, currency.id):
                 raise CurrencyInUse("the points currency is in use", currency=currency.id)
             drafts = {k: v for k, v in current.currency_drafts.items() if k != currency.id}
-            self.programs[current.id] = _keep(self.store, replace(
-                current, currencies=tuple(c for c in current.currencies if c.id != currency.id),
-                currency_drafts=drafts))
+            self._replace_program(current.id, currencies=tuple(c for c in current.currencies if c.id != currency.id),
+                                  currency_drafts=drafts)
         self.run(op)
 
     def publish(self, program: Program) -> Program:
         """Every currency's draft becomes active."""
         def op(now):
             current = self.program(program.id)
-            published = _keep(self.store, replace(
-                current, currency_drafts={},
-                currencies=tuple(current.currency_drafts.get(c.id, c) for c in current.currencies)))
-            self.programs[current.id] = published
-            return published
+            return self._replace_program(
+                current.id, currency_drafts={},
+                currencies=tuple(current.currency_drafts.get(c.id, c) for c in current.currencies))
         return self.run(op)
 
 
@@ -207,8 +241,6 @@ def _check_terms(t: LimitTerms) -> None:
 class LimitOperations:
     """Balance limits as part of a currency's configuration (drafted, active when the program is published)."""
 
-    programs: dict[str, Program]
-
     def limit(self, program: Program, currency: PointCurrency, limit_id: str, version: str = "draft") -> BalanceLimit:
         found = next((l for l in self.currency_version(self.program(program.id), currency, version).limits
                       if l.id == limit_id), None)
@@ -222,8 +254,8 @@ class LimitOperations:
             active = self.currency(current, currency.id)
             draft = self.currency_version(current, active)
             limits, out = change(list(draft.limits), now)
-            self.programs[current.id] = _keep(self.store, replace(current, currency_drafts={
-                **current.currency_drafts, active.id: replace(draft, limits=tuple(limits))}))
+            self._replace_program(current.id, currency_drafts={
+                **current.currency_drafts, active.id: replace(draft, limits=tuple(limits))})
             return out
         return self.run(op)
 

@@ -101,7 +101,7 @@ class RateOperations:
     # --- configuration ------------------------------------------------------------------------------
     def rates(self, *, offset: int = 0, limit: int = 15) -> tuple[int, list[EarnRate]]:
         """Every program's rates, in the order they were created: how many, and the page."""
-        found = [r for p in self.programs.values() for r in program_rates(self.store, p)]
+        found = [r for p in self.programs_now() for r in program_rates(self.store, p)]
         return len(found), found[offset:offset + limit]
 
     def rate(self, rate_id: int) -> EarnRate:

@@ -31,7 +31,7 @@ class ReadOperations:
         """Every active member's available balance of `currency`, ordered by `value` or `updated_at` (then member),
         one page of it (see standings.py: the cost of the page and of the balances time changed since)."""
         def op(now):
-            standings.wake(self.store, self.programs, now)
+            standings.wake(self.store, self.find_program, now)
             key = standings.scope(program.id, currency.id)
             rows = self.store.standings(key, order_by, descending, offset, limit)
             return MemberBalances(count=self.store.standing_count(key),

@@ -33,7 +33,6 @@ def money_field(field: str, value, *, allow_zero: bool = True) -> Decimal:
 
 class RewardOperations:
     store: "TenantStore"
-    programs: dict[str, Program]
 
     # --- rewards ------------------------------------------------------------------------------------
     def rewards_page(self, member: Member | None, offset: int, limit: int) -> tuple[list[Reward], int]:
@@ -100,7 +99,7 @@ class RewardOperations:
 
     # --- reward definitions ------------------------------------------------------------------------
     def reward_definition(self, definition_id: int) -> tuple[RewardDefinition, Program]:
-        for p in map(self.configured, self.programs.values()):
+        for p in self.programs_now():
             for d in p.reward_definitions:
                 if d.id == definition_id:
                     return d, p
@@ -108,7 +107,7 @@ class RewardOperations:
 
     def reward_definitions(self) -> list[tuple[RewardDefinition, Program]]:
         """Every program's definitions, by id (configuration: a handful, not history)."""
-        return sorted(((d, p) for p in map(self.configured, self.programs.values()) for d in p.reward_definitions),
+        return sorted(((d, p) for p in self.programs_now() for d in p.reward_definitions),
                       key=lambda dp: dp[0].id)
 
     def _check_handle(self, handle: str, except_id: int | None = None) -> None:

@@ -12,7 +12,7 @@ So a read costs the wakeups due (each once) and the page."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable
+from typing import Callable, Iterable
 
 from . import ledger
 from .model import Member, PointCurrency, Program
@@ -56,7 +56,10 @@ def refresh(store: TenantStore, member: Member | None, currency: PointCurrency, 
     store.put_wakeup(member.id, currency.id, next_change(store, member.id, currency, now))
 
 
-def catch_up(store: TenantStore, programs: dict[str, Program], now: datetime) -> None:
+ProgramLookup = Callable[[str], "Program | None"]   # program id -> the program as configured now, or None
+
+
+def catch_up(store: TenantStore, programs: ProgramLookup, now: datetime) -> None:
     """Refresh what the operation just wrote (called at the end of every engine operation)."""
     touched = store.take_touched()
     if not touched:
@@ -65,7 +68,7 @@ def catch_up(store: TenantStore, programs: dict[str, Program], now: datetime) ->
         member = store.member(member_id)
         if member is None:
             continue
-        program = programs.get(member.program_id)
+        program = programs(member.program_id)
         if program is None:
             continue
         for currency in (program.currencies if currency_id is None else
@@ -74,7 +77,7 @@ def catch_up(store: TenantStore, programs: dict[str, Program], now: datetime) ->
     store.take_touched()        # what refreshing itself wrote (expiries settled) is already counted
 
 
-def wake(store: TenantStore, programs: dict[str, Program], now: datetime) -> None:
+def wake(store: TenantStore, programs: ProgramLookup, now: datetime) -> None:
     """Refresh the members whose balance time has changed since, one instant at a time in order, each as of that
     instant (nothing was written for them in between: a write refreshes and reschedules)."""
     while True:
@@ -83,7 +86,7 @@ def wake(store: TenantStore, programs: dict[str, Program], now: datetime) -> Non
             break
         at, member_id, currency_id = due[0]
         member = store.member(member_id)
-        program = programs.get(member.program_id) if member is not None else None
+        program = programs(member.program_id) if member is not None else None
         currency = program.currency(currency_id) if program is not None else None
         if currency is None:
             store.put_wakeup(member_id, currency_id, None)

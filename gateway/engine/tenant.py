@@ -66,7 +66,7 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
         with self.store.atomic():
             out = fn(now)
             history.catch_up(self.store, now)     # index what the operation wrote (history pages cost a page)
-            standings.catch_up(self.store, self.programs, now)    # and the balances it changed, in order
+            standings.catch_up(self.store, self.find_program, now)    # and the balances it changed, in order
         if self.high_water is None or now > self.high_water:
             self.high_water = now
         return out
@@ -96,19 +96,19 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
 
     # --- lookups ---------------------------------------------------------------------------------
     def program(self, program_id: str) -> Program:
-        p = self.programs.get(program_id)
+        p = self.find_program(program_id)
         if p is None:
             raise ProgramNotFound("program not found", program=program_id)
-        return self.configured(p)
+        return p
 
     def program_by(self, key: str, value: Any) -> Program:
-        for p in self.programs.values():
+        for p in self.programs_now():
             if _matches(p.external.get(key), value):
-                return self.configured(p)
+                return p
         raise ProgramNotFound("program not found", **{key: value})
 
     def only_program(self) -> Program:
-        return self.configured(next(iter(self.programs.values())))
+        return self.programs_now()[0]
 
     @staticmethod
     def currency(program: Program, currency_id: str | None = None) -> PointCurrency:

@@ -21,12 +21,11 @@ INFO = "tier_point_info"     # what a tier-points movement added by hand was sen
 
 class TierOperations:
     store: "TenantStore"
-    programs: dict[str, Program]
 
     # --- definitions ----------------------------------------------------------------------------------
     def tier_definitions(self) -> list[tuple[Tier, Program]]:
         """Every program's tiers, by id (configuration: a handful)."""
-        return sorted(((t, p) for p in map(self.configured, self.programs.values()) for t in p.tiers),
+        return sorted(((t, p) for p in self.programs_now() for t in p.tiers),
                       key=lambda tp: tp[0].id)
 
     def tier_definition(self, tier_id: int) -> tuple[Tier, Program]:

@@ -147,7 +147,7 @@ def redeem_points(call: Call) -> Reply:
 # --- transactions ------------------------------------------------------------------------------------
 
 def _by_eid(call: Call, program: Program | None, eid: Any) -> Entry:
-    programs = [program] if program is not None else list(call.tenant.programs.values())
+    programs = [program] if program is not None else call.tenant.programs_now()
     found = []
     for p in programs:
         try:

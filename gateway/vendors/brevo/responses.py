@@ -14,6 +14,8 @@ checks the balance limits, rejects, dates, orders and lists; the adapter maps na
 shown negative, however it was sent)."""
 from __future__ import annotations
 
+import dataclasses
+
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -131,10 +133,18 @@ def create_balance_definition(call: Call) -> Reply:
     return Reply(200, _definition_body(call, currency))
 
 
+BREVO_INFO = ("description", "image_ref", "meta", "unit")     # what a BalanceDefinition says of a currency's info
+
+
 def update_balance_definition(call: Call) -> Reply:
+    """Every Brevo attribute is replaced; what other dialects keep in the currency's info (Omneo's handle, tags...)
+    stays."""
     program = _program(call)
     currency = _definition(call, program, call.path["bdid"])
-    return Reply(200, _definition_body(call, call.tenant.change_currency(program, currency, _terms(call.body))))
+    terms = _terms(call.body)
+    others = {k: v for k, v in call.tenant.currency_version(program, currency).info.items() if k not in BREVO_INFO}
+    terms = dataclasses.replace(terms, info={**others, **terms.info})
+    return Reply(200, _definition_body(call, call.tenant.change_currency(program, currency, terms)))
 
 
 def delete_balance_definition(call: Call) -> Reply:

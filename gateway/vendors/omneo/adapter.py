@@ -85,7 +85,11 @@ RETURN_TEXT = {
 }
 
 # path parameter -> the model Laravel binds it to, where the parameter's name alone does not say
-PATH_MODELS = {("get_point_definition", "definition"): "App\\Models\\PointDefinition"}
+PATH_MODELS = {(op, "definition"): "App\\Models\\PointDefinition"
+               for op in ("get_point_definition", "update_point_definition", "delete_point_definition")}
+# a point definition's deletion refused (not cascaded): errors.point_definition
+DEFINITION_KEPT = {"currency_in_use": "The point definition is in use.",
+                   "last_currency": "The program's last point definition cannot be deleted."}
 # (part B: rewards, redemptions, tiers)
 PATH_MODELS.update({(op, "definition"): "App\\Models\\RewardDefinition"
                     for op in ("get_reward_definition", "update_reward_definition", "delete_reward_definition")})
@@ -192,6 +196,8 @@ class OmneoVendor(Vendor):
             return render.not_found("App\\Models\\Redemption", next(iter(exc.detail.values()), None))
         if isinstance(exc, E.NotFound):
             return render.not_found(_model(exc.code.removesuffix("_not_found")), next(iter(exc.detail.values()), None))
+        if exc.code in DEFINITION_KEPT and op is not None and op.handler == "delete_point_definition":
+            return render.validation({"point_definition": [DEFINITION_KEPT[exc.code]]})
         if exc.code in REVERSAL_TEXT:
             text = REVERSAL_TEXT[exc.code]
             if op is not None and op.handler == "return_redemption":

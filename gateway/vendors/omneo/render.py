@@ -273,11 +273,16 @@ def point_definition_id(currency: PointCurrency, program: Program) -> int:
     return program.currencies.index(currency) + 1
 
 
+PERIOD_TYPES = {"day": "days", "week": "weeks", "month": "months", "year": "years"}   # expiry unit -> issue_period_type
+
+
 def point_definition(currency: PointCurrency, program: Program) -> dict:
     """The point currency as Omneo's point definition; its expiry rule is the definition's issue period."""
     info = currency.info
     if currency.expiry_days is not None:
         period, period_type = currency.expiry_days, "days"
+    elif currency.expiry_rule is not None:
+        period, period_type = currency.expiry_rule.value, PERIOD_TYPES[currency.expiry_rule.unit]
     elif currency.fixed_expiry:
         period, period_type = None, "absolute_date"
     else:
@@ -296,8 +301,9 @@ def point_definition(currency: PointCurrency, program: Program) -> dict:
         "issue_period": period,
         "issue_period_type": period_type,
         "issue_absolute_expiry": None,
-        "created_at": stamp(info.get("created_at"), program_stamp(program, "created_at")),
-        "updated_at": stamp(info.get("updated_at"), program_stamp(program, "updated_at")),
+        "created_at": stamp(currency.created_at or info.get("created_at"), program_stamp(program, "created_at")),
+        "updated_at": stamp(currency.updated_at or info.get("updated_at") or currency.created_at,
+                            program_stamp(program, "updated_at")),
     }
 
 

@@ -7,7 +7,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ...engine import errors as E
-from ...engine.model import Member, Program, RewardDefinition
+from ...engine.catalog import CurrencyTerms, terms_of
+from ...engine.expiry import ExpiryRule
+from ...engine.model import Member, PointCurrency, Program, RewardDefinition
 from ...engine.receipts import Line
 from ...engine.tenant import Tenant
 from ..base import Call, Reply, VendorError
@@ -130,7 +132,7 @@ def list_linked_points(call: Call) -> Reply:
 
 
 def _definitions(tenant: Tenant) -> list[tuple]:
-    return [(c, p) for p in tenant.programs.values() for c in p.currencies]
+    return [(c, p) for p in tenant.programs_now() for c in p.currencies]
 
 
 def list_point_definitions(call: Call) -> Reply:
@@ -148,10 +150,70 @@ def get_point_definition(call: Call) -> Reply:
     return render.not_found("App\\Models\\PointDefinition", wanted)
 
 
+POINT_DEFINITION_INFO = ("handle", "description", "notes", "is_reassignable", "tags")
+PERIOD_UNITS = {v: k for k, v in render.PERIOD_TYPES.items()}      # issue_period_type -> the engine's expiry unit
+
+
+def _point_definition(call: Call) -> tuple[PointCurrency, Program] | None:
+    wanted = call.path["definition"]
+    return next(((c, p) for c, p in _definitions(call.tenant) if render.point_definition_id(c, p) == wanted), None)
+
+
+def _point_definition_terms(body: dict, program: Program, currency: PointCurrency | None) -> CurrencyTerms:
+    """A point definition request in the engine's terms; on an update the fields not sent stay as they are."""
+    base = terms_of(currency) if currency is not None else CurrencyTerms(name=body["name"])
+    errors: dict[str, list[str]] = {}
+    if body.get("currency") not in (None, program.money_currency):
+        errors["currency"] = [CURRENCY_INVALID]
+    if body.get("region_id") is not None:
+        errors["region_id"] = ["The selected region id is invalid."]
+    rule = base.expiry_rule
+    period = body["issue_period"] if "issue_period" in body else rule.value if rule else None
+    period_type = body["issue_period_type"] if "issue_period_type" in body else \
+        render.PERIOD_TYPES[rule.unit] if rule else None
+    if period is None and period_type is not None:
+        errors["issue_period"] = ["The issue period field is required when issue period type is present."]
+    if period is not None and period_type is None:
+        errors["issue_period_type"] = ["The issue period type field is required when issue period is present."]
+    _refuse(errors)
+    fixed = base.fixed_expiry
+    if "issue_period" in body or "issue_period_type" in body:
+        same = rule is not None and (rule.value, render.PERIOD_TYPES[rule.unit]) == (period, period_type)
+        rule = rule if same else None if period is None else ExpiryRule(period, PERIOD_UNITS[period_type])
+        fixed = None if period is not None else fixed
+    return dataclasses.replace(base, name=body.get("name") or base.name, expiry_rule=rule, fixed_expiry=fixed,
+                               info={**base.info, **{k: body[k] for k in POINT_DEFINITION_INFO if k in body}})
+
+
+def create_point_definition(call: Call) -> Reply:
+    program = call.tenant.only_program()
+    currency = call.tenant.add_currency(program, _point_definition_terms(call.body, program, None))
+    return Reply(201, {"data": render.point_definition(currency, call.tenant.program(program.id))})
+
+
+def update_point_definition(call: Call) -> Reply:
+    found = _point_definition(call)
+    if found is None:
+        return render.not_found("App\\Models\\PointDefinition", call.path["definition"])
+    currency, program = found
+    changed = call.tenant.change_currency(program, currency, _point_definition_terms(call.body or {}, program, currency),
+                                          at_once=True)
+    return Reply(200, {"data": render.point_definition(changed, call.tenant.program(program.id))})
+
+
+def delete_point_definition(call: Call) -> Reply:
+    found = _point_definition(call)
+    if found is None:
+        return render.not_found("App\\Models\\PointDefinition", call.path["definition"])
+    currency, program = found
+    call.tenant.delete_currency(program, currency)
+    return Reply(204, None)
+
+
 def list_currencies(call: Call) -> Reply:
     page = paging.requested(call.query)
     found, seen = [], set()
-    for p in call.tenant.programs.values():
+    for p in call.tenant.programs_now():
         for code, rate in p.currency_rates.items():
             if (p.money_currency, code) not in seen:
                 seen.add((p.money_currency, code))
@@ -372,7 +434,7 @@ def _member_or_none(tenant: Tenant, profile_id) -> Member | None:
 
 
 def _programs(tenant: Tenant, member: Member | None) -> list[Program]:
-    return [tenant.program(member.program_id)] if member is not None else [tenant.program(p) for p in tenant.programs]
+    return [tenant.program(member.program_id)] if member is not None else tenant.programs_now()
 
 
 def _time(body: dict, field: str, errors: dict, zone=UTC) -> datetime | None:
