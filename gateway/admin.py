@@ -487,14 +487,14 @@ def get_member(call: AdminCall):
         b = tenant.balance(member, c)
         lots = tenant.store.open_lots(member.id, c.id)
         holds = tenant.store.active_holds(member.id, c.id)
-        entries = tenant.store.entries(member.id, c.id)
+        entries = tenant.store.entries_page(member.id, c.id, offset=first, limit=limit)   # a page, not the past
         ledgers[c.id] = {
             "balance": {"available": b.available, "pending": b.pending, "held": b.held, "total": b.total,
                         "lifetime_earned": b.lifetime_earned, "next_expiring_amount": b.next_expiring_amount,
                         "next_expiring_at": b.next_expiring_at},
             "totals": _record(tenant.store.totals(member.id, c.id)),
-            "lots": page(lots), "holds": page(holds), "entries": page(entries),
-            "counts": {"lots": len(lots), "holds": len(holds), "entries": len(entries)},
+            "lots": page(lots), "holds": page(holds), "entries": [_record(e) for e in entries],
+            "counts": {"lots": len(lots), "holds": len(holds), "entries": tenant.store.entries_count(member.id, c.id)},
         }
     rewards = tenant.store.rewards(member.id)
     views = {}

@@ -289,7 +289,7 @@ class Pipeline:
             vendor=self.vendor_name, operation=self.op_id, method=x.request.method, path=x.request.path,
             status=x.status, duration_ms=(time.perf_counter() - x.started) * 1000,
             request_violations=x.violations, response_violations=x.response_violations,
-            entries=[e.id for e in tenant.store.entries_after(x.mark)] if x.mark is not None else [],
+            entries=[e.id for e in tenant.store.entries_page(after_seq=x.mark)] if x.mark is not None else [],
             at=tenant.now(), **extra)
 
     def encode(self, x: Exchange) -> web.StreamResponse:

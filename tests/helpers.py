@@ -184,3 +184,13 @@ def assert_agree(r: dict) -> None:
     assert Decimal(str(gb["totalPointsBalance"])) == Decimal(alt["total_balance"])
     assert Decimal(str(gb["availablePointsValue"])) == Decimal(str(om["point_balance_dollars"]))
     assert r["altcraft_xml"] == alt
+
+
+def member_pages_only(entries_page):
+    """Wraps a store's `entries_page` so that reading a member's entries without a `limit` (the member's whole
+    history) fails the test; a page, or the tenant's entries after a cursor (what one call wrote), pass."""
+    def page(member_id=None, *a, **kw):
+        if member_id is not None and kw.get("limit") is None:
+            raise AssertionError("a read called store.entries_page without a limit: the member's whole history")
+        return entries_page(member_id, *a, **kw)
+    return page

@@ -15,7 +15,7 @@ ZERO = Decimal(0)
 
 def from_entries(store, member_id: str, currency_id: str) -> dict[str, Decimal]:
     """earned, spent, expired, cancelled as the entries tell them."""
-    entries = list(store.entries(member_id, currency_id))
+    entries = list(store.entries_page(member_id, currency_id))
     by_id = {e.id: e for e in entries}
     sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for e in entries:

@@ -11,7 +11,7 @@ import pytest
 import xmltodict
 
 import invariants
-from helpers import ALTCRAFT_TOKEN, NOW
+from helpers import ALTCRAFT_TOKEN, NOW, member_pages_only
 
 BASE = "/api/v1.1/loyalty"
 TRANSACTIONS = f"{BASE}/account/transactions"
@@ -191,7 +191,7 @@ async def test_a_page_never_reads_the_members_whole_history(client, tenant, monk
     """The read goes through the per-member index: the store's whole-history read is never called."""
     def whole_history(*a, **kw):
         raise AssertionError("account/transactions read the member's whole history")
-    monkeypatch.setattr(tenant.store, "entries", whole_history)
+    monkeypatch.setattr(tenant.store, "entries_page", member_pages_only(tenant.store.entries_page))
     _, body = await post(client, TRANSACTIONS, req(limit=2))
     assert len(body["data"]) == 2 and body["total_count"] == 6
 

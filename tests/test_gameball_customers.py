@@ -63,12 +63,12 @@ async def test_opt_out_is_idempotent_and_stops_earning(client, tenant):
     assert (status, body) == (200, {"customerId": ALICE_ID, "isActive": False, "stateChanged": True})
     status, body = await call(client, "PUT", f"/customers/{ALICE_ID}/activate", {"isActive": False})
     assert (status, body) == (200, {"customerId": ALICE_ID, "isActive": False, "stateChanged": False})
-    entries = len(tenant.store.entries("alice"))
+    entries = len(tenant.store.entries_page("alice"))
     status, body = await call(client, "POST", "/transactions/cashback", {
         "customerId": ALICE_ID, "transactionId": "OPT-1", "transactionTime": TIME, "amount": 10})
     assert status == 422
     error(body, 3009)
-    assert len(tenant.store.entries("alice")) == entries
+    assert len(tenant.store.entries_page("alice")) == entries
     assert (await call(client, "GET", f"/customers/{ALICE_ID}"))[0] == 200        # still a profile
     status, body = await call(client, "PUT", f"/customers/{ALICE_ID}/activate", {"isActive": True})
     assert (status, body) == (200, {"customerId": ALICE_ID, "isActive": True, "stateChanged": True})
@@ -97,7 +97,7 @@ async def test_delete_releases_the_id_and_keeps_history(client, tenant):
         error(body, 7000)
     assert (await call(client, "DELETE", f"/customers/{ALICE_ID}"))[0] == 404
     alice = tenant.member_by_id("alice")
-    assert not alice.active and len(tenant.store.entries("alice")) > 0
+    assert not alice.active and len(tenant.store.entries_page("alice")) > 0
     # the id names a new, empty customer from now on
     status, body = await call(client, "POST", "/customers", {"customerId": ALICE_ID})
     assert status == 200 and body["gameballId"] != alice.seq

@@ -72,10 +72,10 @@ async def test_payment_creates_the_customer_and_refuses_reuse(client, tenant):
     ({"paymentId": None}, 3001),
 ])
 async def test_payment_refusals_change_nothing(client, tenant, change, code):
-    before = len(tenant.store.entries("alice"))
+    before = len(tenant.store.entries_page("alice"))
     status, body = await call(client, "POST", "/payments", {**payment(), **change})
     assert body["code"] == code, body
-    assert len(tenant.store.entries("alice")) == before
+    assert len(tenant.store.entries_page("alice")) == before
 
 
 async def test_cashback_quote_awards_nothing(client, tenant):

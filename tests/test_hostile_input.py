@@ -447,7 +447,7 @@ def _records(tenant, n: int):
     from helpers import BOB, credit
     credit(tenant, "gameball.customer", BOB["gameball"], 1)
     store, bob = tenant.store, tenant.member("gameball.customer", BOB["gameball"])
-    entry = store.entries(bob.id)[-1]
+    entry = store.entries_page(bob.id)[-1]
     lot = store.open_lots(bob.id, entry.currency_id)[-1]
     for i in range(n - 1):
         store.put_entry(dataclasses.replace(entry, id=f"{entry.id}-{i}", seq=store.next_seq("entry")))
@@ -461,7 +461,7 @@ async def test_the_member_view_pages_its_ledger(http, tenant):
     ledger = body["ledger"]["points"]
     assert ledger["counts"] == {"lots": 5000, "holds": 0, "entries": 5000}
     assert len(ledger["entries"]) == len(ledger["lots"]) == 100 and body["reward_count"] == 0
-    ids = [e.id for e in tenant.store.entries(bob.id)]
+    ids = [e.id for e in tenant.store.entries_page(bob.id)]
     assert [e["id"] for e in ledger["entries"]] == ids[:100]
     body = await admin(http, "GET", f"{DEMO}/members/bob?offset=4990&limit=1000", 200)
     assert [e["id"] for e in body["ledger"]["points"]["entries"]] == ids[4990:]

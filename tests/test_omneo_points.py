@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from helpers import ALICE, BOB, GB, NOW, OMNEO, gb_balance
+from helpers import ALICE, BOB, GB, NOW, OMNEO, gb_balance, member_pages_only
 import invariants
 from test_omneo_writes import snapshot
 
@@ -172,7 +172,7 @@ async def test_lists_read_one_page_not_the_history(client, tenant, monkeypatch):
 
     def history(*a, **k):
         raise AssertionError("a list read the member's whole history")
-    monkeypatch.setattr(tenant.store, "entries", history)
+    monkeypatch.setattr(tenant.store, "entries_page", member_pages_only(tenant.store.entries_page))
     monkeypatch.setattr(tenant.store, "members", history)
     body = await (await client.get(PROFILE_POINTS.format(BOB["omneo"]) + "?page[number]=20", headers=OMNEO)).json()
     assert (len(body["data"]), body["meta"]["total"], body["meta"]["last_page"]) == (15, 600, 40)

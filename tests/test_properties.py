@@ -387,7 +387,7 @@ class Run:
             with t.store.atomic():
                 ledger.settle(t.store, m.id, cur, now)
             out.append((m.id,
-                        [(e.id, e.status, e.reversed_amount) for e in t.store.entries(m.id, None) if e.kind != "expire"],
+                        [(e.id, e.status, e.reversed_amount) for e in t.store.entries_page(m.id, None) if e.kind != "expire"],
                         sorted((h.id, h.state) for h in t.store.active_holds(m.id, cur.id)),
                         sorted((l.id, l.remaining, l.provisional, l.available_at)
                                for l in t.store.open_lots(m.id, cur.id))))

@@ -2,7 +2,7 @@
 asked for) and kept in the store under a task id, to be fetched later (a vendor's export is asynchronous).
 
 Rows are the statement's rows (engine/statement.py) of every member of the program, in time order, read from the
-store's time index of entries (`ledger_between`): an export costs the period it covers, not the tenant's past.
+store's time index of entries (`entries_between`): an export costs the period it covers, not the tenant's past.
 Expirations are entries the engine writes when it settles a member (any read or write of its account), so an
 expiration due in the period shows once its member was settled since."""
 from __future__ import annotations
@@ -53,7 +53,7 @@ class ExportOperations:
                 cursor = (e.at, e.seq)
             rows = []
             members: dict[str, bool] = {}
-            for e in store.ledger_between(currency.id, start, end):
+            for e in store.entries_between(currency.id, start, end):
                 if cursor is not None and (e.at, e.seq) <= cursor:
                     continue
                 if e.member_id not in members:

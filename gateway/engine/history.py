@@ -111,7 +111,7 @@ def catch_up(store: TenantStore, now: datetime) -> None:
     """Index the entries and drafts written since the last call (called at the end of every engine operation)."""
     seq = store.history_cursor("entry")
     if store.seq_value("entry") > seq:
-        for e in store.entries_after(seq):
+        for e in store.entries_page(after_seq=seq):
             _index_entry(store, e, now)
             seq = e.seq
         store.set_history_cursor("entry", seq)

@@ -68,8 +68,8 @@ class HistoryOperations:
             cursor = after_seq
             filtered = sign is not None or state is not None
             while len(rows) <= limit:
-                chunk = self.store.entries_page(member.id if member else None, cursor,
-                                                CHUNK if filtered else limit + 1 - len(rows))
+                chunk = self.store.entries_page(member.id if member else None, after_seq=cursor,
+                                                limit=CHUNK if filtered else limit + 1 - len(rows))
                 if not chunk:
                     break
                 cursor = chunk[-1].seq
@@ -90,10 +90,10 @@ class HistoryOperations:
         def op(now):
             mid = member.id if member else None
             if sign is None and state is None:
-                return self.store.entries_count(mid)
+                return self.store.entries_count(mid, applied=True)
             n, cursor = 0, 0
             while True:
-                chunk = self.store.entries_page(mid, cursor, CHUNK)
+                chunk = self.store.entries_page(mid, after_seq=cursor, limit=CHUNK)
                 if not chunk:
                     return n
                 cursor = chunk[-1].seq

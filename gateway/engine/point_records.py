@@ -54,10 +54,10 @@ class PointRecordOperations:
         member_id = member.id if member is not None else None
 
         def op(now):
-            total = self.store.credit_count(member_id)
-            start, count = window(total, offset, limit, newest_first)
-            rows = self.store.credit_entries(member_id, start, count)
-            return total, [self._record(e, now) for e in (reversed(rows) if newest_first else rows)]
+            total = self.store.entries_count(member_id, lot_credits=True)
+            rows = self.store.entries_page(member_id, lot_credits=True, offset=offset, limit=limit,
+                                           newest_first=newest_first)
+            return total, [self._record(e, now) for e in rows]
         return self.run(op)
 
     def linked_point_records(self, attribute: str, value, *, offset: int = 0,
@@ -69,10 +69,10 @@ class PointRecordOperations:
             linked = [m for m in self.store.members_with(attribute, str(value)) if m.active]
             total, rows, skip, left = 0, [], offset, limit
             for m in linked:
-                count = self.store.credit_count(m.id)
+                count = self.store.entries_count(m.id, lot_credits=True)
                 total += count
                 if left > 0 and skip < count:
-                    page = self.store.credit_entries(m.id, skip, left)
+                    page = self.store.entries_page(m.id, lot_credits=True, offset=skip, limit=left)
                     rows += page
                     left -= len(page)
                 skip = max(0, skip - count)
@@ -81,7 +81,8 @@ class PointRecordOperations:
 
     def point_record(self, seq: int, member: Member | None = None) -> PointRecord:
         """One point record by its number (the credit's sequence number); `member`: it must be theirs."""
-        e = self.store.entry_at_seq(seq)
+        e = next(iter(self.store.entries_page(after_seq=seq - 1, limit=1)), None) if seq > 0 else None
+        e = e if e is not None and e.seq == seq else None
         if e is None or e.kind != "credit" or not e.lots or (member is not None and e.member_id != member.id):
             raise PointRecordNotFound("point record not found", point=seq)
         return self.run(lambda now: self._record(e, now))

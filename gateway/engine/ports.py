@@ -110,49 +110,26 @@ class TenantStore(ABC):
     def entry(self, entry_id: str) -> Entry | None: ...
 
     @abstractmethod
-    def entries(self, member_id: str, currency_id: str | None = None) -> list[Entry]: ...
+    def entries_page(self, member_id: str | None = None, currency_id: str | None = None, *,
+                     lot_credits: bool = False, after_seq: int | None = None, before_seq: int | None = None,
+                     offset: int = 0, limit: int | None = None, newest_first: bool = False) -> list[Entry]:
+        """THE way to read entries in the order they were written (seq): one member's (None: every member's), in one
+        currency (None: all; a currency only with a member), only the credits that created a lot (`lot_credits`:
+        point records, of a member or the tenant, any currency) or all, with
+        after_seq < seq < before_seq (None: unbounded), oldest (or newest) first, skipping `offset` rows, at most
+        `limit` (None: all of the range, for bounded ranges only, e.g. the entries one call made).
+        An index read: costs offset + the page, never the history (a member with 100,000 entries pages as fast as
+        a new one). Rolled-back entries are included (they carry their status)."""
 
     @abstractmethod
-    def credit_entries(self, member_id: str | None, offset: int, limit: int) -> list[Entry]:
-        """Credits that created a lot (point records) of one member, or of the whole tenant (None), in the order
-        they were written, rows [offset, offset + limit): an index read, not a scan of the history."""
+    def entries_count(self, member_id: str | None = None, currency_id: str | None = None, *,
+                      lot_credits: bool = False, applied: bool = False) -> int:
+        """How many entries `entries_page` lists with these filters (`applied`: less the rolled-back ones), O(1)."""
 
     @abstractmethod
-    def credit_count(self, member_id: str | None) -> int:
-        """How many such credits (the member's, or the tenant's)."""
-
-    @abstractmethod
-    def entry_at_seq(self, seq: int) -> Entry | None:
-        """The entry with this sequence number."""
-
-    @abstractmethod
-    def temporary_entries(self, member_id: str, currency_id: str) -> list[Entry]: ...
-
-    @abstractmethod
-    def ledger_page(self, member_id: str, currency_id: str, after_seq: int | None, limit: int) -> list[Entry]:
-        """The member's entries in this currency written after entry sequence number `after_seq` (None: from the
-        first), oldest first, at most `limit`: an index read that costs one page, whatever the history's length."""
-
-    @abstractmethod
-    def ledger_count(self, member_id: str, currency_id: str) -> int:
-        """How many entries the member has in this currency, O(1)."""
-
-    @abstractmethod
-    def ledger_between(self, currency_id: str, start: datetime, end: datetime) -> Iterable[Entry]:
+    def entries_between(self, currency_id: str, start: datetime, end: datetime) -> Iterable[Entry]:
         """Every member's entries in this currency dated (`at`) within [start, end], by (at, seq), lazily (callers
         write nothing while iterating): an index read that costs the period, not the tenant's history."""
-
-    @abstractmethod
-    def entries_after(self, seq: int) -> list[Entry]:
-        """Entries written after sequence number `seq` (the journal's 'entries this call made')."""
-
-    @abstractmethod
-    def seq_value(self, name: str) -> int: ...
-
-    @abstractmethod
-    def entries_page(self, member_id: str | None, after_seq: int, limit: int) -> list[Entry]:
-        """Up to `limit` entries with `seq > after_seq`, in seq order: one member's, or the tenant's (None).
-        Costs the page, not the history: a member with 100,000 entries pages as fast as a new one."""
 
     @abstractmethod
     def reversals(self, entry_id: str) -> list[Entry]:
@@ -160,9 +137,11 @@ class TenantStore(ABC):
         reading the member's history."""
 
     @abstractmethod
-    def entries_count(self, member_id: str | None) -> int:
-        """How many entries of a member (or the tenant, None) applied (status other than rolled_back), without
-        reading them."""
+    def temporary_entries(self, member_id: str, currency_id: str) -> list[Entry]:
+        """The member's entries in this currency whose status is `temporary` (live ones only)."""
+
+    @abstractmethod
+    def seq_value(self, name: str) -> int: ...
 
     @abstractmethod
     def put_entry(self, entry: Entry) -> None: ...
@@ -174,20 +153,12 @@ class TenantStore(ABC):
     def put_totals(self, member_id: str, currency_id: str, totals: Totals) -> None: ...
 
     @abstractmethod
-    def tier_credits(self, member_id: str, since: datetime) -> list[tuple[datetime, Decimal]]:
-        """Tier-relevant credits (signed) earned after `since`, oldest first."""
-
-    @abstractmethod
     def add_tier_credit(self, member_id: str, at: datetime, amount: Decimal, source: str | None = None) -> int:
         """Record a tier-points movement (its id is returned); `source` names the ledger entry behind it."""
 
     @abstractmethod
     def tier_sum(self, member_id: str, after: datetime, until: datetime) -> Decimal:
         """Tier points with after < at <= until: from running totals, O(log n) whatever the history."""
-
-    @abstractmethod
-    def tier_credits_between(self, member_id: str, after: datetime, until: datetime) -> list[TierCredit]:
-        """The movements with after < at <= until, oldest first."""
 
     @abstractmethod
     def tier_window_sums(self, member_id: str, after: datetime, until: datetime,

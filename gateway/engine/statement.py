@@ -2,7 +2,7 @@
 time, each with how it moved the balance and the balance around it.
 
 Every entry is listed (credits, debits, expirations, reversals; temporary ones with their status), so a page is
-one read of the store's per-member entry index (`ledger_page`): it costs the page, not the member's past. The
+one read of the store's per-member entry index (`entries_page`): it costs the page, not the member's past. The
 balance figures are the member's total balance (available + pending) that the engine recorded right after the
 entry (for a temporary transaction committed since: after its commit); `balance_before` is that figure less the
 entry's signed amount. A temporary entry undone before it applied (rolled back, timed out, cancelled while
@@ -70,8 +70,8 @@ def page(store: TenantStore, member_id: str, currency_id: str, after: str | None
         if cursor is None or cursor.member_id != member_id or cursor.currency_id != currency_id:
             raise TransactionNotFound("transaction not found", transaction=after)
         after_seq = cursor.seq
-    entries = store.ledger_page(member_id, currency_id, after_seq, limit + 1)
+    entries = store.entries_page(member_id, currency_id, after_seq=after_seq, limit=limit + 1)
     more = len(entries) > limit
     entries = entries[:limit]
-    return StatementPage(rows=tuple(row(store, e) for e in entries), total=store.ledger_count(member_id, currency_id),
+    return StatementPage(rows=tuple(row(store, e) for e in entries), total=store.entries_count(member_id, currency_id),
                          next_after=entries[-1].id if more and entries else None)

@@ -156,7 +156,7 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
         return self.run(op)
 
     def entries(self, member: Member, currency: PointCurrency | None = None) -> list[Entry]:
-        return self.store.entries(member.id, currency.id if currency else None)
+        return self.store.entries_page(member.id, currency.id if currency else None)
 
     def tier_progress(self, member: Member) -> TierProgress | None:
         program = self.program(member.program_id)

@@ -29,6 +29,13 @@ def _avail_key(lot: Lot):
     return (lot.available_at, lot.id)
 
 
+def _entry_list(member_id, currency_id, lot_credits) -> tuple:
+    """The key of the entry list a filter reads (the contract's filters, and no others, are indexed)."""
+    if currency_id is not None and (member_id is None or lot_credits):
+        raise ValueError("entries are indexed by currency within a member only, point records by member or tenant")
+    return member_id, currency_id, lot_credits
+
+
 class _Atomic:
     """A unit of work: the undo log is replayed backwards if the block raises; nested = a savepoint."""
 
@@ -75,9 +82,10 @@ class MemoryTenantStore(TenantStore):
         self._holds: dict[str, Hold] = {}
         self._active_holds: dict[tuple[str, str], dict[str, None]] = {}
         self._entries: dict[str, Entry] = {}
-        self._history: dict[str, list[str]] = {}
-        self._history_seq: dict[str, list[tuple[int, str]]] = {}   # member -> sorted (seq, entry id): pages
-        self._applied: dict[str | None, int] = {}   # member (None: tenant) -> entries not rolled back
+        # THE entry index: (member|None, currency|None, lot credits only) -> sorted (seq, id): every entry is in
+        # its member's, the tenant's and its member's-in-its-currency list; a credit with a lot also in 2 more
+        self._entry_lists: dict[tuple, list[tuple[int, str]]] = {}
+        self._rolled_back: dict[tuple, int] = {}    # same keys -> how many of the list's entries are rolled back
         self._reversals: dict[str, list[str]] = {}  # entry id -> ids of the entries reversing it
         self._temporary: dict[tuple[str, str], dict[str, None]] = {}
         self._totals: dict[tuple[str, str], Totals] = {}
@@ -118,9 +126,6 @@ class MemoryTenantStore(TenantStore):
         self._hcursor: dict[str, int] = {}
         self._seq: dict[str, int] = {}
         self._indexes: dict[tuple[str, str], list[int]] = {}     # (index, key) -> record ids, in added order
-        self._by_seq: list[tuple[int, str]] = []    # entries in the order they were written
-        self._credits: dict[str | None, list[str]] = {}   # member (None: tenant) -> credit ids with a lot, in order
-        self._ledger: dict[tuple[str, str], list[tuple[int, str]]] = {}   # (member, currency) -> sorted (seq, id)
         self._by_time: dict[str, list[tuple[datetime, int, str]]] = {}    # currency -> sorted (at, seq, id)
         self._undo: list | None = None
 
@@ -405,53 +410,30 @@ class MemoryTenantStore(TenantStore):
     def entry(self, entry_id):
         return self._entries.get(entry_id)
 
-    def entries(self, member_id, currency_id=None):
-        out = [self._entries[i] for i in self._history.get(member_id, ())]
-        if currency_id is not None:
-            out = [e for e in out if e.currency_id == currency_id]
-        return out
-
-    def entries_after(self, seq: int) -> list[Entry]:
-        i = bisect.bisect_right(self._by_seq, seq, key=lambda p: p[0])
-        return [self._entries[eid] for _, eid in self._by_seq[i:]]
-
     def seq_value(self, name: str) -> int:
         return self._seq.get(name, 0)
 
-    def credit_entries(self, member_id, offset, limit):
-        return [self._entries[i] for i in self._credits.get(member_id, [])[offset:offset + limit]]
+    def entries_page(self, member_id=None, currency_id=None, *, lot_credits=False, after_seq=None,
+                     before_seq=None, offset=0, limit=None, newest_first=False):
+        idx = self._entry_lists.get(_entry_list(member_id, currency_id, lot_credits), ())
+        lo = 0 if after_seq is None else bisect.bisect_right(idx, (after_seq, "\uffff"))
+        hi = len(idx) if before_seq is None else bisect.bisect_left(idx, (before_seq, ""))
+        if newest_first:
+            hi -= offset
+            start = lo if limit is None else max(lo, hi - limit)
+            return [self._entries[idx[i][1]] for i in range(hi - 1, start - 1, -1)]
+        lo += offset
+        stop = hi if limit is None else min(hi, lo + limit)
+        return [self._entries[idx[i][1]] for i in range(lo, stop)]
 
-    def credit_count(self, member_id):
-        return len(self._credits.get(member_id, ()))
-
-    def entry_at_seq(self, seq):
-        i = bisect.bisect_left(self._by_seq, seq, key=lambda p: p[0])
-        if i < len(self._by_seq) and self._by_seq[i][0] == seq:
-            return self._entries[self._by_seq[i][1]]
-        return None
-
-    def entries_page(self, member_id, after_seq, limit):
-        if member_id is None:
-            i = bisect.bisect_right(self._by_seq, after_seq, key=lambda p: p[0])
-            return [self._entries[eid] for _, eid in self._by_seq[i:i + limit]]
-        index = self._history_seq.get(member_id, ())
-        i = bisect.bisect_right(index, after_seq, key=lambda p: p[0])
-        return [self._entries[eid] for _, eid in index[i:i + limit]]
+    def entries_count(self, member_id=None, currency_id=None, *, lot_credits=False, applied=False):
+        key = _entry_list(member_id, currency_id, lot_credits)
+        return len(self._entry_lists.get(key, ())) - (self._rolled_back.get(key, 0) if applied else 0)
 
     def reversals(self, entry_id):
         return [self._entries[i] for i in self._reversals.get(entry_id, ())]
 
-    def entries_count(self, member_id):
-        return self._applied.get(member_id, 0)
-    def ledger_page(self, member_id, currency_id, after_seq, limit):
-        idx = self._ledger.get((member_id, currency_id), ())
-        i = 0 if after_seq is None else bisect.bisect_right(idx, (after_seq, "\uffff"))
-        return [self._entries[eid] for _, eid in idx[i:i + limit]]
-
-    def ledger_count(self, member_id, currency_id):
-        return len(self._ledger.get((member_id, currency_id), ()))
-
-    def ledger_between(self, currency_id, start, end):
+    def entries_between(self, currency_id, start, end):
         idx = self._by_time.get(currency_id, ())
         i = bisect.bisect_left(idx, start, key=lambda t: t[0])
         for at, _, eid in idx[i:]:
@@ -463,60 +445,74 @@ class MemoryTenantStore(TenantStore):
         ids = self._temporary.get((member_id, currency_id))
         return [self._entries[i] for i in ids] if ids else []
 
+    @staticmethod
+    def _entry_keys(entry: Entry) -> list[tuple]:
+        """The lists an entry is in: the member's, the tenant's, the member's in its currency; a credit that
+        created a lot also the member's and the tenant's point records."""
+        keys = [(entry.member_id, None, False), (None, None, False), (entry.member_id, entry.currency_id, False)]
+        if entry.kind == "credit" and entry.lots:
+            keys += [(entry.member_id, None, True), (None, None, True)]
+        return keys
+
+    def _index_entry(self, entry: Entry) -> None:
+        """Add a new entry to its lists (appended: entries come in seq order; a restore too), with ONE undo step."""
+        item, lists = (entry.seq, entry.id), []
+        for key in self._entry_keys(entry):
+            lst = self._entry_lists.get(key)
+            if lst is None:
+                lst = self._entry_lists[key] = []    # an empty list left by an undo reads as none
+            if lst and lst[-1] > item:
+                bisect.insort(lst, item)
+            else:
+                lst.append(item)
+            lists.append(lst)
+        idx = self._by_time.get(entry.currency_id)
+        if idx is None:
+            idx = self._by_time[entry.currency_id] = []
+        timed = (entry.at, entry.seq, entry.id)
+        bisect.insort(idx, timed)
+        if self._undo is not None:
+            def undo():
+                for lst in lists:
+                    if lst[-1] == item:
+                        lst.pop()
+                    else:
+                        del lst[bisect.bisect_left(lst, item)]
+                del idx[bisect.bisect_left(idx, timed)]
+            self._undo.append(undo)
+
     def put_entry(self, entry: Entry) -> None:
         old = self._entries.get(entry.id)
-        change = (entry.status != "rolled_back") - (old is not None and old.status != "rolled_back")
-        if change:
-            for who in (entry.member_id, None):
-                self._set(self._applied, who, self._applied.get(who, 0) + change)
-        is_new = entry.id not in self._entries
+        is_new = old is None
         self._touch(entry.member_id, entry.currency_id)
         if is_new:
             self._use(entry.member_id, entry.currency_id)
         self._set(self._entries, entry.id, entry)
         if is_new:
-            self._append(self._by_seq, (entry.seq, entry.id))
-            if entry.member_id not in self._history:
-                self._set(self._history, entry.member_id, [])
-            self._append(self._history[entry.member_id], entry.id)
-            if entry.kind == "credit" and entry.lots:
-                for owner in (entry.member_id, None):
-                    if owner not in self._credits:
-                        self._set(self._credits, owner, [])
-                    self._append(self._credits[owner], entry.id)
+            self._index_entry(entry)
             if entry.reverses is not None:
                 if entry.reverses not in self._reversals:
                     self._set(self._reversals, entry.reverses, [])
                 self._append(self._reversals[entry.reverses], entry.id)
-            if entry.member_id not in self._history_seq:
-                self._set(self._history_seq, entry.member_id, [])
-            self._insort(self._history_seq[entry.member_id], (entry.seq, entry.id))
-            ledger_key = (entry.member_id, entry.currency_id)
-            if ledger_key not in self._ledger:
-                self._set(self._ledger, ledger_key, [])
-            self._insort(self._ledger[ledger_key], (entry.seq, entry.id))
-            if entry.currency_id not in self._by_time:
-                self._set(self._by_time, entry.currency_id, [])
-            self._insort(self._by_time[entry.currency_id], (entry.at, entry.seq, entry.id))
-        key = (entry.member_id, entry.currency_id)
-        if key not in self._temporary:
-            self._set(self._temporary, key, {})
-        temp = self._temporary[key]
-        if entry.status == "temporary":
-            self._set(temp, entry.id, None)
-        else:
-            self._discard(temp, entry.id)
+        change = (entry.status == "rolled_back") - (old is not None and old.status == "rolled_back")
+        if change:
+            for key in self._entry_keys(entry):
+                self._set(self._rolled_back, key, self._rolled_back.get(key, 0) + change)
+        if entry.status == "temporary" or (old is not None and old.status == "temporary"):
+            key = (entry.member_id, entry.currency_id)
+            if key not in self._temporary:
+                self._set(self._temporary, key, {})
+            temp = self._temporary[key]
+            if entry.status == "temporary":
+                self._set(temp, entry.id, None)
+            else:
+                self._discard(temp, entry.id)
 
     def totals(self, member_id, currency_id):
         return self._totals.get((member_id, currency_id)) or Totals()
 
     def put_totals(self, member_id, currency_id, totals: Totals) -> None:
         self._set(self._totals, (member_id, currency_id), totals)
-
-    def tier_credits(self, member_id, since):
-        credits = self._tier.get(member_id, [])
-        i = bisect.bisect_right(credits, since, key=lambda c: c[0])
-        return credits[i:]
 
     def add_tier_credit(self, member_id, at, amount, source=None, credit_id=None) -> int:
         """Kept sorted by `at` with parallel ids and running totals (prefix sums): appending is O(1), a back-dated
@@ -562,12 +558,6 @@ class MemoryTenantStore(TenantStore):
         if until <= after:
             return Decimal(0)
         return self._tier_total(member_id, until) - self._tier_total(member_id, after)
-
-    def tier_credits_between(self, member_id, after, until):
-        credits = self._tier.get(member_id, ())
-        i = bisect.bisect_right(credits, after, key=lambda c: c[0])
-        j = bisect.bisect_right(credits, until, key=lambda c: c[0])
-        return [self._tier_rows[cid] for cid in self._tier_ids[member_id][i:j]] if j > i else []
 
     def tier_window_sums(self, member_id, after, until, window):
         credits = self._tier.get(member_id, ())
@@ -810,7 +800,7 @@ class MemoryTenantStore(TenantStore):
             "members": list(self._members.values()),
             "lots": list(self._lots.values()),
             "holds": list(self._holds.values()),
-            "entries": [self._entries[eid] for _, eid in self._by_seq],
+            "entries": [self._entries[eid] for _, eid in self._entry_lists.get((None, None, False), ())],
             "totals": [[m, c, t] for (m, c), t in self._totals.items()],
             # each movement (at, amount), then (id, source) of each in the same order
             "tier": [[m, list(credits), [[i, self._tier_rows[i].source] for i in self._tier_ids.get(m, ())]]
