@@ -710,9 +710,12 @@ def get_profile_redemption(call: Call) -> Reply:
 
 
 def list_profile_linked_redemptions(call: Call) -> Reply:
-    """Redemptions of the profiles linked to this one: profile links are not modelled, so none [gateway choice]."""
-    _profile(call)
-    return Reply(200, {"data": []})
+    """Redemptions of the profiles linked to this one (by their `linked_profile_id`, as linked points), paged."""
+    member = _profile(call)
+    page = paging.requested(call.query)
+    rows, total = call.tenant.linked_redemptions_page(LINK, _profile_id(member), page.offset, page.size)
+    data = [_redemption_data(call, red) for red in rows]
+    return Reply(200, paging.envelope(call.request, data, total, page))
 
 
 def count_profile_redemptions(call: Call) -> Reply:
