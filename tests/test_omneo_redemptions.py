@@ -355,3 +355,23 @@ async def test_a_return_to_the_balances_named(client, tenant):
                   laravel_error("redemption", "Nothing of the redemption is left to return."),
                   json={"amount": 1, "strategies": ["rewards"]})
     assert (await balances(client))["reward_balance"] == 10
+
+
+async def test_a_linked_page_reads_one_page(client, tenant, monkeypatch):
+    """Two linked profiles with 150 redemptions each: a page of 15 reads 15 redemption records, wherever it is."""
+    program, currency = tenant.program("main"), tenant.program("main").default_currency
+    for i in range(2):
+        kid = tenant.add_member(program, {"omneo.profile": f"00000000-0000-4000-8000-00000000000{i}"},
+                                attributes={"linked_profile_id": ALICE["omneo"]})
+        tenant.grant(kid, currency, 1000)
+        for _ in range(150):
+            tenant.redeem_value(kid, "0.05", ["points"])
+    reads = []
+    record = tenant.store.record
+    monkeypatch.setattr(tenant.store, "record", lambda kind, rid: reads.append(kind) or record(kind, rid))
+    for number, first in ((1, 150), (10, 15), (11, 300), (20, 165)):
+        reads.clear()
+        body = await ok(await client.get(f"/api/v3/profiles/{ALICE['omneo']}/linked/redemptions?page[number]={number}",
+                                         headers=OMNEO))
+        assert (body["data"][0]["id"], len(body["data"]), body["meta"]["total"]) == (first, 15, 300)
+        assert reads.count("redemption") == 15
