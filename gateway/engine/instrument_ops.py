@@ -73,7 +73,7 @@ class InstrumentOperations:
     def redeem_value_with_benefits(self, member: Member, amount, strategies: list[str], benefits: list[dict], *,
                                    strict: bool = False, meta: dict | None = None, refs: dict | None = None,
                                    currency: str | None = None) -> Redemption:
-        """A redeem by amount (redeem_value) that also names benefits ({id | handle, quantity}) to use first;
+        """A redeem by amount (redeem_value) that also names benefits ({id, quantity}) to use first;
         a benefit named is one of the member's own, active, with that many left (refused in `benefits.N.*`)."""
         program = self.program(member.program_id)
         value = check_money(amount)
@@ -85,18 +85,13 @@ class InstrumentOperations:
         return self.run(op)
 
     def _named_benefits(self, member: Member, benefits: list[dict], now: datetime) -> list[tuple[int, int]]:
+        """(benefit id, count) per benefit named ({id, quantity}); the same one named twice counts twice."""
         out: dict[int, int] = {}
         for n, ask in enumerate(benefits):
-            b = None
-            if ask.get("id") is not None:
-                b = self.store.benefit(ask["id"])
-            elif ask.get("handle") is not None:
-                b = next((x for x in instruments.active_benefits(self.store, member.id, now)
-                          if x.handle == ask["handle"]), None)
-            field = f"benefits.{n}.id" if ask.get("id") is not None or ask.get("handle") is None else \
-                f"benefits.{n}.handle"
+            b = self.store.benefit(ask.get("id"))
             if b is None or b.member_id != member.id:
-                raise InvalidRequest(f"the selected {field} is invalid", **{field: ask.get("id", ask.get("handle"))})
+                field = f"benefits.{n}.id"
+                raise InvalidRequest(f"the selected {field} is invalid", **{field: ask.get("id")})
             count = int(ask.get("quantity") or 1)
             instruments.check_benefit_use(b, out.get(b.id, 0) + count, now, field=f"benefits.{n}.quantity")
             out[b.id] = out.get(b.id, 0) + count
