@@ -9,6 +9,7 @@ security code 4821, "Gift card", never expires) and benefits #1 (free-coffee, 3 
 days) and #2 (birthday-gift, 1, no cash value)."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -316,3 +317,23 @@ def test_a_used_up_credit_leaves_the_live_set(tenant):
     assert [c.id for c in tenant.store.open_store_credits("alice")] == [1, 2, 3]    # expired #1 still holds value
     tenant.redeem_store_credit(alice, 2, 30)
     assert [c.id for c in tenant.store.open_store_credits("alice")] == [1, 3]
+
+
+async def test_an_expired_benefit_is_not_redeemable(client, tenant):
+    tenant.clock.advance(timedelta(days=31))              # the coffees expire after 30 days
+    bal = (await ok(await client.get(BAL.format(ALICE["omneo"]), headers=OMNEO)))["data"]
+    assert bal["benefit_balance"] == 1                    # the gift only
+    await refused(client, tenant, BENEFIT.format(ALICE["omneo"], 1), 422, laravel(
+        "count", "The count is invalid: the benefit has expired or none is left."), {"count": 1})
+    await refused(client, tenant, REDEEM.format(ALICE["omneo"]), 422, laravel(
+        "benefits.0.quantity", "The benefits.0.quantity is invalid: the benefit has expired or none is left."),
+        {"amount": 5, "benefits": [{"id": 1}]})
+
+
+async def test_a_return_to_the_credits_named(client, tenant):
+    red = await post(client, REDEEM.format(ALICE["omneo"]), {"amount": 40, "strategies": ["credits", "rewards"]})
+    assert items(red) == [("credit", 2, 30, 1), ("reward", 2, 10, 1)]
+    back = await post(client, RETURN.format(red["id"]), {"strategies": ["credits"]})
+    assert (back["total"], items(back)) == (30, [("credit", 2, 30, 1)])
+    assert back["items"][0]["type_attributes"] == credit(2, 30, updated=T0, **CREDIT_2)
+    assert (back["balances"]["credit_balance"], back["balances"]["reward_balance"]) == (80, 0)
