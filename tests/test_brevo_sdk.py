@@ -6,7 +6,7 @@ The SDK is the async client (`AsyncBrevo`, httpx) pointed at `http://127.0.0.1:<
 at the stand-in instead of https://api.brevo.com/v3.
 
 Brevo's Node SDK (`@getbrevo/brevo` 6.x) does the same through tests/brevo_sdk_node.cjs when `node` is on the PATH
-and the package resolves (e.g. `npm install @getbrevo/brevo@6` somewhere and NODE_PATH=<that>/node_modules);
+and the package resolves (`make test` installs it into .venv/node where npm exists, and sets NODE_PATH);
 otherwise that test is skipped. Its answers are checked against our spec through the tenant's request journal."""
 from __future__ import annotations
 
