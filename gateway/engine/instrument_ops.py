@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from . import instruments, redemptions
 from .amounts import check_money
 from .errors import InvalidRequest
-from .model import ZERO, Benefit, Member, Redemption, StoreCredit
+from .model import Benefit, Member, Redemption, StoreCredit
 
 if TYPE_CHECKING:
     from .ports import TenantStore
