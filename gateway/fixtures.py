@@ -317,6 +317,13 @@ def _apply(tenant: Tenant, program: Program, member, h: dict, now: datetime, whe
     elif "reward" in h:
         tenant.issue_reward(member, h.get("definition", 0), _dec(h["reward"]), expires_at=when("expires_at"),
                             timezone=h.get("timezone", "UTC"), external_id=h.get("external_id"))
+    elif "store_credit" in h:
+        tenant.issue_store_credit(member, _dec(h["store_credit"]), expires_at=when("expires_at"),
+                                  security_code=h.get("security_code"), name=h.get("name"),
+                                  external_id=h.get("external_id"))
+    elif "benefit" in h:
+        tenant.issue_benefit(member, h["benefit"], h.get("name", h["benefit"]), h.get("quantity", 1),
+                             value=_dec(h.get("value", 0)), expires_at=when("expires_at"))
 
 
 def snapshot(tenant: Tenant) -> dict:

@@ -245,10 +245,34 @@ async def test_profile_redemption_by_id(client, tenant):
         assert (await r.json())["message"].startswith("No query results for model [App\\Models\\Redemption]")
 
 
-async def test_linked_redemptions_are_none(client, tenant):
-    await _three(client)
-    assert await ok(await client.get(f"/api/v3/profiles/{ALICE['omneo']}/linked/redemptions",
-                                     headers=OMNEO)) == {"data": []}
+async def test_linked_redemptions_of_the_linked_profiles_paged(client, tenant):
+    """Profiles naming alice in `linked_profile_id` are hers (as linked points): their redemptions, profile by
+    profile in the order they joined, each newest first; alice's own and bob's are not among them."""
+    await _three(client)                                                  # alice's own: not linked to herself
+    body = await ok(await client.get(f"/api/v3/profiles/{ALICE['omneo']}/linked/redemptions", headers=OMNEO))
+    assert body["data"] == [] and body["meta"]["total"] == 0
+    program, currency = tenant.program("main"), tenant.program("main").default_currency
+    kids = [tenant.add_member(program, {"omneo.profile": f"00000000-0000-4000-8000-00000000000{i}"},
+                              attributes={"linked_profile_id": ALICE["omneo"]}) for i in range(2)]
+    for kid in kids:
+        tenant.grant(kid, currency, 100)
+    made = {}
+    for kid, amounts in zip(kids, (["1", "2"], ["3"])):
+        for amount in amounts:
+            made[amount] = tenant.redeem_value(kid, amount, ["points"]).id
+    tenant.grant(tenant.member_by_id("bob"), currency, 99)
+    tenant.redeem_value(tenant.member_by_id("bob"), "1", ["points"])       # not linked
+    path = f"/api/v3/profiles/{ALICE['omneo']}/linked/redemptions"
+    body = await ok(await client.get(path, headers=OMNEO))
+    assert [(r["id"], r["profile_id"], r["total"]) for r in body["data"]] == [
+        (made["2"], "00000000-0000-4000-8000-000000000000", 2), (made["1"], "00000000-0000-4000-8000-000000000000", 1),
+        (made["3"], "00000000-0000-4000-8000-000000000001", 3)]
+    assert body["meta"]["total"] == 3
+    page2 = await ok(await client.get(path + "?page[size]=2&page[number]=2", headers=OMNEO))
+    assert [r["id"] for r in page2["data"]] == [made["3"]]
+    assert (page2["meta"]["total"], page2["meta"]["last_page"]) == (3, 2)
+    # the same record as a read of it elsewhere
+    assert page2["data"][0] == (await ok(await client.get(f"/api/v3/redemptions/{made['3']}", headers=OMNEO)))["data"]
     r = await client.get(f"/api/v3/profiles/{UNKNOWN}/linked/redemptions", headers=OMNEO)
     assert r.status == 404
 
@@ -331,3 +355,23 @@ async def test_a_return_to_the_balances_named(client, tenant):
                   laravel_error("redemption", "Nothing of the redemption is left to return."),
                   json={"amount": 1, "strategies": ["rewards"]})
     assert (await balances(client))["reward_balance"] == 10
+
+
+async def test_a_linked_page_reads_one_page(client, tenant, monkeypatch):
+    """Two linked profiles with 150 redemptions each: a page of 15 reads 15 redemption records, wherever it is."""
+    program, currency = tenant.program("main"), tenant.program("main").default_currency
+    for i in range(2):
+        kid = tenant.add_member(program, {"omneo.profile": f"00000000-0000-4000-8000-00000000000{i}"},
+                                attributes={"linked_profile_id": ALICE["omneo"]})
+        tenant.grant(kid, currency, 1000)
+        for _ in range(150):
+            tenant.redeem_value(kid, "0.05", ["points"])
+    reads = []
+    record = tenant.store.record
+    monkeypatch.setattr(tenant.store, "record", lambda kind, rid: reads.append(kind) or record(kind, rid))
+    for number, first in ((1, 150), (10, 15), (11, 300), (20, 165)):
+        reads.clear()
+        body = await ok(await client.get(f"/api/v3/profiles/{ALICE['omneo']}/linked/redemptions?page[number]={number}",
+                                         headers=OMNEO))
+        assert (body["data"][0]["id"], len(body["data"]), body["meta"]["total"]) == (first, 15, 300)
+        assert reads.count("redemption") == 15

@@ -471,7 +471,7 @@ async def test_redeem_with_nothing_available(client, tenant, path, strict):
 
 
 @pytest.mark.parametrize("strategies", [["credits"], ["benefits", "credits"]])
-async def test_redeem_from_unmodelled_balances_finds_nothing(client, tenant, strategies):
+async def test_redeem_from_credits_or_benefits_alice_does_not_hold_finds_nothing(client, tenant, strategies):
     await refused(client, tenant, "POST", REDEEM.format(ALICE["omneo"]), 422, error(
         {"amount": ["The amount exceeds the available balance."]}), json={"amount": 5, "strategies": strategies})
 

@@ -201,3 +201,11 @@ class NotEnabled(EngineError):
     """The tenant has not switched on what the call needs (e.g. one-time passwords)."""
 
     code = "not_enabled"
+
+
+class StoreCreditNotFound(NotFound):
+    code = "credit_not_found"
+
+
+class BenefitNotFound(NotFound):
+    code = "benefit_not_found"

@@ -401,3 +401,48 @@ class Receipt:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     info: Mapping[str, Any] = field(default_factory=dict)   # what the client sent that the engine does not read
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCredit:
+    """Money a member holds as store credit (a gift card, a credit note): what is left of what was issued, an
+    optional security code a spend must present, and an optional expiry. Not part of the points economy."""
+
+    id: int
+    member_id: str
+    value_initial: Decimal
+    value_remaining: Decimal
+    issued_at: datetime
+    expires_at: datetime | None = None
+    security_code: str | None = None
+    name: str | None = None
+    external_id: str | None = None
+    meta: Mapping[str, Any] | None = None
+    updated_at: datetime | None = None
+
+    def is_active(self, now: datetime) -> bool:
+        """Spendable now: something left, issued, not expired."""
+        return (self.value_remaining > 0 and self.issued_at <= now
+                and (self.expires_at is None or self.expires_at > now))
+
+
+@dataclass(frozen=True, slots=True)
+class Benefit:
+    """A countable entitlement (a free coffee, a voucher): how many of it were issued and are left, what one is
+    worth in money (0: an entitlement with no cash value), an optional expiry."""
+
+    id: int
+    member_id: str
+    handle: str
+    name: str
+    quantity_initial: int
+    quantity_remaining: int
+    issued_at: datetime
+    value: Decimal = Decimal(0)
+    expires_at: datetime | None = None
+    meta: Mapping[str, Any] | None = None
+    updated_at: datetime | None = None
+
+    def is_active(self, now: datetime) -> bool:
+        return (self.quantity_remaining > 0 and self.issued_at <= now
+                and (self.expires_at is None or self.expires_at > now))

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Iterable, Iterator
 
+from .model import Benefit, StoreCredit
 from .model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Receipt, Reward, TierCredit, Totals
 
 
@@ -221,6 +222,29 @@ class TenantStore(ABC):
     @abstractmethod
     def definition_uses(self, definition_id: int) -> int:
         """How many rewards were issued from a reward definition (deleted ones aside): a running count."""
+
+    # --- store credit and benefits (engine/instruments.py) --------------------------------------
+    @abstractmethod
+    def store_credit(self, credit_id: int) -> StoreCredit | None: ...
+
+    @abstractmethod
+    def put_store_credit(self, credit: StoreCredit) -> None:
+        """Insert or replace (a credit never changes member)."""
+
+    @abstractmethod
+    def open_store_credits(self, member_id: str) -> list[StoreCredit]:
+        """The member's credits with value left (expired ones too), oldest first: bounded by what is live."""
+
+    @abstractmethod
+    def benefit(self, benefit_id: int) -> Benefit | None: ...
+
+    @abstractmethod
+    def put_benefit(self, benefit: Benefit) -> None:
+        """Insert or replace (a benefit never changes member)."""
+
+    @abstractmethod
+    def open_benefits(self, member_id: str) -> list[Benefit]:
+        """The member's benefits with some left (expired ones too), oldest first: bounded by what is live."""
 
     # --- receipts (purchases recorded with their lines) ----------------------------------------
     @abstractmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from . import ledger
+from . import instruments, ledger
 from .errors import MemberNotFound
 from .ledger import Balance
 from .model import ZERO, Member, Program
@@ -22,6 +22,8 @@ class MemberSummary:
     balance: Balance                 # the program's default point currency
     rewards: Decimal                 # value left of active rewards
     tier: TierProgress | None        # None: the program has no tiers
+    credits: Decimal = ZERO          # money left on active store credit
+    benefits: int = 0                # benefits redeemable now
 
 
 class ProfileOperations:
@@ -34,7 +36,9 @@ class ProfileOperations:
         return MemberSummary(
             member=member, program=program, balance=ledger.balance(self.store, member.id, currency, now),
             rewards=sum((r.value_remaining for r in self.store.open_rewards(member.id, now) if r.is_active(now)), ZERO),
-            tier=tier_progress(self.store, program, member, now))
+            tier=tier_progress(self.store, program, member, now),
+            credits=instruments.credit_balance(self.store, member.id, now),
+            benefits=instruments.benefit_balance(self.store, member.id, now))
 
     def summary(self, member: Member) -> MemberSummary:
         return self.run(lambda now: self._summary(member, now))

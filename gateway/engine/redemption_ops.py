@@ -41,3 +41,19 @@ class RedemptionOperations:
 
     def redemption_touched(self, red: Redemption) -> list[tuple[str, Any, Any]]:
         return redemptions.touched(self.store, red)
+
+    def linked_redemptions_page(self, attribute: str, value, offset: int,
+                                limit: int) -> tuple[list[Redemption], int]:
+        """The redemptions of the active members linked to another by their attribute `attribute` = `value`
+        (the link linked point records use), member by member in the order they joined, each member's newest
+        first: one page and how many (one count per linked member, then the page)."""
+        linked = [m for m in self.store.members_with(attribute, str(value)) if m.active]
+        total, rows, skip, left = 0, [], offset, limit
+        for m in linked:
+            page, count = redemptions.page(self.store, m.id, skip, max(left, 0))
+            total += count
+            if left > 0 and skip < count:
+                rows += page
+                left -= len(page)
+            skip = max(0, skip - count)
+        return rows, total

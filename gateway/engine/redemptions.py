@@ -10,12 +10,12 @@ import heapq
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from itertools import islice
+from itertools import combinations, islice
 
 from .ports import TenantStore
-from . import ledger
+from . import instruments, ledger
 from .errors import (AlreadyReversed, CurrencyNotFound, EntryCancelled, InsufficientPoints, InvalidAmount,
-                     NotReversible, RedemptionNotFound, ReversalWindowClosed)
+                     InvalidState, NotReversible, RedemptionNotFound, ReversalWindowClosed)
 from .model import ZERO, Member, Program, Redemption, Reward
 from typing import Any
 
@@ -34,7 +34,8 @@ def available_by_strategy(store: TenantStore, program: Program, member: Member, 
     ledger.settle(store, member.id, currency, now)
     points = ledger.balance(store, member.id, currency, now).available
     return {"rewards": sum((r.value_remaining for r in _active_rewards(store, member.id, now)), ZERO),
-            "points": (points * currency.value).quantize(CENT, rounding=ROUND_FLOOR)}
+            "points": (points * currency.value).quantize(CENT, rounding=ROUND_FLOOR),
+            **instruments.drawable_value(store, member.id, now)}
 
 
 def to_base(program: Program, amount: Decimal, code: str | None) -> tuple[Decimal, Decimal | None]:
@@ -53,24 +54,32 @@ def to_base(program: Program, amount: Decimal, code: str | None) -> tuple[Decima
 
 def redeem(store: TenantStore, program: Program, member: Member, amount: Decimal, strategies: list[str],
            strict: bool, now: datetime, *, meta: dict | None = None, refs: dict | None = None,
-           in_currency: str | None = None) -> Redemption:
+           in_currency: str | None = None, benefits: list[tuple[int, int]] | None = None) -> Redemption:
     """Draw `amount` (money, in `in_currency` when given: converted to the program's money at its rate) from the
-    instruments in `strategies` order."""
+    instruments in `strategies` order. `benefits` (benefit id, count), checked by the caller, are redeemed first
+    whatever the amount; their value counts toward it."""
     asked = amount
     amount, rate = to_base(program, amount, in_currency)
+    items = [instruments.take_benefit(store, store.benefit(bid), n, now) for bid, n in benefits or ()]
+    named = sum((m for _, _, m, _ in items), ZERO)
+    left = amount - named
     available = available_by_strategy(store, program, member, now)
     coverable = sum((available.get(s, ZERO) for s in dict.fromkeys(strategies)), ZERO)
-    if coverable <= 0:
+    if left > 0 and coverable <= 0 and not items:
         raise InsufficientPoints("nothing available to redeem", requested=str(amount))
-    if strict and coverable < amount:
+    if strict and coverable < left:
         raise InsufficientPoints("the amount exceeds the available balance", requested=str(amount),
-                                 available=str(coverable))
-    left, items = amount, []
+                                 available=str(coverable + named))
     currency = program.default_currency
     for strategy in dict.fromkeys(strategies):
         if left <= 0:
             break
-        if strategy == "rewards":
+        if strategy in ("credits", "benefits"):
+            drawn = (instruments.draw_credits if strategy == "credits" else instruments.draw_benefits)(
+                store, member.id, left, now)
+            items += drawn
+            left -= sum((m for _, _, m, _ in drawn), ZERO)
+        elif strategy == "rewards":
             for r in _active_rewards(store, member.id, now):
                 if left <= 0:
                     break
@@ -87,10 +96,14 @@ def redeem(store: TenantStore, program: Program, member: Member, amount: Decimal
                 e = ledger.debit(store, member.id, currency, points, now, origin="redemption", refs=refs)
                 items.append(("point", e.id, money, points))
                 left -= money
+    if strict and left > 0:     # whole benefits could not make up the amount exactly (undone with the operation)
+        raise InsufficientPoints("the amount exceeds the available balance", requested=str(amount))
+    if not items:               # only benefits worth more than the amount were on offer
+        raise InsufficientPoints("nothing available to redeem", requested=str(amount))
     total = amount - left
     localised = None
     if rate is not None:   # all of it: what was asked; part of it: what that part is worth there
-        localised = asked if left <= 0 else (total * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        localised = asked if left == 0 else (total * rate).quantize(CENT, rounding=ROUND_HALF_UP)
     red = Redemption(id=store.next_seq(KIND), member_id=member.id, kind="redeem", total=total,
                      items=tuple(items), created_at=now, meta=meta, refs=refs or {},
                      part_ids=_part_ids(store, items), currency=in_currency, total_localised=localised,
@@ -99,9 +112,19 @@ def redeem(store: TenantStore, program: Program, member: Member, amount: Decimal
     return red
 
 
+def record_redeem(store: TenantStore, member: Member, items: list[tuple], now: datetime, *,
+                  meta: dict | None = None, refs: dict | None = None) -> Redemption:
+    """A redemption of records already drawn (one named credit, one named benefit): its total is their value."""
+    red = Redemption(id=store.next_seq(KIND), member_id=member.id, kind="redeem",
+                     total=sum((m for _, _, m, _ in items), ZERO), items=tuple(items), created_at=now, meta=meta,
+                     refs=refs or {}, part_ids=_part_ids(store, items), returned=tuple(ZERO for _ in items))
+    _keep(store, red)
+    return red
+
+
 def _part_ids(store: TenantStore, items) -> tuple[int, ...]:
     """Ids for a redemption's parts, numbered per tenant: each reward, and each lot a points debit took from."""
-    count = sum(1 if instrument == "reward" else len(store.entry(record_id).lots)
+    count = sum(len(store.entry(record_id).lots) if instrument == "point" else 1
                 for instrument, record_id, _money, _units in items)
     return tuple(store.next_seq(PART) for _ in range(count))
 
@@ -123,7 +146,7 @@ def reverse(store: TenantStore, program: Program, red: Redemption, now: datetime
     if red.reversed_by is not None:
         raise AlreadyReversed("redemption has already been reversed", redemption=red.id)
     for (instrument, record_id, money, _units), back in zip(red.items, _returned(red)):   # before the clock
-        entry = store.entry(record_id) if instrument != "reward" and back < money else None
+        entry = store.entry(record_id) if instrument == "point" and back < money else None
         if entry is not None and (entry.status != "committed" or entry.reversed_amount >= entry.amount):
             raise EntryCancelled("points this redemption spent have been cancelled since", redemption=red.id,
                                  transaction=entry.id)
@@ -132,13 +155,19 @@ def reverse(store: TenantStore, program: Program, red: Redemption, now: datetime
                                    "minutes", redemption=red.id, minutes=program.reversal_window_minutes)
     currency = program.default_currency
     returned = _returned(red)
-    if all(money - back <= 0 for (_, _, money, _), back in zip(red.items, returned)):
+    if all(_left(item, back) <= 0 for item, back in zip(red.items, returned)):
         raise AlreadyReversed("everything this redemption took has been returned", redemption=red.id)
     items = []
     for (instrument, record_id, money, units), back in zip(red.items, returned):
-        if money - back <= 0:
+        if _left((instrument, record_id, money, units), back) <= 0:
             continue
-        if instrument == "reward":
+        if instrument == "benefit":       # `back` counts benefits: what is left of them, at its share of the value
+            instruments.give_benefit(store, record_id, units - back, now)
+            items.append(("benefit", record_id, money * (units - back) / units, units - back))
+        elif instrument == "credit":
+            instruments.give_credit(store, record_id, money - back, now)
+            items.append(("credit", record_id, money - back, money - back))
+        elif instrument == "reward":
             r = store.reward(record_id)
             store.put_reward(replace(r, value_remaining=r.value_remaining + money - back, updated_at=now))
             items.append(("reward", record_id, money - back, money - back))
@@ -155,11 +184,12 @@ def reverse(store: TenantStore, program: Program, red: Redemption, now: datetime
                      part_ids=_part_ids(store, items), currency=red.currency,
                      total_localised=_localised(program, red, total))
     _keep(store, rev)
-    store.put_record(KIND, red.id, replace(red, reversed_by=rev.id, returned=tuple(m for _, _, m, _ in red.items)))
+    store.put_record(KIND, red.id, replace(red, reversed_by=rev.id, returned=tuple(_full(i) for i in red.items)))
     return rev
 
 
-INSTRUMENT = {"rewards": "reward", "points": "point"}     # strategy -> the instrument a redemption item is of
+INSTRUMENT = {"rewards": "reward", "points": "point",      # strategy -> the instrument a redemption item is of
+              "credits": "credit", "benefits": "benefit"}
 
 
 def give_back(store: TenantStore, program: Program, red: Redemption, amount: Decimal | None, now: datetime, *,
@@ -171,7 +201,8 @@ def give_back(store: TenantStore, program: Program, red: Redemption, amount: Dec
     if red.kind != "redeem":
         raise NotReversible("only a redemption can be returned", redemption=red.id)
     returned = list(_returned(red))
-    left_total = sum((m for _, _, m, _ in red.items), ZERO) - sum(returned, ZERO)
+    # benefits come back through give_back_benefits (whole ones, not money)
+    left_total = sum((m - back for (i, _, m, _), back in zip(red.items, returned) if i != "benefit"), ZERO)
     if left_total <= 0:
         raise AlreadyReversed("everything this redemption took has been returned", redemption=red.id)
     wanted = None if not strategies else {INSTRUMENT.get(x) for x in strategies}
@@ -189,12 +220,15 @@ def give_back(store: TenantStore, program: Program, red: Redemption, amount: Dec
         if left <= 0:
             break
         instrument, record_id, money, units = red.items[i]
-        if wanted is not None and instrument not in wanted:
+        if (wanted is not None and instrument not in wanted) or instrument == "benefit":
             continue
         part = min(money - returned[i], left)
         if part <= 0:
             continue
-        if instrument == "reward":
+        if instrument == "credit":
+            instruments.give_credit(store, record_id, part, now)
+            items.append(("credit", record_id, part, part))
+        elif instrument == "reward":
             r = store.reward(record_id)
             store.put_reward(replace(r, value_remaining=r.value_remaining + part, updated_at=now))
             items.append(("reward", record_id, part, part))
@@ -222,6 +256,43 @@ def give_back(store: TenantStore, program: Program, red: Redemption, amount: Dec
     return ret
 
 
+def give_back_benefits(store: TenantStore, red: Redemption, now: datetime, *,
+                       meta: dict | None = None) -> Redemption:
+    """Give back every benefit a redemption took and has not given back (whole ones): a new redemption of kind
+    `return` holding only those. Refused when the redemption took none, or all have come back."""
+    if red.kind != "redeem":
+        raise NotReversible("only a redemption can be returned", redemption=red.id)
+    returned = list(_returned(red))
+    held = [i for i, item in enumerate(red.items) if item[0] == "benefit"]
+    if not held:
+        raise InvalidState("the redemption has no benefits to return", redemption=red.id)
+    items = []
+    for i in held:
+        _, record_id, money, units = red.items[i]
+        if units - returned[i] > 0:
+            instruments.give_benefit(store, record_id, units - returned[i], now)
+            items.append(("benefit", record_id, money * (units - returned[i]) / units, units - returned[i]))
+            returned[i] = units
+    if not items:
+        raise AlreadyReversed("every benefit of this redemption has been returned", redemption=red.id)
+    total = sum((m for _, _, m, _ in items), ZERO)
+    ret = Redemption(id=store.next_seq(KIND), member_id=red.member_id, kind="return", total=total,
+                     items=tuple(items), created_at=now, reverses=red.id, meta=meta, refs=dict(red.refs or {}),
+                     part_ids=_part_ids(store, items), currency=None, total_localised=None)
+    _keep(store, ret)
+    store.put_record(KIND, red.id, replace(red, returned=tuple(returned)))
+    return ret
+
+
+def _full(item) -> Decimal:
+    """All of an item, in what `returned` counts for it: benefits by number, everything else by money."""
+    return item[3] if item[0] == "benefit" else item[2]
+
+
+def _left(item, back: Decimal) -> Decimal:
+    return _full(item) - back
+
+
 def _returned(red: Redemption) -> tuple[Decimal, ...]:
     return red.returned if len(red.returned) == len(red.items) else tuple(ZERO for _ in red.items)
 
@@ -233,11 +304,14 @@ def _localised(program: Program, red: Redemption, total: Decimal) -> Decimal | N
 
 # --- reading: one page at a time -------------------------------------------------------------------------
 # Indexes (store.index_record): every redemption under ALL, under its member, and under its member and the set
-# of instruments it touched (`reward`, `point`, `point+reward`, `none`); every part under PART ALL and, for a
-# redeem, under the record it drew from (`reward:<id>`, `point:<credit entry seq>`).
+# of instruments it touched (`reward`, `point`, `point+reward`, `benefit+credit`..., `none`); every part under PART
+# ALL and, for a redeem, under the record it drew from (`reward:<id>`, `credit:<id>`, `benefit:<id>`,
+# `point:<credit entry seq>`).
 
 ALL = "all"
-SIGNATURES = ("none", "point", "reward", "point+reward")
+# every set of instruments, each sorted and joined as _signature writes it
+SIGNATURES = ("none",) + tuple("+".join(c) for n in range(1, 5)
+                               for c in combinations(("benefit", "credit", "point", "reward"), n))
 
 
 def _signature(red: Redemption) -> str:
@@ -249,8 +323,8 @@ def touched(store: TenantStore, red: Redemption) -> list[tuple[str, Any, Decimal
     debit (or its cancel) is one part per lot, keyed by the credit entry that made the lot."""
     out = []
     for instrument, record_id, money, units in red.items:
-        if instrument == "reward":
-            out.append(("reward", record_id, money))
+        if instrument != "point":       # a reward or a credit by its money, a benefit by its number
+            out.append((instrument, record_id, units if instrument == "benefit" else money))
         else:
             for lot_id, pts in store.entry(record_id).lots:
                 out.append(("point", store.lot(lot_id).entry_id, pts))

@@ -30,6 +30,7 @@ from .rates import RateOperations, issue_days
 from .receipts import ReceiptOperations
 from .account_ops import AccountOperations
 from .exports import ExportOperations
+from .instrument_ops import InstrumentOperations
 from .amounts import check_money, check_points
 from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
                      MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
@@ -46,7 +47,7 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
              EventOperations, BatchOperations, ProfileOperations, PointRecordOperations, RateOperations,
              ReceiptOperations, ReadOperations, CatalogOperations, LimitOperations, RedemptionOperations,
              RewardOperations, TierOperations, ProgramConfigOperations,
-             AccountOperations, ExportOperations):
+             AccountOperations, ExportOperations, InstrumentOperations):
     id: str
     programs: dict[str, Program]
     store: TenantStore

@@ -772,6 +772,35 @@ class MemoryTenantStore(TenantStore):
     def put_record(self, kind, record_id, value) -> None:
         self._set(self._records, (kind, str(record_id)), value)
 
+    # --- store credit and benefits: typed rows of the generic records (so snapshots carry them), with the ids of
+    # each member's live ones (value or quantity left) kept as one record per member ---------------------------
+    def store_credit(self, credit_id):
+        return self._records.get(("store_credit", str(credit_id)))
+
+    def put_store_credit(self, credit) -> None:
+        self._put_instrument("store_credit", credit, credit.value_remaining > 0)
+
+    def open_store_credits(self, member_id):
+        return [self._records[("store_credit", str(i))] for i in self._records.get(("open_store_credit", member_id), ())]
+
+    def benefit(self, benefit_id):
+        return self._records.get(("benefit", str(benefit_id)))
+
+    def put_benefit(self, benefit) -> None:
+        self._put_instrument("benefit", benefit, benefit.quantity_remaining > 0)
+
+    def open_benefits(self, member_id):
+        return [self._records[("benefit", str(i))] for i in self._records.get(("open_benefit", member_id), ())]
+
+    def _put_instrument(self, kind: str, record, live: bool) -> None:
+        self._set(self._records, (kind, str(record.id)), record)
+        key = ("open_" + kind, record.member_id)
+        ids = tuple(self._records.get(key, ()))
+        if live and record.id not in ids:
+            self._set(self._records, key, tuple(sorted(ids + (record.id,))))
+        elif not live and record.id in ids:
+            self._set(self._records, key, tuple(i for i in ids if i != record.id))
+
     # --- record indexes ------------------------------------------------------------------------
     def index_record(self, index, key, record_id) -> None:
         k = (index, key)

@@ -21,7 +21,9 @@ RECORDS = {cls.__name__: cls for cls in (model.Member, model.Lot, model.Hold, mo
                                           model.PointCurrency, model.CurrencyRules, ExpiryRule, BalanceLimit,
                                           LimitTerms,
                                           # a transactions export kept under its task id (engine/exports.py)
-                                          exports.TransactionExport, statement.StatementRow)}
+                                          exports.TransactionExport, statement.StatementRow,
+                                          # store credit and benefits (engine/instruments.py)
+                                          model.StoreCredit, model.Benefit)}
 
 
 def dump(value: Any) -> Any:

@@ -84,6 +84,12 @@ RETURN_TEXT = {
     "already_reversed": "Nothing of the redemption is left to return.",
 }
 
+# and for a benefit return (POST /v3/redemptions/{id}/benefit/return)
+BENEFIT_RETURN_TEXT = {
+    "not_reversible": "Only redemptions of type redeem can be returned.",
+    "already_reversed": "Every benefit of the redemption has been returned.",
+}
+
 # path parameter -> the model Laravel binds it to, where the parameter's name alone does not say
 PATH_MODELS = {(op, "definition"): "App\\Models\\PointDefinition"
                for op in ("get_point_definition", "update_point_definition", "delete_point_definition")}
@@ -202,6 +208,8 @@ class OmneoVendor(Vendor):
             text = REVERSAL_TEXT[exc.code]
             if op is not None and op.handler == "return_redemption":
                 text = RETURN_TEXT.get(exc.code, text)
+            elif op is not None and op.handler == "return_redemption_benefits":
+                text = BENEFIT_RETURN_TEXT.get(exc.code, text)
             return render.validation({"redemption": [text.format(**exc.detail)]})
         field = responses.AMOUNT_FIELD.get(op.handler, "amount") if op is not None else "amount"
         if isinstance(exc, E.InsufficientPoints):

@@ -76,7 +76,7 @@ def currency(program: Program, code: str, rate: Decimal) -> dict:
 
 
 def balances(b: Balance, rewards: Decimal, program: Program, code: str | None = None,
-             rate: Decimal | None = None) -> dict:
+             rate: Decimal | None = None, credits: Decimal = Decimal(0), benefits: int = 0) -> dict:
     reward_balance = money(rewards)
     point_dollars = money(b.value(b.available))
     combined = reward_balance + point_dollars
@@ -85,10 +85,10 @@ def balances(b: Balance, rewards: Decimal, program: Program, code: str | None = 
     localised = dict(base) if rate is None else {k: money(v * rate) for k, v in base.items()}
     return {"data": {
         "reward_balance": reward_balance,
-        "credit_balance": 0,
+        "credit_balance": money(credits),       # not in combined_balance_dollars [D]
         "point_balance": b.available,
         "point_balance_dollars": point_dollars,
-        "benefit_balance": 0,
+        "benefit_balance": benefits,            # benefits redeemable now [gateway choice]
         "combined_balance_dollars": combined,
         "localised": localised,
         "currency": currency(program, code, rate) if code is not None else None,
@@ -113,7 +113,7 @@ def profile_tier_summary(p: TierProgress | None, member: Member, profile_id: str
 def profile(s, profile_id: str) -> dict:
     """A profile (`s`: the engine's MemberSummary) with its balances embedded as GET .../balances gives them."""
     m, attrs = s.member, s.member.attributes
-    b = balances(s.balance, s.rewards, s.program)["data"]
+    b = balances(s.balance, s.rewards, s.program, credits=s.credits, benefits=s.benefits)["data"]
     identities = [{"handle": k[len(IDENTITY):], "identifier": str(v)} for k, v in m.identities.items()
                   if k.startswith(IDENTITY)]
     first, last = attrs.get("first_name"), attrs.get("last_name")
@@ -418,10 +418,36 @@ def reward(r: Reward, profile_id: str, program: Program, now: datetime) -> dict:
 
 # --- redemptions ---------------------------------------------------------------------------------------
 
-def redemption_item(item_id: int, kind: str, value: Decimal, attributes: dict, at: datetime) -> dict:
-    """One record touched: `value` in the record's own unit (dollars for a reward, points for a point)."""
-    return {"id": item_id, "type": kind, "value": money(value) if kind == "reward" else value, "count": 1,
+def redemption_item(item_id: int, kind: str, value: Decimal, attributes: dict, at: datetime,
+                    count: int = 1) -> dict:
+    """One record touched: `value` in the record's own unit (dollars for a reward or a credit, points for a point,
+    dollars for a benefit, whose `count` is how many were taken or given back)."""
+    return {"id": item_id, "type": kind, "value": value if kind == "point" else money(value), "count": count,
             "type_attributes": attributes, "created_at": laravel(at), "updated_at": laravel(at)}
+
+
+def store_credit(c, profile_id: str, now: datetime) -> dict:
+    """A credit (gift card, store credit): never its security code, only whether it has one [gateway choice]."""
+    return {
+        "id": c.id, "profile_id": profile_id, "name": c.name,
+        "value_initial": money(c.value_initial), "value_remaining": money(c.value_remaining),
+        "has_security_code": bool(c.security_code),
+        "issued_at": laravel(c.issued_at), "expires_at": laravel(c.expires_at),
+        "is_active": c.is_active(now), "is_expired": c.expires_at is not None and c.expires_at <= now,
+        "external_id": c.external_id, "meta": c.meta,
+        "created_at": laravel(c.issued_at), "updated_at": laravel(c.updated_at or c.issued_at),
+    }
+
+
+def benefit(b, profile_id: str, now: datetime) -> dict:
+    return {
+        "id": b.id, "profile_id": profile_id, "handle": b.handle, "name": b.name, "value": money(b.value),
+        "quantity_initial": b.quantity_initial, "quantity_remaining": b.quantity_remaining,
+        "issued_at": laravel(b.issued_at), "expires_at": laravel(b.expires_at),
+        "is_active": b.is_active(now), "is_expired": b.expires_at is not None and b.expires_at <= now,
+        "meta": b.meta,
+        "created_at": laravel(b.issued_at), "updated_at": laravel(b.updated_at or b.issued_at),
+    }
 
 
 def redemption_profile(member: Member) -> dict:

@@ -20,7 +20,7 @@ PROFILE = "omneo.profile"
 POINT_DEFINITION = "omneo.point_definition_id"
 POINT_ORIGIN = "omneo.point"
 CURRENCY_INVALID = "The selected currency is invalid."
-DEFAULT_STRATEGIES = ["rewards", "points"]
+DEFAULT_STRATEGIES = ["benefits", "rewards", "credits", "points"]     # the business guide's order [D]
 
 # which request field an engine amount refusal is about
 AMOUNT_FIELD = {"create_point": "value_initial", "create_reward": "value_initial"}
@@ -39,7 +39,8 @@ def profile_balances(tenant: Tenant, member: Member, code: str | None = None,
     """The `data` of GET /profiles/{profile}/balances (also a redemption's `balances`, and the admin view)."""
     program = tenant.program(member.program_id)
     balance = tenant.balance(member, program.default_currency)
-    return render.balances(balance, tenant.reward_balance(member), program, code, rate)["data"]
+    return render.balances(balance, tenant.reward_balance(member), program, code, rate,
+                           credits=tenant.credit_balance(member), benefits=tenant.benefit_balance(member))["data"]
 
 
 def get_profile_balances(call: Call) -> Reply:
@@ -557,15 +558,22 @@ def _redemption_items(tenant: Tenant, red, profile_id: str, program: Program, no
     """One item per record touched (a point debit spans one or more point records), each record as it is now:
     right after a write, the record after the change."""
     touched = []
+    held = tenant.instruments_of(red)
     for instrument, record_id, value in tenant.redemption_touched(red):
         if instrument == "reward":
             touched.append(("reward", value, render.reward(tenant.store.reward(record_id), profile_id, program, now)))
+        elif instrument == "credit":
+            touched.append(("credit", value, render.store_credit(held[("credit", record_id)], profile_id, now)))
+        elif instrument == "benefit":       # `value` counts benefits: the item's value is what they are worth
+            b = held[("benefit", record_id)]
+            touched.append(("benefit", (b.value * value, int(value)), render.benefit(b, profile_id, now)))
         else:
             credit = tenant.store.entry(record_id)
             lot = tenant.store.lot(credit.lots[0][0])
             touched.append(("point", value, render.point(credit, lot, profile_id, program.default_currency, program,
                                                          red.created_at)))
-    return [render.redemption_item(i, kind, value, attrs, red.created_at)
+    return [render.redemption_item(i, kind, value[0], attrs, red.created_at, count=value[1]) if kind == "benefit"
+            else render.redemption_item(i, kind, value, attrs, red.created_at)
             for i, (kind, value, attrs) in zip(red.part_ids, touched)]
 
 
@@ -624,8 +632,8 @@ def _money_currency(program: Program, body: dict, errors: dict) -> str | None:
 
 
 def _benefits(body: dict, errors: dict) -> None:
-    """Benefits are not modelled: the tenant has none, so any benefit named is not an existing one (Laravel's
-    `exists` rule on each `benefits.N.id`)."""
+    """A return gives back money: benefits come back through /benefit/return, so one named here is refused
+    (Laravel's `exists` rule on each `benefits.N.id`)."""
     for n, _ in enumerate(body.get("benefits") or ()):
         errors[f"benefits.{n}.id"] = [NO_BENEFIT.format(field=f"benefits.{n}.id")]
 
@@ -636,13 +644,26 @@ def redeem(call: Call) -> Reply:
     program = tenant.program(member.program_id)
     errors: dict[str, list[str]] = {}
     code = _money_currency(program, body, errors)
-    _benefits(body, errors)
+    for n, named in enumerate(body.get("benefits") or ()):   # Laravel's `exists`, every one reported
+        try:
+            tenant.benefit(named["id"], member)
+        except E.BenefitNotFound:
+            errors[f"benefits.{n}.id"] = [NO_BENEFIT.format(field=f"benefits.{n}.id")]
     _refuse(errors)
-    refs = {k: body[k] for k in ("location_id", "transaction_external_id", "transaction_receipt_ref")
-            if body.get(k) is not None}
-    red = tenant.redeem_value(member, body["amount"], _strategies(body), strict=bool(body.get("strict", False)),
-                              meta=body.get("meta"), refs=refs, currency=code)
+    refs = _refs(body)
+    if body.get("benefits"):         # refusals name the benefit: errors["benefits.N.id" | "benefits.N.quantity"]
+        red = tenant.redeem_value_with_benefits(member, body["amount"], _strategies(body), list(body["benefits"]),
+                                                strict=bool(body.get("strict", False)), meta=body.get("meta"),
+                                                refs=refs, currency=code)
+    else:
+        red = tenant.redeem_value(member, body["amount"], _strategies(body), strict=bool(body.get("strict", False)),
+                                  meta=body.get("meta"), refs=refs, currency=code)
     return _redemption_reply(call, red, member)
+
+
+def _refs(body: dict) -> dict:
+    return {k: body[k] for k in ("location_id", "transaction_external_id", "transaction_receipt_ref")
+            if body.get(k) is not None}
 
 
 def reverse_redemption(call: Call) -> Reply:
@@ -670,19 +691,28 @@ def return_redemption(call: Call) -> Reply:
 
 
 def return_redemption_benefits(call: Call) -> Reply:
-    """No redemption holds benefits (benefits are not modelled): an existing redemption has none to give back."""
-    call.tenant.redemption(call.path["redemption"])
-    raise VendorError(render.validation({"redemption": ["The redemption has no benefits to return."]}))
+    """Give back every benefit the redemption took (refusals: adapter.REVERSAL_TEXT / BENEFIT_RETURN_TEXT)."""
+    tenant = call.tenant
+    meta = call.body.get("meta") if isinstance(call.body, dict) else None
+    ret = tenant.return_redemption_benefits(call.path["redemption"], meta=meta)
+    return _redemption_reply(call, ret, tenant.member_by_id(ret.member_id))
 
 
 def redeem_benefit(call: Call) -> Reply:
-    _profile(call)
-    return render.not_found("App\\Models\\Benefit", call.path["benefit"])
+    member = _profile(call)
+    body = call.body if isinstance(call.body, dict) else {}
+    red = call.tenant.redeem_benefit(member, call.path["benefit"], int(body.get("count") or 1),
+                                     meta=body.get("meta"))
+    return _redemption_reply(call, red, member)
 
 
 def redeem_credit(call: Call) -> Reply:
-    _profile(call)
-    return render.not_found("App\\Models\\Credit", call.path["credit"])
+    member = _profile(call)
+    body = call.body if isinstance(call.body, dict) else {}
+    red = call.tenant.redeem_store_credit(member, call.path["credit"], body["amount"],
+                                          security_code=body.get("security_code"), meta=body.get("meta"),
+                                          refs=_refs(body))
+    return _redemption_reply(call, red, member)
 
 
 HAS = {"has_reward": "reward", "has_point": "point", "has_benefit": "benefit", "has_credit": "credit"}
@@ -710,9 +740,12 @@ def get_profile_redemption(call: Call) -> Reply:
 
 
 def list_profile_linked_redemptions(call: Call) -> Reply:
-    """Redemptions of the profiles linked to this one: profile links are not modelled, so none [gateway choice]."""
-    _profile(call)
-    return Reply(200, {"data": []})
+    """Redemptions of the profiles linked to this one (by their `linked_profile_id`, as linked points), paged."""
+    member = _profile(call)
+    page = paging.requested(call.query)
+    rows, total = call.tenant.linked_redemptions_page(LINK, _profile_id(member), page.offset, page.size)
+    data = [_redemption_data(call, red) for red in rows]
+    return Reply(200, paging.envelope(call.request, data, total, page))
 
 
 def count_profile_redemptions(call: Call) -> Reply:
@@ -724,8 +757,10 @@ def count_profile_redemptions(call: Call) -> Reply:
         reward = tenant.store.reward(record)
         if reward is None or reward.member_id != member.id:
             return render.not_found("App\\Models\\Reward", record)
-    elif kind in ("benefit", "credit"):
-        return render.not_found("App\\Models\\" + kind.capitalize(), record)
+    elif kind == "benefit":
+        tenant.benefit(record, member)               # another profile's or unknown: 404
+    elif kind == "credit":
+        tenant.store_credit(record, member)
     return Reply(200, {"data": {"count": tenant.times_redeemed(kind, record)}})
 
 
