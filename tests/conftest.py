@@ -22,6 +22,14 @@ from invariants import check
 
 
 @pytest.fixture
+def ledger_invariants(engine):
+    """Every tenant's ledger invariants, checked after the test (`pytestmark = usefixtures("ledger_invariants")`)."""
+    yield
+    for tenant in engine:
+        check(tenant)
+
+
+@pytest.fixture
 def engine():
     e = Engine()
     e.add(demo_tenant())

@@ -82,6 +82,11 @@ DEMO = "/__admin/tenants/demo"
 _YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def utc_seconds(at) -> str:
+    """An instant to the second, UTC with `Z` (as Brevo and Altcraft clients write times)."""
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def z(dt) -> str:
     """An instant as the control plane writes it."""
     return dt.isoformat().replace("+00:00", "Z")

@@ -11,6 +11,7 @@ import pytest
 import xmltodict
 
 import invariants
+from helpers import utc_seconds as z
 from helpers import ALTCRAFT_TOKEN, NOW, member_pages_only
 
 BASE = "/api/v1.1/loyalty"
@@ -34,8 +35,6 @@ def req(who=ALICE, **fields) -> dict:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def z(at) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def day(n: int) -> str:

@@ -15,6 +15,7 @@ from gateway.engine.model import CurrencyRules
 from gateway.specs import get as get_spec
 from gateway.vendors.brevo import VENDOR
 
+from helpers import utc_seconds as z
 from helpers import ALICE, BOB, BREVO, BREVO_BDID, BREVO_PID, NOW, OTHER_BDID, OTHER_PID
 from invariants import check
 
@@ -23,8 +24,6 @@ DEFINITION = f"{BASE}/balance-definitions/{BREVO_BDID}"
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
 
 
-def z(at) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def active(cid=ALICE["brevo"], bdid=BREVO_BDID, **extra) -> str:

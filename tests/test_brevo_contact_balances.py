@@ -6,22 +6,16 @@ from datetime import timedelta
 
 import pytest
 
+from helpers import utc_seconds as z
 from helpers import ALICE, BOB, BREVO, BREVO_BDID, BREVO_PID, GB, NOW
-from invariants import check
 
 BASE = f"/v3/loyalty/balance/programs/{BREVO_PID}"
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
-def z(at) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@pytest.fixture(autouse=True)
-def invariants(engine):
-    yield
-    for tenant in engine:
-        check(tenant)
+pytestmark = pytest.mark.usefixtures("ledger_invariants")
 
 
 async def balances(client, bdid=BREVO_BDID, status=200, **query):

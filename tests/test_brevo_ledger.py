@@ -8,23 +8,17 @@ from datetime import timedelta
 
 import pytest
 
+from helpers import utc_seconds as z
 from helpers import ALICE, ALTCRAFT_TOKEN, BREVO, BREVO_BDID, BREVO_PID, GB, NOW
-from invariants import check
 
 BASE = f"/v3/loyalty/balance/programs/{BREVO_PID}"
 GBW = "/api/v4.0/integrations"
 AC = "/api/v1.1/loyalty"
 
 
-def z(at) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@pytest.fixture(autouse=True)
-def invariants(engine):
-    yield
-    for tenant in engine:
-        check(tenant)
+pytestmark = pytest.mark.usefixtures("ledger_invariants")
 
 
 async def ok(resp, status=200) -> dict:

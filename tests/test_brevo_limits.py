@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from helpers import utc_seconds as z
 from helpers import ALICE, BREVO, BREVO_BDID, BREVO_PID, GB, NOW
-from invariants import check
 
 BASE = f"/v3/loyalty/balance/programs/{BREVO_PID}"
 LIMITS = f"{BASE}/balance-definitions/{BREVO_BDID}/limits"
@@ -16,15 +16,9 @@ PUBLISH = f"/v3/loyalty/config/programs/{BREVO_PID}/publish"
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
-def z(at) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@pytest.fixture(autouse=True)
-def invariants(engine):
-    yield
-    for tenant in engine:
-        check(tenant)
+pytestmark = pytest.mark.usefixtures("ledger_invariants")
 
 
 async def call(client, method, path, body=None, status=200, headers=BREVO):

@@ -25,7 +25,6 @@ import pytest
 from gateway.app import Config, build_app
 
 from helpers import BREVO, BREVO_BDID, BREVO_PID, NOW
-from invariants import check
 
 brevo = pytest.importorskip("brevo", reason="brevo-python (test extra) is not installed")
 httpx = pytest.importorskip("httpx")
@@ -33,11 +32,7 @@ httpx = pytest.importorskip("httpx")
 PID = BREVO_PID
 
 
-@pytest.fixture(autouse=True)
-def invariants(engine):
-    yield
-    for tenant in engine:
-        check(tenant)
+pytestmark = pytest.mark.usefixtures("ledger_invariants")
 
 
 @pytest.fixture

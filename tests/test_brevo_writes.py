@@ -12,8 +12,8 @@ import pytest
 
 from gateway import fixtures
 
+from helpers import utc_seconds as z
 from helpers import ALICE, BOB, BREVO, BREVO_BDID, BREVO_PID, NOW, OTHER_BDID, OTHER_PID
-from invariants import check
 
 BASE = f"/v3/loyalty/balance/programs/{BREVO_PID}"
 TRANSACTIONS = f"{BASE}/transactions"
@@ -22,8 +22,6 @@ UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
 JSON = {**BREVO, "Content-Type": "application/json"}
 
 
-def z(at) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture
@@ -31,11 +29,7 @@ def vendors():
     return ["brevo"]
 
 
-@pytest.fixture(autouse=True)
-def invariants(engine):
-    yield
-    for tenant in engine:
-        check(tenant)
+pytestmark = pytest.mark.usefixtures("ledger_invariants")
 
 
 @pytest.fixture

@@ -5,18 +5,13 @@ from __future__ import annotations
 import pytest
 
 from helpers import ALICE, ALTCRAFT_TOKEN, BREVO, BREVO_BDID, BREVO_PID, OMNEO
-from invariants import check
 
 DEFS = "/api/v3/points/definitions"
 BREVO_DEFS = f"/v3/loyalty/balance/programs/{BREVO_PID}/balance-definitions"
 T0 = "2026-03-10 12:00:00"
 
 
-@pytest.fixture(autouse=True)
-def invariants(engine):
-    yield
-    for tenant in engine:
-        check(tenant)
+pytestmark = pytest.mark.usefixtures("ledger_invariants")
 
 
 async def ok(resp, status=200):
