@@ -199,6 +199,7 @@ def _not_found(name: str, value: Any) -> AdminError:
 async def _prepare(gw, op: Operation, request: web.Request) -> AdminCall:
     raw_path = request.match_info
     tenant = None
+    gw.engine.sync()       # what other workers wrote to a shared store first (memory: nothing)
     if "tenant" in raw_path:     # first: a request about no tenant is a 404, whatever else it says
         try:
             tenant = gw.engine.get(raw_path["tenant"])
@@ -288,8 +289,11 @@ def _answer(gw, operation: str | None, handle):
 
 def get_health(call: AdminCall):
     gw = call.gw
+    stores = gw.engine.stores
     return _json({"status": "ok", "version": __version__, "tenants": len(gw.engine),
-                  "vendors": {n: s.version for n, s in gw.specs.items()}})
+                  "vendors": {n: s.version for n, s in gw.specs.items()},
+                  "store": stores.describe() if stores is not None else {"kind": "memory"},
+                  "workers": gw.config.workers})
 
 
 def get_openapi(call: AdminCall):
@@ -554,7 +558,7 @@ def set_clock(call: AdminCall):
                                                              "'-30d', 'now-15m'"}]) from None
         _move(tenant, at, body.get("frozen"), "/now")
     else:
-        tenant.clock.freeze(body["frozen"])
+        tenant.freeze_clock(body["frozen"])
     return _clock(tenant)
 
 

@@ -15,7 +15,7 @@ from aiohttp import web, web_protocol
 from . import codecs, specs
 from .engine import Engine
 from .engine.errors import EngineError
-from .journal import Journal
+from .journal import Journal, SharedJournal
 from .requestlog import RequestLog
 from .routes import allowed_methods
 from .specs import Operation, Violation
@@ -35,6 +35,7 @@ class Config:
     request_log: RequestLog | None = None   # one line per call (gateway.requestlog); None: no log at all
     admin_token: str | None = None       # set: every /__admin call needs `Authorization: Bearer <token>`
     max_tenants: int = 1000              # POST /__admin/tenants refuses past this many tenants
+    workers: int = 1                     # processes serving this port (over one shared store); health says so
 
 
 @dataclass
@@ -49,7 +50,9 @@ class Gateway:
     def journal(self, tenant_id: str) -> Journal:
         j = self.journals.get(tenant_id)
         if j is None:
-            j = self.journals[tenant_id] = Journal(self.config.journal_size)
+            world = getattr(self.engine.stores, "world", None)
+            j = self.journals[tenant_id] = Journal(self.config.journal_size) if world is None else \
+                SharedJournal(world, tenant_id, self.config.journal_size)
         return j
 
 
@@ -149,6 +152,7 @@ class Pipeline:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         x = Exchange(request)
         try:
+            self.gw.engine.sync()            # another worker's writes to a shared store (memory: nothing)
             if self.auth_first:
                 self.authenticate(x)
             await self.decode(x)
@@ -402,7 +406,8 @@ class Runner(web.AppRunner):
 def build_app(engine: Engine, config: Config | None = None, vendors: list[str] | None = None) -> web.Application:
     from . import admin, faults
     gw = Gateway(engine=engine, config=config or Config())
-    gw.faults = faults.Faults()
+    world = getattr(engine.stores, "world", None)
+    gw.faults = faults.Faults() if world is None else faults.SharedFaults(world)
     app = web.Application(client_max_size=codecs.MAX_BODY)   # no middleware: served calls pay for none
     app[GATEWAY] = gw
     for name in vendors or registry.names():     # the built-ins, then vendors registered at run time

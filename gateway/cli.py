@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import __version__
+from . import __version__, workers
 
 PROG = "loyalty-gateway"
 ENV_PREFIX = "LOYALTY_GATEWAY_"
@@ -96,6 +96,13 @@ def _loopback(host: str) -> bool:
         return False     # a name: it may resolve to any interface
 
 
+def _store(text: str) -> str:
+    text = text.strip()
+    if text == "memory" or (text.startswith("sqlite:") and len(text) > len("sqlite:")):
+        return text
+    raise argparse.ArgumentTypeError(f"not a store: {text!r} (memory, or sqlite:PATH)")
+
+
 def _boolean(text: str) -> bool:
     try:
         return BOOLEANS[text.strip().lower()]
@@ -161,6 +168,11 @@ OPTIONS: tuple[Option, ...] = (
            "otherwise)", kind="switch"),
     Option("--max-tenants", _positive, 1000, "tenants this gateway holds at most (POST /__admin/tenants refuses "
            "more: 409 too_many_tenants)", "N"),
+    Option("--store", _store, "memory", "where tenant state lives: memory (this process; gone with it) or "
+           "sqlite:PATH (a file: survives restarts, shared by --workers; add ?sync=full to survive a power cut too)",
+           "URL"),
+    Option("--workers", _positive, 1, "processes serving the port (SO_REUSEPORT) over one --store sqlite:PATH",
+           "N"),
     Option("--vendor", _package, None, "an extra vendor package to serve besides the four built-ins (importable: "
            "installed, or on PYTHONPATH; see 'Adding a vendor'); repeat the flag (in the variable: separate names "
            "with the path separator)", "PACKAGE", "repeat"),
@@ -229,18 +241,22 @@ def resolve(given: argparse.Namespace, environ=None) -> tuple[dict[str, Any], li
 
 # --- serve -----------------------------------------------------------------------------------------------------------
 
-def _engine(fixture_paths: list[str] | None):
-    """The engine with one tenant per fixtures document (the demo world without any). Every problem of every
-    document is collected, then raised together as _Problems."""
+def _engine(fixture_paths: list[str] | None, stores=None):
+    """The engine with one tenant per fixtures document (the demo world without any), its tenants in `stores`
+    (memory by default). A store that already holds tenants (a restart on a SQLite file) resumes them and loads
+    no fixtures. Every problem of every document is collected, then raised together as _Problems."""
     from . import fixtures
     from .engine import Engine
     from .engine.errors import TenantConflict
-    engine = Engine()
+    engine = Engine(stores)
+    if len(engine):
+        return engine
     problems: list[str] = []
     loaded: list[tuple[str, Any]] = []      # (source, tenant) in order
     for path in fixture_paths or [None]:
         try:
-            tenant = fixtures.load_file(path) if path is not None else fixtures.build(fixtures.demo_document())
+            tenant = fixtures.load_file(path, stores=stores) if path is not None else \
+                fixtures.build(fixtures.demo_document(), stores=stores)
         except fixtures.FixtureError as exc:
             if exc.source is None:
                 exc.source = "the demo world"
@@ -276,8 +292,9 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-async def _run(app, host: str, port: int, tenants: list[str]) -> int:
-    """Bind, say where (once bound, with the real port), serve until SIGINT/SIGTERM, clean up."""
+async def _run(app, host: str, port: int, tenants: list[str], ready=None) -> int:
+    """Bind, say where (once bound, with the real port), serve until SIGINT/SIGTERM, clean up. A worker
+    (`ready` set) binds with SO_REUSEPORT and tells its parent instead of printing the serving line."""
     import asyncio
     import signal
 
@@ -292,7 +309,7 @@ async def _run(app, host: str, port: int, tenants: list[str]) -> int:
     runner = Runner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, reuse_port=True if ready is not None else None)
         try:
             await site.start()
         except OSError as exc:
@@ -303,7 +320,10 @@ async def _run(app, host: str, port: int, tenants: list[str]) -> int:
                 reason = text[:1].lower() + text[1:]
             return _fail([f"cannot listen on {host}:{port}: {reason}"])
         bound = next((a[1] for a in runner.addresses if isinstance(a, tuple) and len(a) >= 2), port)
-        print(f"{PROG} {__version__} serving {', '.join(tenants)} on {_url(host, bound)}", flush=True)
+        if ready is not None:
+            ready()
+        else:
+            print(f"{PROG} {__version__} serving {', '.join(tenants)} on {_url(host, bound)}", flush=True)
         await stop.wait()
         return 0
     finally:
@@ -334,17 +354,45 @@ def serve(given: argparse.Namespace) -> int:
     if not args.admin_token and not args.admin_open and not _loopback(args.host):
         return _fail([f"--host {args.host} is reachable from other machines and /__admin would be open to them: "
                       f"set --admin-token (or {ENV_PREFIX}ADMIN_TOKEN), or --admin-open to serve it unlocked"])
+    if args.workers > 1 and args.store == "memory":
+        return _fail([f"--workers {args.workers} needs a store the workers share: the memory store lives in one "
+                      f"process; use --store sqlite:PATH"])
+    if args.workers > 1 and not workers.supported():
+        return _fail(["--workers above 1 needs SO_REUSEPORT, which this platform does not have"])
     problems = _register_vendors(args.vendor or ())   # first: fixtures may name their credentials and identities
     if problems:
         return _fail(problems)
+    from .store import StoreError, open_stores
     try:
-        engine = _engine(args.fixtures)
+        stores = open_stores(args.store, workers=args.workers)
+    except StoreError as exc:
+        return _fail([f"--store: {exc}"])
+    try:
+        engine = _engine(args.fixtures, stores)
     except _Problems as exc:
         return _fail(exc.lines)
     except OSError as exc:   # the bundled demo world missing: a broken install
         return _fail([str(exc)])
     except Exception as exc:   # a bug: still one line, never a traceback
         return _fail([f"cannot load the fixtures: {type(exc).__name__}: {exc}"])
+    if args.workers > 1:
+        tenants = [t.id for t in engine]
+        stores.close()           # each worker opens the file itself (no connection crosses a fork)
+        announce = lambda port: print(f"{PROG} {__version__} serving {', '.join(tenants)} on "
+                                      f"{_url(args.host, port)} ({args.workers} workers)", flush=True)
+        return workers.serve(args.workers, args.host, args.port, lambda port, ready: _serve_one(args, None, port, ready),
+                             announce, _fail)
+    return _serve_one(args, engine, args.port, None)
+
+
+def _serve_one(args, engine, port: int, ready) -> int:
+    """Serve `engine` (None: open the store again, as a worker does) on `port` until stopped."""
+    if engine is None:
+        from .store import StoreError, open_stores
+        try:
+            engine = _engine(None, open_stores(args.store, workers=args.workers))
+        except StoreError as exc:
+            return _fail([f"--store: {exc}"])
     import asyncio
     import logging
 
@@ -360,13 +408,14 @@ def serve(given: argparse.Namespace) -> int:
     try:
         app = build_app(engine, Config(validation=args.validation, validate_responses=args.validate_responses,
                                        journal_size=args.journal_size, request_log=request_log,
-                                       admin_token=args.admin_token, max_tenants=args.max_tenants))
+                                       admin_token=args.admin_token, max_tenants=args.max_tenants,
+                                       workers=args.workers))
     except (SpecError, MissingResource) as exc:
         return _fail([str(exc)])
     except Exception as exc:   # a bug (a broken bundled file ...): still one line, never a traceback
         return _fail([f"cannot start: {type(exc).__name__}: {exc}"])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return asyncio.run(_run(app, args.host, args.port, [t.id for t in engine]))
+    return asyncio.run(_run(app, args.host, port, [t.id for t in engine], ready))
 
 
 # --- validate --------------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,3 +133,99 @@ class Faults:
                     self._faults.remove(f)
             return f
         return None
+
+
+_SAVED = ("tenant", "vendor", "kind", "operation", "latency_ms", "case", "status", "times", "probability", "fired")
+
+
+class SharedFaults(Faults):
+    """The faults of a shared store file (`sqlite:`): armed in the file, so they fire whichever worker answers.
+
+    Each worker reads the armed faults when the file says they changed (its world's `faults` version); a fault
+    with a number of uses is consumed in a transaction, so `times: 1` fires once across all workers."""
+
+    def __init__(self, world) -> None:
+        super().__init__()
+        self.world = world
+        world.faults = self
+        self.reload(world.db)
+        world.faults_version = world.db.execute("SELECT value FROM meta WHERE key = 'faults'").fetchone()[0]
+
+    def reload(self, db) -> None:
+        faults = []
+        for fid, body in db.execute("SELECT id, body FROM fault ORDER BY id"):
+            doc = json.loads(body)
+            doc["latency_ms"] = tuple(doc["latency_ms"])
+            faults.append(Fault(id=fid, **doc))
+        self._faults = faults
+
+    def _changed(self, db) -> None:
+        db.execute("UPDATE meta SET value = value + 1 WHERE key = 'faults'")
+
+    def _refresh(self) -> None:
+        self.reload(self.world.db)
+        self.world.faults_version = self.world.db.execute("SELECT value FROM meta WHERE key = 'faults'").fetchone()[0]
+
+    def arm(self, **kw) -> Fault:
+        probe = Fault(id=0, **kw)
+        body = json.dumps({k: getattr(probe, k) for k in _SAVED})
+
+        def write(db):
+            fid = db.execute("INSERT INTO fault(tenant, body) VALUES (?, ?)", (probe.tenant, body)).lastrowid
+            self._changed(db)
+            return fid
+        fid = self.world.write(write)
+        self._refresh()
+        return next(f for f in self._faults if f.id == fid)
+
+    def list(self, tenant: str) -> list[Fault]:
+        self.world.sync()
+        return super().list(tenant)
+
+    def disarm(self, tenant: str, fault_id: int | None = None) -> int:
+        def write(db):
+            if fault_id is None:
+                n = db.execute("DELETE FROM fault WHERE tenant = ?", (tenant,)).rowcount
+            else:
+                n = db.execute("DELETE FROM fault WHERE tenant = ? AND id = ?", (tenant, fault_id)).rowcount
+            self._changed(db)
+            return n
+        n = self.world.write(write)
+        self._refresh()
+        return n
+
+    def take(self, tenant: str, vendor: str, operation: str) -> Fault | None:
+        if not self._faults:
+            return None
+        for f in self._faults:
+            if not f.matches(tenant, vendor, operation):
+                continue
+            if f.probability is not None and f.rng.random() >= f.probability:
+                continue
+            if self._consume(f):
+                return f
+        return None
+
+    def _consume(self, f: Fault) -> bool:
+        """Count one firing in the file; False when another worker used the fault's last time first."""
+        def write(db):
+            row = db.execute("SELECT body FROM fault WHERE id = ?", (f.id,)).fetchone()
+            if row is None:
+                return None
+            doc = json.loads(row[0])
+            doc["fired"] += 1
+            if doc["times"] is not None:
+                doc["times"] -= 1
+                if doc["times"] <= 0:
+                    db.execute("DELETE FROM fault WHERE id = ?", (f.id,))
+                    self._changed(db)
+                    return doc
+            db.execute("UPDATE fault SET body = ? WHERE id = ?", (json.dumps(doc), f.id))
+            self._changed(db)
+            return doc
+        doc = self.world.write(write)
+        self._refresh()
+        if doc is None:
+            return False
+        f.fired, f.times = doc["fired"], doc["times"]
+        return True

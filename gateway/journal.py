@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections import deque
 from typing import Any
 
@@ -42,3 +43,70 @@ class Journal:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+class SharedJournal:
+    """The journal of one tenant in a shared store file (`sqlite:`), so every worker lists every worker's calls.
+
+    Calls are buffered and written together (at most `FLUSH_S` later, or at `FLUSH_N` entries): a call does not
+    pay a transaction for its journal line. This worker's own lines are written before it lists; another worker's
+    appear once that worker flushes (within `FLUSH_S`)."""
+
+    FLUSH_S = 0.05
+    FLUSH_N = 64
+
+    def __init__(self, world, tenant: str, size: int = 1000):
+        self.world, self.tenant, self.size = world, tenant, size
+        self._pending: list[dict] = []
+        self._timer = None
+
+    def record(self, **fields: Any) -> None:
+        self._pending.append(fields)
+        if len(self._pending) >= self.FLUSH_N:
+            self.flush()
+        elif self._timer is None:
+            try:
+                import asyncio
+                self._timer = asyncio.get_running_loop().call_later(self.FLUSH_S, self.flush)
+            except RuntimeError:       # no loop (a script): write at once
+                self.flush()
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        rows = [(self.tenant, e["vendor"], e["operation"], e["status"], json.dumps(Journal._view(e), default=str))
+                for e in pending]
+
+        def write(db):
+            db.executemany("INSERT INTO journal(tenant, vendor, operation, status, body) VALUES (?, ?, ?, ?, ?)", rows)
+            db.execute("DELETE FROM journal WHERE tenant = ? AND id <= (SELECT id FROM journal WHERE tenant = ? "
+                       "ORDER BY id DESC LIMIT 1 OFFSET ?)", (self.tenant, self.tenant, self.size))
+        try:
+            self.world.write(write)
+        except Exception:   # noqa: BLE001 - a journal that cannot be written must not fail calls already answered
+            import logging
+            logging.getLogger("loyalty_gateway").exception("cannot write %d journal entries", len(rows))
+
+    def list(self, *, vendor: str | None = None, operation: str | None = None, status: int | None = None,
+             limit: int = 100, offset: int = 0) -> list[dict]:
+        self.flush()
+        where, args = ["tenant = ?"], [self.tenant]
+        for column, value in (("vendor", vendor), ("operation", operation), ("status", status)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        rows = self.world.db.execute(f"SELECT id, body FROM journal WHERE {' AND '.join(where)} ORDER BY id DESC "
+                                     f"LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
+        return [{**json.loads(body), "id": rid} for rid, body in rows]
+
+    def clear(self) -> None:
+        self._pending = []
+        self.world.write(lambda db: db.execute("DELETE FROM journal WHERE tenant = ?", (self.tenant,)))
+
+    def __len__(self) -> int:
+        self.flush()
+        return self.world.db.execute("SELECT count(*) FROM journal WHERE tenant = ?", (self.tenant,)).fetchone()[0]

@@ -93,7 +93,8 @@ async def test_health(http):
     body = await admin(http, "GET", "/__admin/health", 200)
     assert body["version"] == gateway.__version__ != ""
     assert body == {"status": "ok", "version": gateway.__version__, "tenants": 1,
-                    "vendors": {v: specs.get(v).version for v in ("omneo", "altcraft", "gameball", "brevo")}}
+                    "vendors": {v: specs.get(v).version for v in ("omneo", "altcraft", "gameball", "brevo")},
+                    "store": {"kind": "memory"}, "workers": 1}
 
 
 async def test_specs_list(http):

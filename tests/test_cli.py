@@ -186,7 +186,7 @@ def test_defaults_without_flags_or_variables():
     assert resolved([], {}) == ({"host": "127.0.0.1", "port": 8080, "fixtures": None, "validation": "strict",
                                  "validate_responses": False, "journal_size": 1000, "log_format": "text",
                                  "quiet": False, "admin_token": None, "admin_open": False, "max_tenants": 1000,
-                                 "vendor": None}, [])
+                                 "store": "memory", "workers": 1, "vendor": None}, [])
 
 
 def test_every_option_from_its_variable():
@@ -197,11 +197,13 @@ def test_every_option_from_its_variable():
            "LOYALTY_GATEWAY_LOG_FORMAT": "json", "LOYALTY_GATEWAY_QUIET": "ON",
            "LOYALTY_GATEWAY_VENDOR": os.pathsep.join(["acme", "shop.loyalty"]),
            "LOYALTY_GATEWAY_ADMIN_TOKEN": "s3cret", "LOYALTY_GATEWAY_ADMIN_OPEN": "no",
-           "LOYALTY_GATEWAY_MAX_TENANTS": "7"}
+           "LOYALTY_GATEWAY_MAX_TENANTS": "7", "LOYALTY_GATEWAY_STORE": "sqlite:world.db",
+           "LOYALTY_GATEWAY_WORKERS": "3"}
     assert resolved([], env) == ({"host": "0.0.0.0", "port": 9000, "fixtures": ["a.yaml", "b.yaml"],
                                   "validation": "warn", "validate_responses": True, "journal_size": 5,
                                   "log_format": "json", "quiet": True, "admin_token": "s3cret", "admin_open": False,
-                                  "max_tenants": 7, "vendor": ["acme", "shop.loyalty"]}, [])
+                                  "max_tenants": 7, "store": "sqlite:world.db", "workers": 3,
+                                  "vendor": ["acme", "shop.loyalty"]}, [])
 
 
 def test_the_command_line_wins():

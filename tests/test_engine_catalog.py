@@ -153,7 +153,8 @@ def test_nothing_outside_the_program_accessors_reads_the_built_programs():
     import re
     from pathlib import Path
     root = Path(__file__).resolve().parent.parent / "gateway"
-    allowed = {"engine/program_config.py", "engine/tenant.py", "fixtures.py"}
+    allowed = {"engine/program_config.py", "engine/tenant.py", "fixtures.py",
+               "store/sqlite/world.py"}     # keeps the tenant's programs as built (the overlay is in its rows)
     found = [f"{p.relative_to(root)}:{n}" for p in root.rglob("*.py") if str(p.relative_to(root)) not in allowed
              for n, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"\.programs\b(?!_now)", line)]
     assert found == []

@@ -42,6 +42,13 @@ class Clock:
             self._frozen_at = None
             self._offset = at - self._wall()
 
+    def state(self) -> tuple[datetime | None, timedelta]:
+        """(frozen instant or None, offset from wall time): what a store keeps of the clock."""
+        return self._frozen_at, self._offset
+
+    def load(self, state: tuple[datetime | None, timedelta]) -> None:
+        self._frozen_at, self._offset = state
+
     def freeze(self, frozen: bool = True) -> None:
         self.set(self.now(), frozen=frozen)
 

@@ -209,3 +209,9 @@ class StoreCreditNotFound(NotFound):
 
 class BenefitNotFound(NotFound):
     code = "benefit_not_found"
+
+
+class StoreUnavailable(EngineError):
+    """The durable store could not write the operation (disk full, I/O error, locked too long): nothing of it
+    was kept. Vendors answer their own 5xx."""
+    code = "store_unavailable"

@@ -15,6 +15,11 @@ from .model import Benefit, StoreCredit
 from .model import BalanceRecord, Draft, Entry, Hold, Lot, Member, Order, Receipt, Reward, TierCredit, Totals
 
 
+class StoreConflict(Exception):
+    """Raised by `atomic()` when its writes could not be committed because another worker wrote first: nothing
+    was kept, and the operation must run again on the state as it is now (Tenant.run does)."""
+
+
 class TenantStore(ABC):
     # --- unit of work ---------------------------------------------------------------
     @abstractmethod
@@ -24,6 +29,19 @@ class TenantStore(ABC):
 
     @abstractmethod
     def next_seq(self, name: str) -> int: ...
+
+    @abstractmethod
+    def wrote(self) -> bool:
+        """Whether the open unit of work has written anything yet (an operation that wrote nothing commits
+        nothing: a durable store skips its transaction)."""
+
+    # --- the tenant's own state beside its records (the clock, the high-water mark) -------------------------
+    @abstractmethod
+    def meta(self, name: str, default: Any = None) -> Any: ...
+
+    @abstractmethod
+    def put_meta(self, name: str, value: Any) -> None:
+        """Keep one named value of the tenant (`clock`: its frozen instant or offset; `high_water`)."""
 
     # --- members ----------------------------------------------------------------------
     @abstractmethod
@@ -418,3 +436,20 @@ class StoreFactory(ABC):
     @abstractmethod
     def restore(self, tenant_id: str, data: dict) -> TenantStore:
         """A store holding exactly a snapshot's state (`TenantStore.export`)."""
+
+    # --- where tenants themselves live (a durable store keeps them; memory has nothing to do) ---------------
+    def bind(self, engine) -> None:
+        """Load the tenants the store already holds into `engine` (a restart resumes them)."""
+
+    def attach(self, tenant) -> None:
+        """`tenant` (new, or replacing the one of its id) is now served: keep it whole."""
+
+    def forget(self, tenant_id: str) -> None:
+        """The tenant was removed."""
+
+    def sync(self) -> None:
+        """Catch up with what other workers wrote (before a call reads anything)."""
+
+    def describe(self) -> dict:
+        """What `GET /__admin/health` says of the store."""
+        return {"kind": self.url or "memory"}

@@ -15,6 +15,8 @@ class Engine:
         self.stores = stores            # None: the fixtures loader's default (memory)
         self._tenants: dict[str, Tenant] = {}
         self._by_credential: dict[tuple[str, str], str] = {}
+        if stores is not None:
+            stores.bind(self)            # the tenants a durable store already holds
 
     @staticmethod
     def _keys(tenant: Tenant) -> list[tuple[str, str]]:
@@ -36,6 +38,7 @@ class Engine:
         """Register a tenant. Its id must be new (unless `replace`, which swaps the tenant of that id for
         this one: reset, restore) and none of its credentials may open another tenant: two tenants sharing a
         credential would make every call with it ambiguous."""
+        self.sync()
         found = self.conflicts(tenant, replace=replace)
         if found and found[0][0] == "tenant":
             raise TenantConflict(f"tenant {tenant.id!r} already exists", tenant=tenant.id)
@@ -43,19 +46,36 @@ class Engine:
             taken = sorted(kind for kind, _ in found)
             raise TenantConflict(f"credentials already used by another tenant: {', '.join(taken)}",
                                  tenant=tenant.id, credentials=", ".join(taken))
+        if self.stores is not None:
+            self.stores.attach(tenant)        # a durable store keeps the tenant whole before it is served
+        return self.register(tenant)
+
+    def register(self, tenant: Tenant) -> Tenant:
+        """Serve `tenant` (replacing the one of its id): no checks, nothing stored (`add` has done both, or the
+        store itself is loading what it holds)."""
         if tenant.id in self._tenants:
-            self.remove(tenant.id)
+            self.unregister(tenant.id)
         self._tenants[tenant.id] = tenant
         for key in self._keys(tenant):
             self._by_credential[key] = tenant.id
         return tenant
 
     def remove(self, tenant_id: str) -> None:
-        tenant = self._tenants.pop(tenant_id, None)
-        if tenant is None:
+        if tenant_id not in self._tenants:
             raise TenantNotFound("tenant not found", tenant=tenant_id)
+        if self.stores is not None:
+            self.stores.forget(tenant_id)
+        self.unregister(tenant_id)
+
+    def unregister(self, tenant_id: str) -> None:
+        self._tenants.pop(tenant_id, None)
         for key in [k for k, v in self._by_credential.items() if v == tenant_id]:
             del self._by_credential[key]
+
+    def sync(self) -> None:
+        """Catch up with what other workers wrote to a shared store (a no-op for memory)."""
+        if self.stores is not None:
+            self.stores.sync()
 
     def get(self, tenant_id: str) -> Tenant:
         t = self._tenants.get(tenant_id)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Callable, TypeVar
 
-from .ports import TenantStore
+from .ports import StoreConflict, TenantStore
 from . import history, ledger, redemptions, standings
 from .clock import Clock
 from .payments import PaymentOperations
@@ -62,12 +62,22 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
         return self.clock.now()
 
     def run(self, fn: Callable[[datetime], T]) -> T:
-        """One engine operation: atomic, at one instant."""
-        now = self.clock.now()
-        with self.store.atomic():
-            out = fn(now)
-            history.catch_up(self.store, now)     # index what the operation wrote (history pages cost a page)
-            standings.catch_up(self.store, self.find_program, now)    # and the balances it changed, in order
+        """One engine operation: atomic, at one instant. A durable store shared by several workers may find, at
+        commit, that another worker wrote first (StoreConflict): nothing was kept, and the operation runs again on
+        the state as it now is (the store holds the write lock for the second run, so there is no third)."""
+        for attempt in range(3):
+            try:
+                with self.store.atomic():
+                    now = self.clock.now()       # inside: the store has caught up with the clock too
+                    out = fn(now)
+                    history.catch_up(self.store, now)     # index what the operation wrote (history pages cost a page)
+                    standings.catch_up(self.store, self.find_program, now)    # and the balances it changed, in order
+                    if self.store.wrote() and (self.high_water is None or now > self.high_water):
+                        self.store.put_meta("high_water", now)     # written history: kept with it
+                break
+            except StoreConflict:
+                if attempt == 2:
+                    raise
         if self.high_water is None or now > self.high_water:
             self.high_water = now
         return out
@@ -82,6 +92,16 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
             raise InvalidTime("the clock cannot go back before recorded history",
                               earliest=self.high_water.isoformat())
         self.clock.set(at, frozen=frozen)
+        self.clock_moved()
+
+    def freeze_clock(self, frozen: bool) -> None:
+        self.clock.freeze(frozen)
+        self.clock_moved()
+
+    def clock_moved(self) -> None:
+        """The clock is tenant state: kept in the store, so a restart or another worker reads the same time."""
+        with self.store.atomic():
+            self.store.put_meta("clock", self.clock.state())
 
     CLOCK_SKEW = timedelta(minutes=5)
 

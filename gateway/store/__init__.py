@@ -5,15 +5,25 @@ from __future__ import annotations
 
 from ..engine.ports import StoreFactory
 
-SCHEMES = ("memory",)
+SCHEMES = ("memory", "sqlite:PATH")
 
 
-def open_stores(url: str = "memory") -> StoreFactory:
-    """The store factory a setting names: `memory` (the default)."""
+class StoreError(ValueError):
+    """A store setting that names no store, or a store file that cannot serve: one clear line."""
+
+
+def open_stores(url: str = "memory", *, workers: int = 1) -> StoreFactory:
+    """The store factory a setting names: `memory` (the default) or `sqlite:PATH[?sync=full]`."""
     if url == "memory":
         from .memory import MemoryStores
         return MemoryStores()
-    raise ValueError(f"unknown store {url!r}; one of: {', '.join(SCHEMES)}")
+    if url.startswith("sqlite:"):
+        from .sqlite import SqliteStores, StoreFileError
+        try:
+            return SqliteStores(url, workers=workers)
+        except StoreFileError as exc:
+            raise StoreError(str(exc)) from None
+    raise StoreError(f"unknown store {url!r}; one of: {', '.join(SCHEMES)}")
 
 
-__all__ = ["SCHEMES", "StoreFactory", "open_stores"]
+__all__ = ["SCHEMES", "StoreError", "StoreFactory", "open_stores"]

@@ -127,6 +127,8 @@ class MemoryTenantStore(TenantStore):
         self._seq: dict[str, int] = {}
         self._indexes: dict[tuple[str, str], list[int]] = {}     # (index, key) -> record ids, in added order
         self._by_time: dict[str, list[tuple[datetime, int, str]]] = {}    # currency -> sorted (at, seq, id)
+        self._meta: dict[str, Any] = {}       # the tenant's clock and high-water mark (not exported: a
+                                              # snapshot carries them in its own `clock` and `high_water`)
         self._undo: list | None = None
 
     # --- unit of work -------------------------------------------------------------------
@@ -162,6 +164,15 @@ class MemoryTenantStore(TenantStore):
         if self._undo is not None:
             self._undo.append(lambda: lst.remove(item))
         lst.append(item)
+
+    def wrote(self) -> bool:
+        return bool(self._undo)
+
+    def meta(self, name, default=None):
+        return self._meta.get(name, default)
+
+    def put_meta(self, name, value) -> None:
+        self._set(self._meta, name, value)
 
     def next_seq(self, name: str) -> int:
         n = self._seq.get(name, 0) + 1

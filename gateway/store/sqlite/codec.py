@@ -1,0 +1,84 @@
+"""Engine values <-> bytes for the SQLite store's rows: pickle, restricted both ways.
+
+Records are written as (class name, field values) and rebuilt through their constructor, so a row never runs
+code from the file: the unpickler finds only the engine's record classes, Decimal and the datetime types, and
+refuses anything else (a file that was tampered with is a clear error, not code execution). Pickle's C
+implementation makes a row a few microseconds, which keeps a write within budget (bench/README.md)."""
+from __future__ import annotations
+
+import copyreg
+import dataclasses
+import datetime
+import decimal
+import importlib
+import io
+import pickle
+import pkgutil
+from typing import Any
+
+PROTOCOL = 5
+_ALLOWED = {("decimal", "Decimal"), ("datetime", "datetime"), ("datetime", "timezone"), ("datetime", "timedelta"),
+            ("datetime", "date"), ("builtins", "frozenset"), ("builtins", "set")}
+
+
+class CorruptRow(ValueError):
+    """A row that this version cannot read (tampered with, or written by an incompatible version)."""
+
+
+def _engine_records() -> dict[str, type]:
+    """Every dataclass the engine defines (records, programs, rules), by `module.Name`."""
+    from ... import engine
+    found = {}
+    for info in pkgutil.iter_modules(engine.__path__):
+        module = importlib.import_module(f"{engine.__name__}.{info.name}")
+        for value in vars(module).values():
+            if dataclasses.is_dataclass(value) and isinstance(value, type) and value.__module__ == module.__name__:
+                found[f"{value.__module__}.{value.__qualname__}"] = value
+    return found
+
+
+_CLASSES = _engine_records()
+_NAMES = {cls: (name, tuple(f.name for f in dataclasses.fields(cls))) for name, cls in _CLASSES.items()}
+
+
+def _make(name: str, values: tuple) -> Any:
+    cls = _CLASSES.get(name)
+    if cls is None:
+        raise CorruptRow(f"the store holds a {name}, which this version does not know")
+    return cls(*values)
+
+
+def _reduce(obj):
+    name, fields = _NAMES[type(obj)]
+    return _make, (name, tuple(getattr(obj, f) for f in fields))
+
+
+_TABLE = copyreg.dispatch_table.copy()
+for _cls in _NAMES:
+    _TABLE[_cls] = _reduce
+
+
+def dumps(value: Any) -> bytes:
+    buf = io.BytesIO()
+    p = pickle.Pickler(buf, PROTOCOL)
+    p.dispatch_table = _TABLE
+    p.dump(value)
+    return buf.getvalue()
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        if module == __name__ and name == "_make":
+            return _make
+        raise CorruptRow(f"the store holds a value of {module}.{name}, which no gateway store writes")
+
+
+def loads(data: bytes) -> Any:
+    try:
+        return _Unpickler(io.BytesIO(data)).load()
+    except CorruptRow:
+        raise
+    except Exception as exc:   # noqa: BLE001 - any unreadable row is the same clear error
+        raise CorruptRow(f"unreadable row: {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,352 @@
+"""One SQLite file holding every tenant of a gateway, shared by its workers.
+
+Each worker keeps its own copy of each tenant in memory (SqliteTenantStore) and the file is the truth:
+- a write: the engine operation runs on the copy; its rows are committed in ONE transaction (`BEGIN IMMEDIATE`)
+  that first checks no other worker committed since this copy was brought up to date. If one did, the memory
+  writes are undone and the engine runs the operation again, this time holding the write lock from the start
+  (StoreConflict): two workers never both spend the same points.
+- a read: `PRAGMA data_version` says whether another connection committed; if so, the rows written since the
+  world version this worker has seen are replayed into its copies (tenants added, replaced or removed too).
+- the clock and high-water mark are rows of their tenant; faults and the journal have their own tables.
+WAL journal, `synchronous=NORMAL`: a committed write survives the process being killed (SIGKILL); only a
+power cut can lose the last commits (`?sync=full` closes that too, at an fsync per write)."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any, Iterable
+
+from ...engine.clock import Clock
+from ...engine.errors import StoreUnavailable
+from ...engine.ports import StoreConflict
+from . import codec
+from .tenant_store import SqliteTenantStore, key_of
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x4C475753      # "LGWS": marks the file as a loyalty-gateway store
+
+_TABLES = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE tenant(id TEXT PRIMARY KEY, version INTEGER NOT NULL, body BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE row(tenant TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,
+                 body BLOB NOT NULL, UNIQUE(tenant, kind, key));
+CREATE INDEX row_version ON row(version);
+CREATE TABLE journal(id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, vendor TEXT, operation TEXT,
+                     status INTEGER, body TEXT NOT NULL);
+CREATE INDEX journal_tenant ON journal(tenant, id);
+CREATE TABLE fault(id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, body BLOB NOT NULL);
+INSERT INTO meta VALUES ('version', 0), ('faults', 0), ('journal', 0);
+"""
+
+_UPSERT = ("INSERT INTO row(tenant, kind, key, version, body) VALUES (?, ?, ?, ?, ?) "
+           "ON CONFLICT(tenant, kind, key) DO UPDATE SET version = excluded.version, body = excluded.body")
+
+
+class StoreFileError(Exception):
+    """The store file cannot serve: a clear one-line reason (the CLI exits 2 with it)."""
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
+
+
+class World:
+    """The open store file: its connection, what this worker has seen of it, and its tenants' copies."""
+
+    def __init__(self, path: str, *, sync: str = "normal", busy_timeout: float = 30.0):
+        self.path = path
+        self.sync_mode = sync
+        self.version = 0                      # the world version this worker's copies hold
+        self.faults_version = 0
+        self.applying = False                 # replaying rows: the stores note nothing
+        self.stores: dict[str, SqliteTenantStore] = {}
+        self.tenant_versions: dict[str, int] = {}
+        self.engine: Any = None               # the Engine whose tenants live here (bind)
+        self.faults: Any = None               # the SqliteFaults reading the fault table, if any
+        self._in_tx = False
+        self._lock_next = False
+        self._dv: int | None = None
+        self.db = self._open(busy_timeout)
+
+    # --- opening ----------------------------------------------------------------------------------------------
+    def _open(self, busy_timeout: float) -> sqlite3.Connection:
+        where = self.path
+        parent = os.path.dirname(os.path.abspath(where))
+        if not os.path.isdir(parent):
+            raise StoreFileError(f"cannot open the store {where}: directory {parent} does not exist")
+        if os.path.isdir(where):
+            raise StoreFileError(f"cannot open the store {where}: it is a directory")
+        try:
+            db = sqlite3.connect(where, isolation_level=None, timeout=2.0, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreFileError(f"cannot open the store {where}: {_reason(exc)}") from None
+        try:
+            self._prepare(db)
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            text = _reason(exc)
+            if "not a database" in text or "malformed" in text:
+                raise StoreFileError(f"{where} is not a loyalty-gateway store (not an SQLite database)") from None
+            if "locked" in text or "busy" in text:
+                raise StoreFileError(f"the store {where} is locked by another process (waited 2 s)") from None
+            raise StoreFileError(f"cannot open the store {where}: {text}") from None
+        except StoreFileError:
+            db.close()
+            raise
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        return db
+
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if app_id != APPLICATION_ID and (tables or app_id):
+            raise StoreFileError(f"{self.path} is an SQLite database but not a loyalty-gateway store")
+        if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+            raise StoreFileError(f"cannot use the store {self.path}: its file system does not support SQLite's WAL")
+        db.execute(f"PRAGMA synchronous = {'FULL' if self.sync_mode == 'full' else 'NORMAL'}")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:    # new: make it a store
+                db.executescript(_TABLES.replace(";\n", ";\n"))  # executescript commits; re-open the transaction
+                db.execute("BEGIN IMMEDIATE")
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreFileError(f"{self.path} was written by a newer loyalty-gateway (store schema {version}); "
+                                     f"this one reads schema {SCHEMA_VERSION}")
+            if version < SCHEMA_VERSION:     # no older schema was ever released: nothing to migrate from
+                raise StoreFileError(f"{self.path} has store schema {version}, which this version cannot migrate")
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- what this worker has seen ------------------------------------------------------------------------------
+    def bind(self, engine) -> None:
+        """Serve `engine`'s tenants from this file: load every tenant it holds into the engine."""
+        self.engine = engine
+        self._catch_up_locked(False)
+
+    def _meta(self, key: str) -> int:
+        return self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
+
+    def sync(self) -> None:
+        """Bring this worker's copies up to what other workers committed (cheap when nothing was)."""
+        if self._in_tx:
+            return
+        dv = self.db.execute("PRAGMA data_version").fetchone()[0]
+        if dv == self._dv:
+            return
+        self._dv = dv
+        self._catch_up_locked(True)
+
+    def _catch_up_locked(self, snapshot: bool) -> None:
+        own = snapshot and not self._in_tx
+        if own:
+            self.db.execute("BEGIN")
+        try:
+            self._catch_up()
+        finally:
+            if own:
+                self.db.execute("COMMIT")
+
+    def _catch_up(self) -> None:
+        version = self._meta("version")
+        if self.faults is not None:
+            faults_version = self._meta("faults")
+            if faults_version != self.faults_version:
+                self.faults.reload(self.db)
+                self.faults_version = faults_version
+        if version == self.version or self.engine is None:
+            return
+        reloaded = set()
+        known = dict(self.db.execute("SELECT id, version FROM tenant").fetchall())
+        for tid in [t for t in self.stores if t not in known]:
+            self.stores.pop(tid, None)
+            self.tenant_versions.pop(tid, None)
+            self.engine.unregister(tid)
+        for tid, tversion in known.items():
+            if self.tenant_versions.get(tid) != tversion:
+                self._load_tenant(tid, tversion)
+                reloaded.add(tid)
+        clocks = set()
+        self.applying = True
+        try:
+            for tid, kind, body in self.db.execute(
+                    "SELECT tenant, kind, body FROM row WHERE version > ? ORDER BY rowid", (self.version,)):
+                store = self.stores.get(tid)
+                if store is None or tid in reloaded:
+                    continue
+                key, value = codec.loads(body)
+                store.apply_row(kind, key, value)
+                if kind == "meta":
+                    clocks.add(tid)
+        finally:
+            self.applying = False
+        for tid in clocks:
+            self._tenant_meta(self.engine.get(tid))
+        for store in self.stores.values():
+            store.take_touched()      # the worker that wrote these rows already refreshed what they touch
+        self.version = version
+
+    def _load_tenant(self, tid: str, tversion: int) -> None:
+        from ...engine.tenant import Tenant
+        body = self.db.execute("SELECT body FROM tenant WHERE id = ?", (tid,)).fetchone()[0]
+        doc = codec.loads(body)
+        store = SqliteTenantStore()
+        self.applying = True
+        try:
+            for kind, row in self.db.execute("SELECT kind, body FROM row WHERE tenant = ? ORDER BY rowid", (tid,)):
+                key, value = codec.loads(row)
+                store.apply_row(kind, key, value)
+        finally:
+            self.applying = False
+        store.take_touched()
+        store.world, store.tenant_id = self, tid
+        tenant = Tenant(id=tid, programs=doc["programs"], store=store, clock=Clock(),
+                        credentials=doc["credentials"], settings=doc["settings"], source=doc["source"])
+        self._tenant_meta(tenant)
+        self.stores[tid] = store
+        self.tenant_versions[tid] = tversion
+        self.engine.register(tenant)
+
+    @staticmethod
+    def _tenant_meta(tenant) -> None:
+        """The tenant's clock and high-water mark as its store holds them."""
+        state = tenant.store.meta("clock")
+        if state is not None:
+            tenant.clock.load(state)
+        high_water = tenant.store.meta("high_water")
+        if high_water is not None and (tenant.high_water is None or high_water > tenant.high_water):
+            tenant.high_water = high_water
+
+    # --- transactions -------------------------------------------------------------------------------------------
+    def begin(self, store: SqliteTenantStore) -> None:
+        """An engine operation starts: catch up, or (retrying after a conflict) take the write lock first."""
+        if self._lock_next:
+            self._lock_next = False
+            self._begin_immediate()
+            self._catch_up()
+        else:
+            self.sync()
+
+    def _begin_immediate(self) -> None:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable("the store could not be written", reason=_reason(exc)) from None
+        self._in_tx = True
+
+    def abandon(self, store: SqliteTenantStore) -> None:
+        if self._in_tx:
+            self._in_tx = False
+            self.db.execute("ROLLBACK")
+
+    def commit(self, store: SqliteTenantStore, wrote: Iterable[tuple[str, tuple]]) -> None:
+        """Write the current value of each key the operation wrote, as one transaction."""
+        tid = store.tenant_id
+        rows = [(kind, key_of(*key), codec.dumps((key, store.row_value(kind, key)))) for kind, key in wrote]
+        if not rows:
+            self.abandon(store)
+            return
+        if not self._in_tx:
+            self._begin_immediate()
+            if self._meta("version") != self.version:       # another worker wrote since this copy caught up
+                self.abandon(store)
+                self._lock_next = True
+                raise StoreConflict
+        version = self.version + 1
+        try:
+            self.db.executemany(_UPSERT, [(tid, kind, key, version, body) for kind, key, body in rows])
+            self.db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (version,))
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback_quietly()
+            raise StoreUnavailable("the store could not be written", reason=_reason(exc)) from None
+        finally:
+            self._in_tx = False
+        self.version = version
+
+    def _rollback_quietly(self) -> None:
+        try:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+    # --- tenants -----------------------------------------------------------------------------------------------
+    def attach(self, tenant) -> None:
+        """Write a whole tenant (new, or replacing the one of its id): its description and every row."""
+        store = tenant.store
+        if not isinstance(store, SqliteTenantStore):      # built on another store (a test's, a user's): copied
+            store = tenant.store = SqliteTenantStore.restore(store.export())
+        store._meta["clock"] = tenant.clock.state()
+        if tenant.high_water is not None:
+            store._meta["high_water"] = tenant.high_water
+        doc = codec.dumps({"programs": dict(tenant.programs), "credentials": tenant.credentials,
+                           "settings": tenant.settings, "source": tenant.source})
+        self._locked_write(lambda version: self._write_tenant(tenant.id, store, doc, version))
+        store.world, store.tenant_id = self, tenant.id
+        self.stores[tenant.id] = store
+        self.tenant_versions[tenant.id] = self.version
+
+    def _write_tenant(self, tid: str, store: SqliteTenantStore, doc: bytes, version: int) -> None:
+        self.db.execute("DELETE FROM row WHERE tenant = ?", (tid,))
+        self.db.execute("INSERT INTO tenant VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
+                        "body = excluded.body", (tid, version, doc))
+        self.db.executemany("INSERT INTO row(tenant, kind, key, version, body) VALUES (?, ?, ?, ?, ?)",
+                            ((tid, kind, key_of(*key), version, codec.dumps((key, store.row_value(kind, key))))
+                             for kind, key in store.all_rows()))
+
+    def forget(self, tid: str) -> None:
+        def drop(version: int) -> None:
+            for table, column in (("row", "tenant"), ("tenant", "id"), ("journal", "tenant"), ("fault", "tenant")):
+                self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (tid,))
+            self.db.execute("UPDATE meta SET value = value + 1 WHERE key = 'faults'")
+        self._locked_write(drop)
+        self.stores.pop(tid, None)
+        self.tenant_versions.pop(tid, None)
+
+    def _locked_write(self, write) -> None:
+        """A control-plane write (tenants, faults): under the lock, after catching up, as one transaction."""
+        self._begin_immediate()
+        try:
+            self._catch_up()
+            version = self.version + 1
+            write(version)
+            self.db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (version,))
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback_quietly()
+            raise StoreUnavailable("the store could not be written", reason=_reason(exc)) from None
+        except BaseException:
+            self._rollback_quietly()
+            raise
+        finally:
+            self._in_tx = False
+        self.version = version
+
+    def write(self, statements) -> Any:
+        """A few statements as one locked transaction (faults, the journal): `statements(db)` returns a value."""
+        self._begin_immediate()
+        try:
+            out = statements(self.db)
+            self.db.execute("COMMIT")
+            return out
+        except sqlite3.Error as exc:
+            self._rollback_quietly()
+            raise StoreUnavailable("the store could not be written", reason=_reason(exc)) from None
+        except BaseException:
+            self._rollback_quietly()
+            raise
+        finally:
+            self._in_tx = False
+
+    def tenant_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM tenant").fetchone()[0]
