@@ -17,7 +17,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 from gateway.app import Config, build_app
 from gateway.engine import Engine
 
-from helpers import OTHER_BDID, OTHER_PID, CheckedClient, demo_tenant
+from helpers import OTHER_BDID, OTHER_PID, TEST_STORES, CheckedClient, demo_tenant, open_test_stores
 from invariants import check
 
 
@@ -29,10 +29,22 @@ def ledger_invariants(engine):
         check(tenant)
 
 
+# The contract suite: every test that builds its world through `engine` (the engine unit tests, the ledger
+# invariants, the dialect and cross-dialect tests) and the property test run once per store (helpers.TEST_STORES);
+# a store is correct when they all pass on it.
+@pytest.fixture(params=TEST_STORES)
+def store(request, tmp_path):
+    """The store factory the test's engine keeps its tenants in (None: memory, the engine's default)."""
+    stores = open_test_stores(request.param, tmp_path)
+    yield stores
+    if stores is not None:
+        stores.close()
+
+
 @pytest.fixture
-def engine():
-    e = Engine()
-    e.add(demo_tenant())
+def engine(store):
+    e = Engine(store)
+    e.add(demo_tenant(stores=store))
     return e
 
 

@@ -3,6 +3,8 @@ the control-plane helper that checks every admin answer against specs/admin.yaml
 Test modules import from here (and get fixtures from conftest), never from each other."""
 from __future__ import annotations
 
+import os
+
 import json
 import re
 from datetime import datetime, timezone
@@ -31,10 +33,24 @@ OTHER_PID = "11111111-2222-4333-8444-555555555555"
 OTHER_BDID = "66666666-7777-4888-9999-aaaaaaaaaaaa"
 
 
-def demo_tenant(**clock):
+def demo_tenant(stores=None, **clock):
     doc = fixtures.demo_document()
     doc["clock"] = {"now": NOW.isoformat(), "frozen": True, **clock}
-    return fixtures.build(doc)
+    return fixtures.build(doc, stores=stores)
+
+
+# The stores the contract suite runs on; LOYALTY_GATEWAY_TEST_STORES=memory (or sqlite) runs one only, e.g. while
+# working on one store.
+TEST_STORES = [s for s in os.environ.get("LOYALTY_GATEWAY_TEST_STORES", "memory,sqlite").split(",") if s]
+
+
+def open_test_stores(kind: str, directory):
+    """The store factory of one kind of the contract suite: None (the engine's default, memory) or a SQLite file
+    in `directory` (close it after)."""
+    if kind == "memory":
+        return None
+    from gateway.store import open_stores
+    return open_stores(f"sqlite:{directory}/world.db")
 
 
 class CheckedClient:

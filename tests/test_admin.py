@@ -89,12 +89,14 @@ async def test_openapi_document_is_served(http):
 
 # --- health and specs ---------------------------------------------------------------------------------------
 
-async def test_health(http):
+async def test_health(http, store):
     body = await admin(http, "GET", "/__admin/health", 200)
     assert body["version"] == gateway.__version__ != ""
+    where = {"kind": "memory"} if store is None else {"kind": "sqlite", "path": store.path, "schema": 1,
+                                                      "sync": "normal"}
     assert body == {"status": "ok", "version": gateway.__version__, "tenants": 1,
                     "vendors": {v: specs.get(v).version for v in ("omneo", "altcraft", "gameball", "brevo")},
-                    "store": {"kind": "memory"}, "workers": 1}
+                    "store": where, "workers": 1}
 
 
 async def test_specs_list(http):
@@ -489,11 +491,13 @@ async def test_clock_put_now_and_frozen(http, engine):
     assert body == {"now": z(NOW), "frozen": True, "earliest": z(NOW - timedelta(days=5))}
 
 
-async def test_advance_makes_pending_points_available(client, http):
+async def test_advance_makes_pending_points_available(client, http, tenant):
     status, before = await gb_balance(client)
     assert (before["availablePointsBalance"], before["pendingPoints"]) == (1400, 400)
+    written = tenant.high_water         # the last instant history was written at (a read writes none)
+    assert written is not None and written < NOW
     body = await admin(http, "POST", f"{DEMO}/clock/advance", 200, json={"by": "P14D"})
-    assert body == {"now": z(NOW + timedelta(days=14)), "frozen": True, "earliest": z(NOW)}
+    assert body == {"now": z(NOW + timedelta(days=14)), "frozen": True, "earliest": z(written)}
     status, after = await gb_balance(client)
     assert (after["availablePointsBalance"], after["pendingPoints"], after["totalPointsBalance"]) == (1800, 0, 1800)
 

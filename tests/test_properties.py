@@ -23,11 +23,13 @@ its points to the wrong lots; cancelling a credit whose points were held drove t
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 
+import pytest
 import xmltodict
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, event, example, given, note, settings
@@ -38,7 +40,7 @@ from helpers import (ALICE, ALTCRAFT_TOKEN, BOB, BREVO, BREVO_BDID, BREVO_PID, G
                       demo_tenant)
 from gateway.app import Config, build_app
 from gateway.engine import Engine, ledger
-from helpers import assert_agree, read_all
+from helpers import TEST_STORES, assert_agree, open_test_stores, read_all
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -942,22 +944,36 @@ TIMED_ARGUMENTS = {
 TIMED_OPERATIONS = operations(TIMED_ARGUMENTS)
 
 
-async def run_sequence(ops: list[tuple]) -> None:
-    engine = Engine()
-    engine.add(demo_tenant())
-    tenant = engine.get("demo")
-    app = build_app(engine, Config(validate_responses=True))
-    async with TestClient(TestServer(app)) as raw:
-        run = Run(CheckedClient(raw), tenant)
-        await run.check("start")
-        for op in ops:
-            note(repr(op))
-            await run.step(op)
+async def run_sequence(ops: list[tuple], kind: str = "memory") -> None:
+    """The operations through HTTP, checked after each; on the SQLite store, the file then reopened as a restart
+    would must hold exactly the state the running gateway has (every write kept, none twice)."""
+    with tempfile.TemporaryDirectory() as directory:
+        stores = open_test_stores(kind, directory)
+        engine = Engine(stores)
+        engine.add(demo_tenant(stores=stores))
+        tenant = engine.get("demo")
+        app = build_app(engine, Config(validate_responses=True))
+        async with TestClient(TestServer(app)) as raw:
+            run = Run(CheckedClient(raw), tenant)
+            await run.check("start")
+            for op in ops:
+                note(repr(op))
+                await run.step(op)
+        if stores is not None:
+            reopened = open_test_stores(kind, directory)
+            again = Engine(reopened).get("demo")
+            assert again.store.export() == tenant.store.export()
+            assert (again.now(), again.clock.frozen, again.high_water) == (tenant.now(), tenant.clock.frozen,
+                                                                          tenant.high_water)
+            invariants.check(again)
+            reopened.close()
+            stores.close()
 
 
 HALF, ALL = Share(Fraction(1, 2)), Share(Fraction(1))
 
 
+@pytest.mark.parametrize("kind", TEST_STORES)
 @settings(max_examples=25, deadline=None, print_blob=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(OPERATIONS, min_size=6, max_size=12))
@@ -967,10 +983,11 @@ HALF, ALL = Share(Fraction(1, 2)), Share(Fraction(1))
 @example([("gb_redeem", "alice", 300), ("gb_refund", 0, 5), ("gb_refund", 0, 5),  # partial refunds of a redemption
           ("gb_refund", 0, None), ("clock", "days", 20, True), ("clock", "days", 20, False),
           ("clock", "days", 6, True)])
-def test_random_writes_keep_invariants_agreement_and_model(ops):
-    asyncio.run(run_sequence(ops))
+def test_random_writes_keep_invariants_agreement_and_model(kind, ops):
+    asyncio.run(run_sequence(ops, kind))
 
 
+@pytest.mark.parametrize("kind", TEST_STORES)
 @settings(max_examples=25, deadline=None, print_blob=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(TIMED_OPERATIONS, min_size=6, max_size=12))
@@ -981,8 +998,8 @@ def test_random_writes_keep_invariants_agreement_and_model(ops):
 @example([("br_tx", "alice", 200, True, None, 5), ("gb_hold", "alice", ALL), ("clock", "minutes", 6, True),
           ("gb_redeem_hold", 0, False), ("ac_redeem", "alice", HALF, "xml", True, 300),
           ("ac_state", "cancel", 0, "json"), ("clock", "minutes", 12, False), ("om_redeem", "alice", ALL, False)])
-def test_minutes_that_matter_keep_invariants_agreement_and_model(ops):
-    asyncio.run(run_sequence(ops))
+def test_minutes_that_matter_keep_invariants_agreement_and_model(kind, ops):
+    asyncio.run(run_sequence(ops, kind))
 
 
 # === bugs found by the properties (fixed): minimal reproductions ======================================================================

@@ -12,11 +12,12 @@ def wall_now() -> datetime:
 
 
 class Clock:
-    __slots__ = ("_offset", "_frozen_at", "_wall")
+    __slots__ = ("_offset", "_frozen_at", "_wall", "on_change")
 
     def __init__(self, now: datetime | None = None, frozen: bool = False,
                  wall: Callable[[], datetime] = wall_now):
         self._wall = wall
+        self.on_change: Callable[[], None] | None = None    # the tenant keeps the clock in its store
         self._offset = timedelta(0)
         self._frozen_at: datetime | None = None
         if now is not None:
@@ -41,6 +42,8 @@ class Clock:
         else:
             self._frozen_at = None
             self._offset = at - self._wall()
+        if self.on_change is not None:
+            self.on_change()
 
     def state(self) -> tuple[datetime | None, timedelta]:
         """(frozen instant or None, offset from wall time): what a store keeps of the clock."""
