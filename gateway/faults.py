@@ -126,13 +126,18 @@ class Faults:
                 continue
             if f.probability is not None and f.rng.random() >= f.probability:
                 continue
-            f.fired += 1
-            if f.times is not None:
-                f.times -= 1
-                if f.times <= 0:
-                    self._faults.remove(f)
-            return f
+            if self._fire(f):
+                return f
         return None
+
+    def _fire(self, f: Fault) -> bool:
+        """Count one firing of `f` (False: it could not fire after all)."""
+        f.fired += 1
+        if f.times is not None:
+            f.times -= 1
+            if f.times <= 0:
+                self._faults.remove(f)
+        return True
 
 
 _SAVED = ("tenant", "vendor", "kind", "operation", "latency_ms", "case", "status", "times", "probability", "fired")
@@ -194,19 +199,7 @@ class SharedFaults(Faults):
         self._refresh()
         return n
 
-    def take(self, tenant: str, vendor: str, operation: str) -> Fault | None:
-        if not self._faults:
-            return None
-        for f in self._faults:
-            if not f.matches(tenant, vendor, operation):
-                continue
-            if f.probability is not None and f.rng.random() >= f.probability:
-                continue
-            if self._consume(f):
-                return f
-        return None
-
-    def _consume(self, f: Fault) -> bool:
+    def _fire(self, f: Fault) -> bool:
         """Count one firing in the file; False when another worker used the fault's last time first."""
         def write(db):
             row = db.execute("SELECT body FROM fault WHERE id = ?", (f.id,)).fetchone()

@@ -396,23 +396,15 @@ class World:
         self.tenant_versions.pop(tid, None)
 
     def _locked_write(self, write) -> None:
-        """A control-plane write (tenants, faults): under the lock, after catching up, as one transaction."""
-        self._begin_immediate()
-        try:
+        """A control-plane write (tenants): under the lock, after catching up, as one transaction that moves the
+        world's version on (other workers then look at the tenants again)."""
+        def statements(db) -> int:
             self._catch_up()
             version = self.version + 1
             write(version)
-            self.db.execute(_APPEND, (version, "", codec.dumps([]), self.version))   # the world moved on
-            self.db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._rollback_quietly()
-            raise StoreUnavailable("the store could not be written", reason=_reason(exc)) from None
-        except BaseException:
-            self._rollback_quietly()
-            raise
-        finally:
-            self._in_tx = False
-        self.version = version
+            db.execute(_APPEND, (version, "", codec.dumps([]), self.version))
+            return version
+        self.version = self.write(statements)
 
     def write(self, statements) -> Any:
         """A few statements as one locked transaction (faults, the journal): `statements(db)` returns a value."""
