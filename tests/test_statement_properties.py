@@ -53,7 +53,9 @@ def test_the_statement_chains_and_pages_agree(ops, size):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(OPERATIONS, min_size=1, max_size=15), st.integers(min_value=1, max_value=5))
 def test_temporary_debits_undone_last_move_nothing(ops, size):
-    """With temporary debits, cancelling the last record written (and only it) keeps the chain whole."""
+    """With temporary debits, cancelling the last record written (and only it) keeps the chain whole. A temporary
+    debit rolled back stays a record (cancelled): the one before it is then no longer the last, and undoing it
+    would show only in the next record (found by this property: the model used to forget the rolled-back one)."""
     t = demo_tenant()
     member = t.member_by_id("bob")
     currency = t.only_program().default_currency
@@ -61,10 +63,7 @@ def test_temporary_debits_undone_last_move_nothing(ops, size):
     for op in ops:
         if op[0] == "cancel":
             op = ("cancel", len(written) - 1)
-        before = t.store.entries_count(member.id, currency.id)
         _apply(t, member, currency, op, written)
-        if op[0] == "cancel" and t.store.entries_count(member.id, currency.id) == before and written:
-            written.pop()        # a temporary one rolled back: nothing written since, it moved nothing
     check_statement(t, member, currency, size)
 
 
