@@ -83,13 +83,16 @@ def dumps(value: Any) -> bytes:
     return buf.getvalue()
 
 
+_FOUND = {(__name__, "_make"): _make, (__name__, "_utc"): _utc,
+          **{(module, name): getattr(importlib.import_module(module), name) for module, name in _ALLOWED}}
+
+
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
-        if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
-        if module == __name__ and name in ("_make", "_utc"):
-            return _make if name == "_make" else _utc
-        raise CorruptRow(f"the store holds a value of {module}.{name}, which no gateway store writes")
+        found = _FOUND.get((module, name))
+        if found is None:
+            raise CorruptRow(f"the store holds a value of {module}.{name}, which no gateway store writes")
+        return found
 
 
 def loads(data: bytes) -> Any:
