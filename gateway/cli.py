@@ -250,6 +250,9 @@ def _engine(fixture_paths: list[str] | None, stores=None):
     from .engine.errors import TenantConflict
     engine = Engine(stores)
     if len(engine):
+        if fixture_paths:
+            print(f"{PROG}: the store already holds {', '.join(t.id for t in engine)}: resuming; --fixtures not "
+                  f"loaded (reset a tenant through /__admin, or start on a new file)", file=sys.stderr, flush=True)
         return engine
     problems: list[str] = []
     loaded: list[tuple[str, Any]] = []      # (source, tenant) in order
