@@ -122,8 +122,8 @@ class World:
         db.execute("BEGIN IMMEDIATE")
         try:
             if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:    # new: make it a store
-                db.executescript(_TABLES.replace(";\n", ";\n"))  # executescript commits; re-open the transaction
-                db.execute("BEGIN IMMEDIATE")
+                for statement in filter(str.strip, _TABLES.split(";")):   # inside the transaction: two
+                    db.execute(statement)                                # processes creating it: one wins
                 db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             version = db.execute("PRAGMA user_version").fetchone()[0]
