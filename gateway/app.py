@@ -14,7 +14,7 @@ from aiohttp import web, web_protocol
 
 from . import codecs, specs
 from .engine import Engine
-from .engine.errors import EngineError
+from .engine.errors import EngineError, StoreUnavailable
 from .journal import Journal, SharedJournal
 from .requestlog import RequestLog
 from .routes import allowed_methods
@@ -259,7 +259,8 @@ class Pipeline:
             x.reply = self.handler(Call(x.request, self.op, x.tenant, x.path, x.query, x.body, x.fmt))
 
     def engine_refused(self, x: Exchange, exc: EngineError) -> None:
-        x.reply = self.vendor.engine_error(self.op, exc)
+        x.reply = (self.vendor.unavailable(self.op) if isinstance(exc, StoreUnavailable)
+                   else self.vendor.engine_error(self.op, exc))
         x.refusal = {"reason": exc.code, "message": exc.message, "detail": {k: str(v) for k, v in exc.detail.items()}}
 
     def bug(self, x: Exchange, exc: Exception) -> None:

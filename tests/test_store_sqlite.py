@@ -11,11 +11,13 @@ from decimal import Decimal
 import pytest
 
 import invariants
+from gateway.app import Config, build_app
 from gateway.engine import Engine
 from gateway.engine.errors import InsufficientPoints, StoreUnavailable
 from gateway.store import StoreError, open_stores
 from gateway.store.sqlite import codec
-from helpers import NOW, demo_tenant
+from gateway.store.sqlite import world as world_module
+from helpers import ALTCRAFT_TOKEN, BOB, BREVO, BREVO_BDID, BREVO_PID, GB, NOW, OMNEO, CheckedClient, demo_tenant
 
 
 @pytest.fixture
@@ -194,3 +196,63 @@ def test_rows_rebuild_records_and_refuse_anything_else():
         codec.loads(pickle.dumps(Evil()))
     with pytest.raises(codec.CorruptRow):
         codec.loads(b"\x80\x05garbage")
+
+
+# --- over HTTP: a write the disk refuses is the vendor's own 5xx, and nothing of it is kept ---------------------
+
+class _DiskFull:
+    """The world's connection, except that appending a log batch fails as SQLite does on a full disk."""
+
+    def __init__(self, db):
+        self._db = db
+
+    def execute(self, sql, *args):
+        if sql is world_module._APPEND:
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
+DISK_FULL = [
+    ("gameball", "POST", "/api/v4.0/integrations/transactions/manual", {"headers": GB, "json": {
+        "customerId": BOB["gameball"], "transactionId": "full-1", "username": "ops", "reason": "bonus", "points": 10}},
+     503, lambda b: (b["code"], b["type"]) == (5003, "SERVER_ERROR")),
+    ("omneo", "POST", "/api/v3/points", {"headers": OMNEO, "json": {
+        "profile_id": BOB["omneo"], "point_definition_id": 1, "value_initial": 10, "issued_at": None}},
+     503, lambda b: b == {"message": "Service Unavailable"}),
+    ("brevo", "POST", f"/v3/loyalty/balance/programs/{BREVO_PID}/transactions", {"headers": BREVO, "json": {
+        "amount": 10, "balanceDefinitionId": BREVO_BDID, "contactId": BOB["brevo"], "autoComplete": True}},
+     500, lambda b: b["code"] == "internal_error"),
+    ("altcraft", "POST", "/api/v1.1/loyalty/accrue_points", {"json": {
+        "token": ALTCRAFT_TOKEN, "loyalty_program_id": 123, "matching": "email", "email": BOB["email"], "amount": "10"}},
+     200, lambda b: b["error"] == 500 and b["error_text"] == "Internal error"),
+]
+
+
+@pytest.mark.parametrize("vendor,method,url,kw,status,shape", DISK_FULL, ids=[d[0] for d in DISK_FULL])
+async def test_disk_full_is_the_vendors_own_5xx_and_keeps_nothing(aiohttp_client, path, vendor, method, url, kw,
+                                                                  status, shape):
+    stores = open_stores(f"sqlite:{path}")
+    try:
+        engine = Engine(stores)
+        engine.add(demo_tenant(stores=stores))
+        t = engine.get("demo")
+        client = CheckedClient(await aiohttp_client(build_app(engine, Config(validate_responses=True))))
+        before = t.store.export()
+        world = t.store.world
+        world.db = _DiskFull(world.db)
+        resp = await client.request(method, url, **kw)
+        body = await resp.json()
+        assert resp.status == status and shape(body), (resp.status, body)
+        world.db = world.db._db
+        assert t.store.export() == before
+        again = Engine(open_stores(f"sqlite:{path}"))          # and the file holds none of it
+        assert again.get("demo").store.export() == before
+        again.stores.close()
+        resp = await client.request(method, url, **kw)          # the disk has room again: the same call is kept
+        assert resp.status in (200, 201), await resp.text()
+        invariants.check(t)
+    finally:
+        stores.close()

@@ -6,6 +6,7 @@ applies what time alone has done (lots expiring, holds and temporary entries tim
 so figures are computed from live lots only and never cost more as history grows."""
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -18,6 +19,8 @@ from .model import ZERO, Entry, Hold, Lot, PointCurrency, Totals
 
 
 _ids = random.Random()
+if hasattr(os, "register_at_fork"):   # `serve --workers N` forks: each worker draws its own ids, never its sibling's
+    os.register_at_fork(after_in_child=_ids.seed)
 
 
 def new_id() -> str:

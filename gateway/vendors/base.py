@@ -96,6 +96,11 @@ class Vendor:
     def internal(self, op: Operation | None) -> Reply:
         raise NotImplementedError
 
+    def unavailable(self, op: Operation | None) -> Reply:
+        """The store could not keep a write (disk full, I/O error): the vendor's own "try again later" where it
+        has one (its `unavailable` fault case, a 503), else its internal-error 5xx. Nothing of the call was kept."""
+        return self.fault("unavailable", op) if "unavailable" in self.fault_cases else self.internal(op)
+
     def fault(self, case: str, op: Operation | None) -> Reply:
         """A vendor error armed by /__admin faults (rate limit, server error ...)."""
         raise NotImplementedError
