@@ -14,7 +14,7 @@ from aiohttp import web, web_protocol
 
 from . import codecs, specs
 from .engine import Engine
-from .engine.errors import EngineError, StoreUnavailable
+from .engine.errors import EngineError, Replayed, StoreUnavailable
 from .journal import Journal, SharedJournal
 from .requestlog import RequestLog
 from .routes import allowed_methods
@@ -256,7 +256,11 @@ class Pipeline:
         if self.handler is None:
             x.reply = self.vendor.not_implemented(self.op)
         else:
-            x.reply = self.handler(Call(x.request, self.op, x.tenant, x.path, x.query, x.body, x.fmt))
+            call = Call(x.request, self.op, x.tenant, x.path, x.query, x.body, x.fmt)
+            try:
+                x.reply = self.handler(call)
+            except Replayed:     # its identical twin was kept first by another worker: answer as its replay
+                x.reply = self.handler(call)
 
     def engine_refused(self, x: Exchange, exc: EngineError) -> None:
         x.reply = (self.vendor.unavailable(self.op) if isinstance(exc, StoreUnavailable)

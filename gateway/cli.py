@@ -248,7 +248,11 @@ def _engine(fixture_paths: list[str] | None, stores=None):
     from . import fixtures
     from .engine import Engine
     from .engine.errors import TenantConflict
-    engine = Engine(stores)
+    from .store import StoreError
+    try:
+        engine = Engine(stores)          # a durable store loads the tenants it holds
+    except StoreError as exc:
+        raise _Problems([f"--store: {exc}"]) from None
     if len(engine):
         if fixture_paths:
             print(f"{PROG}: the store already holds {', '.join(t.id for t in engine)}: resuming; --fixtures not "
@@ -396,6 +400,8 @@ def _serve_one(args, engine, port: int, ready) -> int:
             engine = _engine(None, open_stores(args.store, workers=args.workers))
         except StoreError as exc:
             return _fail([f"--store: {exc}"])
+        except _Problems as exc:
+            return _fail(exc.lines)
     import asyncio
     import logging
 
@@ -418,7 +424,11 @@ def _serve_one(args, engine, port: int, ready) -> int:
     except Exception as exc:   # a bug (a broken bundled file ...): still one line, never a traceback
         return _fail([f"cannot start: {type(exc).__name__}: {exc}"])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return asyncio.run(_run(app, args.host, port, [t.id for t in engine], ready))
+    try:
+        return asyncio.run(_run(app, args.host, port, [t.id for t in engine], ready))
+    finally:
+        if engine.stores is not None:
+            engine.stores.close()    # a clean stop: buffered journal lines written, the log folded
 
 
 # --- validate --------------------------------------------------------------------------------------------------------

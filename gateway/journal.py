@@ -59,6 +59,7 @@ class SharedJournal:
         self.world, self.tenant, self.size = world, tenant, size
         self._pending: list[dict] = []
         self._timer = None
+        world.on_close.append(self.flush)       # a clean stop keeps the lines still buffered
 
     def record(self, **fields: Any) -> None:
         self._pending.append(fields)
@@ -76,7 +77,7 @@ class SharedJournal:
             self._timer.cancel()
             self._timer = None
         pending, self._pending = self._pending, []
-        if not pending:
+        if not pending or self.world.closed:
             return
         rows = [(self.tenant, e["vendor"], e["operation"], e["status"], json.dumps(Journal._view(e), default=str))
                 for e in pending]

@@ -256,3 +256,74 @@ async def test_disk_full_is_the_vendors_own_5xx_and_keeps_nothing(aiohttp_client
         invariants.check(t)
     finally:
         stores.close()
+
+
+# --- over HTTP: identical twins racing on two workers --------------------------------------------------------
+
+ACCRUE = {"token": ALTCRAFT_TOKEN, "loyalty_program_id": 123, "matching": "email", "email": BOB["email"],
+          "amount": "25", "transaction_eid": "twin-1"}
+TWINS = [
+    ("altcraft", "/api/v1.1/loyalty/accrue_points", {"json": ACCRUE},
+     lambda b: (b["error"], b["data"]["transaction_eid"], b["data"]["amount"]) == (0, "twin-1", "25.00")),
+    ("gameball", "/api/v4.0/integrations/transactions/manual", {"headers": GB, "json": {
+        "customerId": BOB["gameball"], "transactionId": "twin-1", "username": "ops", "reason": "bonus", "points": 25}},
+     None),
+]
+
+
+@pytest.mark.parametrize("vendor,url,kw,shape", TWINS, ids=[t[0] for t in TWINS])
+async def test_identical_twins_racing_on_two_workers_apply_once(aiohttp_client, path, vendor, url, kw, shape):
+    """Worker A looks the key up before worker B's identical request is kept, and writes after: A's write loses the
+    race (conflict, re-run under the lock, the key is taken by an identical request) and A answers as a replay of
+    B's, exactly as a replay on one worker is answered; the points are applied once."""
+    a_stores = open_stores(f"sqlite:{path}")
+    a = Engine(a_stores)
+    a.add(demo_tenant(stores=a_stores))
+    b_stores = open_stores(f"sqlite:{path}")
+    b = Engine(b_stores)
+    try:
+        a_http = CheckedClient(await aiohttp_client(build_app(a, Config(validate_responses=True))))
+        b_http = CheckedClient(await aiohttp_client(build_app(b, Config(validate_responses=True))))
+        a.get("demo").store.world.sync()                 # A is up to date now ...
+        first = await b_http.post(url, **kw)             # ... B keeps the request ...
+        world = a.get("demo").store.world
+        world.sync, synced = (lambda: None), world.sync  # ... and A's call starts before it sees that
+        try:
+            second = await a_http.post(url, **kw)
+        finally:
+            world.sync = synced
+        replay = await b_http.post(url, **kw)            # a plain replay, on one worker
+        bodies = [await r.json() for r in (first, second, replay)]
+        for body in bodies:
+            body.pop("requestId", None)                  # Gameball's error bodies: one per call
+        assert first.status == 200 and (second.status, bodies[1]) == (replay.status, bodies[2]), bodies
+        if shape is not None:                            # Altcraft answers a replay with the first answer
+            assert all(shape(body) for body in bodies), bodies
+        else:                                            # Gameball's demo tenant refuses a replay: 9004
+            assert (second.status, bodies[1]["code"]) == (422, 9004), bodies
+        a.sync()
+        for t in (a.get("demo"), b.get("demo")):
+            bob = t.member_by_id("bob")
+            assert t.balance(bob, t.program("main").default_currency).available == Decimal(25)
+            invariants.check(t)
+    finally:
+        a_stores.close()
+        b_stores.close()
+
+
+def test_a_row_no_gateway_wrote_is_one_clear_line_at_start(path, capsys):
+    """A store whose rows were tampered with (a pickled object of a class no store writes) refuses to start:
+    exit 2 and one `--store:` line naming the file, never a traceback, and nothing runs the row's code."""
+    from gateway.cli import main
+    stores = open_stores(f"sqlite:{path}")
+    Engine(stores).add(demo_tenant(stores=stores))
+    stores.close()
+    db = sqlite3.connect(path)
+    (key,) = db.execute("SELECT key FROM row LIMIT 1").fetchone()
+    db.execute("UPDATE row SET body = ? WHERE key = ?", (pickle.dumps(sqlite3.connect), key))
+    db.commit()
+    db.close()
+    assert main(["serve", "--store", f"sqlite:{path}", "--port", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"loyalty-gateway: error: --store: cannot resume the store {path}: the store holds a value of "
+                   f"_sqlite3.connect, which no gateway store writes"], err

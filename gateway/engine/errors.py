@@ -147,6 +147,12 @@ class DuplicateKey(EngineError):
     code = "duplicate_key"
 
 
+class Replayed(DuplicateKey):
+    """The key was claimed, between the adapter's look-up and the write, by an IDENTICAL request (same
+    fingerprint) that another worker kept first. The caller is answered as that request's replay: the pipeline
+    runs the handler once more, and its look-up now finds the twin."""
+
+
 class InvalidTime(EngineError):
     code = "invalid_time"
 

@@ -424,8 +424,8 @@ class TenantStore(ABC):
 
 class StoreFactory(ABC):
     """Where the tenants' stores come from, chosen once per gateway by `gateway.store.open_stores(url)`
-    (`memory` now; a durable store later). The engine and the fixtures loader ask it for a store; none of
-    them names a store class."""
+    (`memory`, `sqlite:PATH`). The engine and the fixtures loader ask it for a store; none of them names a
+    store class."""
 
     url: str = ""
 
@@ -453,3 +453,6 @@ class StoreFactory(ABC):
     def describe(self) -> dict:
         """What `GET /__admin/health` says of the store."""
         return {"kind": self.url or "memory"}
+
+    def close(self) -> None:
+        """A clean stop: write what is buffered and release the file (memory: nothing)."""

@@ -32,8 +32,8 @@ from .account_ops import AccountOperations
 from .exports import ExportOperations
 from .instrument_ops import InstrumentOperations
 from .amounts import check_money, check_points
-from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound, InvalidState, InvalidTime,
-                     MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
+from .errors import (AlreadyCancelled, CurrencyNotFound, DefinitionNotFound, InvalidAmount, DuplicateKey, HoldNotFound,
+                     InvalidState, InvalidTime, Replayed, MemberExists, MemberInactive, MemberNotFound, ProgramNotFound,
                      TransactionNotFound)
 from .ledger import Balance
 from .model import ZERO, Entry, Hold, Member, PointCurrency, Program, Redemption, Reward
@@ -231,8 +231,10 @@ class Tenant(DraftOperations, PaymentOperations, MemberOperations, HistoryOperat
     def _claim(self, key: tuple[str, str] | None, fingerprint: str | None, record_id: Any) -> None:
         if key is None:
             return
-        if self.store.ref(*key) is not None:
-            raise DuplicateKey("this id was already used", scope=key[0], key=key[1])
+        prior = self.store.ref(*key)
+        if prior is not None:
+            twin = fingerprint is not None and prior.get("fingerprint") == fingerprint
+            raise (Replayed if twin else DuplicateKey)("this id was already used", scope=key[0], key=key[1])
         self.store.put_ref(key[0], key[1], {"id": record_id, "fingerprint": fingerprint})
 
     def entry(self, entry_id: str) -> Entry:

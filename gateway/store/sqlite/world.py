@@ -19,6 +19,7 @@ from typing import Any, Iterable
 from ...engine.clock import Clock
 from ...engine.errors import StoreUnavailable
 from ...engine.ports import StoreConflict
+from .. import StoreError
 from . import codec
 from .tenant_store import SqliteTenantStore, key_of
 
@@ -55,7 +56,7 @@ def _created(version: int, position: int) -> int:
     return (version << 32) | position
 
 
-class StoreFileError(Exception):
+class StoreFileError(StoreError):
     """The store file cannot serve: a clear one-line reason (the CLI exits 2 with it)."""
 
 
@@ -81,6 +82,8 @@ class World:
         self._lock_next = False
         self._dv: int | None = None
         self._folded_at: int | None = None      # the log is folded up to this version (None: read it)
+        self.on_close: list = []                # called before the file is closed (buffered journal lines)
+        self.closed = False
         self.db = self._open(busy_timeout)
 
     # --- opening ----------------------------------------------------------------------------------------------
@@ -139,6 +142,11 @@ class World:
             raise
 
     def close(self) -> None:
+        if self.closed:
+            return
+        for hook in self.on_close:
+            hook()
+        self.closed = True
         try:
             self.fold()
         except (StoreUnavailable, sqlite3.Error):
@@ -149,7 +157,10 @@ class World:
     def bind(self, engine) -> None:
         """Serve `engine`'s tenants from this file: load every tenant it holds into the engine."""
         self.engine = engine
-        self._catch_up_locked(True)
+        try:
+            self._catch_up_locked(True)
+        except codec.CorruptRow as exc:
+            raise StoreFileError(f"cannot resume the store {self.path}: {exc}") from None
 
     def _version(self) -> int:
         return self.db.execute(_VERSION).fetchone()[0]
