@@ -169,6 +169,17 @@ def test_files_that_are_not_a_store_are_refused_with_a_reason(tmp_path):
         open_stores(f"sqlite:{tmp_path}/missing/world.db")
     with pytest.raises(StoreError, match="unknown option"):
         open_stores(f"sqlite:{tmp_path}/w.db?fast=1")
+    (tmp_path / "plain").write_text("a file, not a folder")
+    with pytest.raises(StoreError, match=f"cannot open the store {tmp_path}/plain/world.db: {tmp_path}/plain is "
+                                         f"not a directory$"):
+        open_stores(f"sqlite:{tmp_path}/plain/world.db")
+    damaged = tmp_path / "damaged.db"
+    open_stores(f"sqlite:{damaged}").close()
+    with sqlite3.connect(damaged) as db:
+        db.execute("DROP TABLE journal")
+    with pytest.raises(StoreError, match=f"^{damaged} is a damaged loyalty-gateway store: journal, journal_tenant "
+                                         f"missing$"):
+        open_stores(f"sqlite:{damaged}")
 
 
 def test_a_locked_file_is_refused_at_start(path):

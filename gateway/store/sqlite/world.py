@@ -13,6 +13,7 @@ power cut can lose the last commits (`?sync=full` closes that too, at an fsync p
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from typing import Any, Iterable
 
@@ -41,6 +42,7 @@ CREATE INDEX journal_tenant ON journal(tenant, id);
 CREATE TABLE fault(id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, body BLOB NOT NULL);
 INSERT INTO meta VALUES ('folded', 0), ('faults', 0);
 """
+_NAMES = tuple(re.findall(r"CREATE (?:TABLE|INDEX) (\w+)", _TABLES))    # what a whole store holds
 
 # The world's version is the last log batch's (the folded-up-to mark when the log is empty). A batch is written only
 # if it follows the version the writer has caught up to: one statement checks and writes (a conflict writes nothing).
@@ -91,7 +93,8 @@ class World:
         where = self.path
         parent = os.path.dirname(os.path.abspath(where))
         if not os.path.isdir(parent):
-            raise StoreFileError(f"cannot open the store {where}: directory {parent} does not exist")
+            why = f"{parent} is not a directory" if os.path.exists(parent) else f"directory {parent} does not exist"
+            raise StoreFileError(f"cannot open the store {where}: {why}")
         if os.path.isdir(where):
             raise StoreFileError(f"cannot open the store {where}: it is a directory")
         try:
@@ -130,6 +133,11 @@ class World:
                 db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA_VERSION:
+                held = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+                if missing := [name for name in _NAMES if name not in held]:
+                    raise StoreFileError(f"{self.path} is a damaged loyalty-gateway store: "
+                                         f"{', '.join(missing)} missing")
             if version > SCHEMA_VERSION:
                 raise StoreFileError(f"{self.path} was written by a newer loyalty-gateway (store schema {version}); "
                                      f"this one reads schema {SCHEMA_VERSION}")
