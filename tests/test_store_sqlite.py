@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 import invariants
+from gateway import fixtures
 from gateway.app import Config, build_app
 from gateway.engine import Engine
 from gateway.engine.errors import InsufficientPoints, StoreUnavailable
@@ -180,6 +181,14 @@ def test_files_that_are_not_a_store_are_refused_with_a_reason(tmp_path):
     with pytest.raises(StoreError, match=f"^{damaged} is a damaged loyalty-gateway store: journal, journal_tenant "
                                          f"missing$"):
         open_stores(f"sqlite:{damaged}")
+    cut = tmp_path / "cut.db"                       # a store cut in half (a bad copy): damaged, not a stranger
+    stores = open_stores(f"sqlite:{cut}")
+    Engine(stores)
+    fixtures.build(fixtures.demo_document(), stores=stores)
+    stores.close()
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
+    with pytest.raises(StoreError, match=f"^{cut} is a damaged SQLite database \\(database disk image is malformed\\)"):
+        open_stores(f"sqlite:{cut}")
 
 
 def test_a_locked_file_is_refused_at_start(path):

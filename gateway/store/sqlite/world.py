@@ -58,6 +58,15 @@ def _created(version: int, position: int) -> int:
     return (version << 32) | position
 
 
+def _sqlite_header(path: str) -> bool:
+    """Whether the file starts as every SQLite database does (a damaged store is told apart from a stranger)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
 class StoreFileError(StoreError):
     """The store file cannot serve: a clear one-line reason (the CLI exits 2 with it)."""
 
@@ -107,6 +116,9 @@ class World:
             db.close()
             text = _reason(exc)
             if "not a database" in text or "malformed" in text:
+                if _sqlite_header(where):
+                    raise StoreFileError(f"{where} is a damaged SQLite database ({text}): restore it from a copy or "
+                                         f"start on a new file") from None
                 raise StoreFileError(f"{where} is not a loyalty-gateway store (not an SQLite database)") from None
             if "locked" in text or "busy" in text:
                 raise StoreFileError(f"the store {where} is locked by another process (waited 2 s)") from None
