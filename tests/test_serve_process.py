@@ -7,89 +7,17 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
-import sys
-import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 import gateway
 
-PY = sys.executable
-PREFIX = "loyalty-gateway: error: "
-SERVING = re.compile(rf"loyalty-gateway {re.escape(gateway.__version__)} serving (.+) on (http://127\.0\.0\.1:(\d+))")
-TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
-GB_BALANCE = "/api/v4.0/integrations/customers/user-123/balance"
-GB = {"apikey": "demo-gameball-apikey", "secretkey": "demo-gameball-secretkey"}
-TIMEOUT = 20
-
-
-def clean_env(**variables: str) -> dict:
-    """This environment without LOYALTY_GATEWAY_* and PYTHONUNBUFFERED (the gateway must flush by itself)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_GATEWAY_") and k != "PYTHONUNBUFFERED"}
-    env.update(variables)
-    return env
-
-
-class Gateway:
-    """A `serve` process: the serving line read, stdout pumped into a queue line by line, stderr into a file."""
-
-    def __init__(self, tmp_path: Path, *args: str, env: dict | None = None, command: list[str] | None = None):
-        self._stderr = tmp_path / f"stderr-{id(self)}.txt"
-        self._lines: queue.Queue = queue.Queue()
-        with self._stderr.open("w") as err:
-            self.proc = subprocess.Popen((command or [PY, "-m", "gateway"]) + ["serve", *args], cwd=tmp_path,
-                                         env=env if env is not None else clean_env(), stdout=subprocess.PIPE,
-                                         stderr=err, text=True)
-        threading.Thread(target=self._pump, daemon=True).start()
-        first = self.line()
-        m = SERVING.fullmatch(first or "")
-        assert m, f"unexpected first line {first!r}; stderr: {self.stderr()}"
-        self.tenants, self.url, self.port = m.group(1), m.group(2), int(m.group(3))
-
-    def _pump(self) -> None:
-        for line in self.proc.stdout:
-            self._lines.put(line.rstrip("\n"))
-        self._lines.put(None)
-
-    def line(self, timeout: float = TIMEOUT) -> str | None:
-        try:
-            return self._lines.get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError(f"no line on stdout within {timeout}s; stderr: {self.stderr()}") from None
-
-    def stderr(self) -> str:
-        return self._stderr.read_text()
-
-    def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
-        req = urllib.request.Request(self.url + path, headers=headers or {})
-        try:
-            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
-                return resp.status, resp.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()
-
-    def stop(self, sig: int = signal.SIGTERM) -> tuple[int, list[str]]:
-        """Signal, wait, and return (exit status, the stdout lines written after the ones already read)."""
-        self.proc.send_signal(sig)
-        code = self.proc.wait(TIMEOUT)
-        rest = []
-        while (line := self.line()) is not None:
-            rest.append(line)
-        return code, rest
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(TIMEOUT)
-        self.proc.stdout.close()
+from processes import GB, GB_BALANCE, PY, TIME, TIMEOUT, Gateway, assert_clean_stop, clean_env, fails
 
 
 @pytest.fixture
@@ -102,25 +30,6 @@ def serve(tmp_path):
     yield start
     for g in started:
         g.kill()
-
-
-def fails(tmp_path: Path, *args: str, env: dict | None = None) -> list[str]:
-    """A `serve` that must not start: exit 2, nothing on stdout, stderr only `loyalty-gateway: error:` lines
-    and no traceback. Returns the messages."""
-    out = subprocess.run([PY, "-m", "gateway", "serve", *args], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=TIMEOUT, env=env if env is not None else clean_env())
-    assert "Traceback" not in out.stderr, out.stderr
-    assert (out.returncode, out.stdout) == (2, ""), (out.returncode, out.stdout, out.stderr)
-    lines = out.stderr.splitlines()
-    assert lines and all(line.startswith(PREFIX) for line in lines), out.stderr
-    return [line.removeprefix(PREFIX) for line in lines]
-
-
-def assert_clean_stop(g: Gateway, sig: int = signal.SIGTERM) -> list[str]:
-    code, rest = g.stop(sig)
-    assert code == 0
-    assert g.stderr() == ""       # no traceback, no "Task was destroyed", nothing
-    return rest
 
 
 # --- serving ----------------------------------------------------------------------------------------------------------
