@@ -89,8 +89,35 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(url: str, script: str, duration: int, connections: int, core: str, pid: int | None = None) -> dict:
-    cpu0 = cpu_seconds(pid) if pid else 0.0
+def children(pid: int) -> list[int]:
+    """The live child processes of `pid` (a `serve --workers N` parent's workers)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, of its children that ended (cutime + cstime), and of its live children, all
+    the way down: the CPU of `serve --workers N` (the parent and every worker)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    own = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return own + sum(tree_cpu_seconds(c) for c in children(pid))
+
+
+def rss_kb(pid: int, field: str = "VmRSS") -> int:
+    """A process's resident memory (or its peak, `VmHWM`) in kB, from /proc/<pid>/status."""
+    m = re.search(rf"^{field}:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
+    return int(m.group(1)) if m else 0
+
+
+def wrk(url: str, script: str, duration: int, connections: int, core: str, pid: int | None = None,
+        cpu=cpu_seconds) -> dict:
+    """One wrk run; `cpu(pid)` (default: the process's own CPU) before and after gives CPU per request."""
+    cpu0 = cpu(pid) if pid else 0.0
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     out = subprocess.run(["taskset", "-c", core, "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
@@ -105,9 +132,11 @@ def wrk(url: str, script: str, duration: int, connections: int, core: str, pid: 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    cpu_us = (cpu_seconds(pid) - cpu0) / total * 1e6 if pid and total else float("nan")
+    cpu_us = (cpu(pid) - cpu0) / total * 1e6 if pid and total else float("nan")
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {"rps": rps, "p50": ms("50%"), "p99": ms("99%"), "errors": int(non2xx.group(1)) if non2xx else 0,
-            "cpu_us": cpu_us}
+            "cpu_us": cpu_us, "requests": total,
+            "socket_errors": sum(int(x) for x in socket_errors.groups()) if socket_errors else 0}
 
 
 def sample_response(port: int, method: str, path: str, headers: dict, body: str | None) -> tuple[bytes, str]:
