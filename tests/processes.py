@@ -337,23 +337,48 @@ class Pinned(http.client.HTTPConnection):
             return resp.status, raw.decode()
 
 
+class Refusal:
+    """A `serve` that must not start, started at once (several may run side by side); `lines()` waits for it:
+    exit 2, nothing on stdout, stderr only `loyalty-gateway: error:` lines and no traceback."""
+
+    def __init__(self, tmp_path: Path, *args: str, env: dict | None = None):
+        self.started = time.monotonic()
+        self.elapsed: float | None = None       # start to exit (at most: measured when `lines()` saw the exit)
+        self.proc = subprocess.Popen([PY, "-m", "gateway", "serve", *args], cwd=tmp_path, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True,
+                                     env=env if env is not None else clean_env(), start_new_session=True)
+        self._out: tuple[int, str, str] | None = None
+
+    def lines(self) -> list[str]:
+        """The messages, without the prefix."""
+        if self._out is None:
+            try:
+                stdout, stderr = self.proc.communicate(timeout=TIMEOUT)
+            finally:
+                self.kill()
+            self.elapsed = time.monotonic() - self.started
+            self._out = (self.proc.returncode, stdout, stderr)
+        code, stdout, stderr = self._out
+        assert "Traceback" not in stderr, stderr
+        assert (code, stdout) == (2, ""), (code, stdout, stderr)
+        lines = stderr.splitlines()
+        assert lines and all(line.startswith(PREFIX) for line in lines), stderr
+        return [line.removeprefix(PREFIX) for line in lines]
+
+    def kill(self) -> None:
+        """It started after all, or hung: never left behind."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.communicate(timeout=TIMEOUT)
+
+
 def fails(tmp_path: Path, *args: str, env: dict | None = None) -> list[str]:
     """A `serve` that must not start: exit 2, nothing on stdout, stderr only `loyalty-gateway: error:` lines
     and no traceback. Returns the messages."""
-    proc = subprocess.Popen([PY, "-m", "gateway", "serve", *args], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env if env is not None else clean_env(),
-                            start_new_session=True)
-    try:
-        stdout, stderr = proc.communicate(timeout=TIMEOUT)
-    finally:
-        if proc.poll() is None:          # it started after all, or hung: never left behind
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate(timeout=TIMEOUT)
-    assert "Traceback" not in stderr, stderr
-    assert (proc.returncode, stdout) == (2, ""), (proc.returncode, stdout, stderr)
-    lines = stderr.splitlines()
-    assert lines and all(line.startswith(PREFIX) for line in lines), stderr
-    return [line.removeprefix(PREFIX) for line in lines]
+    return Refusal(tmp_path, *args, env=env).lines()
 
 
 def assert_clean_stop(g: Gateway, sig: int = signal.SIGTERM) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import signal
 import socket
@@ -30,7 +31,8 @@ import invariants
 import storm as S
 from gateway.engine import Engine
 from gateway.store import open_stores
-from processes import TIMEOUT, Gateway, alive, assert_clean_stop, cpu_ticks, fails, port_free, wait_until
+from gateway.store.sqlite import SCHEMA_VERSION
+from processes import TIMEOUT, Gateway, Refusal, alive, assert_clean_stop, cpu_ticks, fails, port_free, wait_until
 
 HEAVY = pytest.mark.xdist_group("store_processes")
 KILL_AFTER = 300          # acknowledged writes before the SIGKILL
@@ -220,6 +222,28 @@ def test_a_thousand_concurrent_redeems_over_two_workers_spend_the_points_once(se
 
 # --- the control plane is one ----------------------------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory):
+    """One `--workers 2` gateway for the module's control-plane and journal tests (each makes a tenant of its own
+    and leaves the demo tenant alone); stopped cleanly at the end (SIGTERM: exit 0, nothing on stderr)."""
+    where = tmp_path_factory.mktemp("two")
+    g = Gateway(where, *store_args(where / "world.db", 2))
+    g.db = where / "world.db"
+    pids = g.workers()
+    try:
+        assert len(pids) == 2, pids
+        yield g
+        assert assert_clean_stop(g) == []
+        wait_until(lambda: not any(alive(pid) for pid in pids), TIMEOUT, "the workers stopped with their parent")
+    finally:
+        g.kill()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 def _same_everywhere(g: Gateway, path: str, status: int = 200, headers=None):
     """The answer of every worker to a read: the same status and body. Returns the body."""
     answers = g.on_each_worker("GET", path, headers=headers)
@@ -229,16 +253,17 @@ def _same_everywhere(g: Gateway, path: str, status: int = 200, headers=None):
 
 
 @HEAVY
-def test_the_control_plane_is_the_same_whichever_worker_answers(serve, tmp_path):
+def test_the_control_plane_is_the_same_whichever_worker_answers(two_workers):
     from gateway import __version__
     from gateway.vendors import registry
-    db = tmp_path / "world.db"
-    g = serve(*store_args(db, 2))
+    g = two_workers
     workers = g.workers()
-    assert len(workers) == 2, workers
-    health = {"status": "ok", "version": __version__, "tenants": 1,
+    status, listed = g.post("/__admin/tenants", method="GET")
+    assert status == 200
+    tenants = len(listed["tenants"])              # the demo, and those the module's other tests made
+    health = {"status": "ok", "version": __version__, "tenants": tenants,
               "vendors": {name: registry.spec(name).version for name in ("omneo", "altcraft", "gameball", "brevo")},
-              "store": {"kind": "sqlite", "path": str(db), "schema": 1, "sync": "normal"}, "workers": 2}
+              "store": {"kind": "sqlite", "path": str(g.db), "schema": 1, "sync": "normal"}, "workers": 2}
     assert _same_everywhere(g, "/__admin/health") == health
 
     # a tenant created through one worker is served by both
@@ -246,10 +271,11 @@ def test_the_control_plane_is_the_same_whichever_worker_answers(serve, tmp_path)
     assert status == 201, created
     tid, creds = created["tenant"], created["credentials"]
     gb = {"apikey": creds["gameball"]["apikey"], "secretkey": creds["gameball"]["secretkey"]}
-    assert _same_everywhere(g, "/__admin/health") == {**health, "tenants": 2}
+    assert _same_everywhere(g, "/__admin/health") == {**health, "tenants": tenants + 1}
+    ids = sorted([t["tenant"] for t in listed["tenants"]] + [tid])
     listed = g.on_each_worker("GET", "/__admin/tenants")          # (each tenant's `now` runs: ids only)
     assert {pid: (status, sorted(t["tenant"] for t in body["tenants"])) for pid, (status, body) in listed.items()} \
-        == {pid: (200, sorted(["demo", tid])) for pid in workers}
+        == {pid: (200, ids) for pid in workers}
     balance = _same_everywhere(g, f"{S.GBW}/customers/user-123/balance", headers=gb)
     assert (balance["availablePointsBalance"], balance["pendingPoints"]) == (1400, 400)
 
@@ -288,7 +314,7 @@ def test_the_control_plane_is_the_same_whichever_worker_answers(serve, tmp_path)
     listed = _same_everywhere(g, f"/__admin/tenants/{tid}/faults")
     assert [(f["id"], f["fired"]) for f in listed["faults"]] in ([], [(fault["id"], 6)]), listed
 
-    # the journal holds the 24 calls of both workers, in the order they were answered, read through either
+    # the journal holds the 24 calls, whichever worker answered them, read through either
     def journal_agrees():
         answers = g.on_each_worker("GET", f"/__admin/tenants/{tid}/journal?vendor=gameball&limit=1000")
         bodies = [body for _, body in answers.values()]
@@ -298,28 +324,9 @@ def test_the_control_plane_is_the_same_whichever_worker_answers(serve, tmp_path)
     assert sorted(e["status"] for e in journal["entries"]) == [200] * 18 + [429] * 6
     assert [e["fault"]["case"] for e in journal["entries"] if "fault" in e] == ["rate_limit"] * 6
     assert {e["path"] for e in journal["entries"]} == {f"{S.GBW}/customers/user-123/balance"}
-    assert assert_clean_stop(g) == []
 
 
 # --- the journal of two workers ------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def two_workers(tmp_path_factory):
-    """One `--workers 2` gateway for the module's journal tests (each makes a tenant of its own)."""
-    where = tmp_path_factory.mktemp("two")
-    g = Gateway(where, *store_args(where / "world.db", 2))
-    try:
-        assert len(g.workers()) == 2
-        yield g
-    finally:
-        pids = g.workers()
-        g.kill()
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
 
 def _new_tenant(g: Gateway) -> tuple[str, dict]:
     status, created = g.post("/__admin/tenants", {})
@@ -368,12 +375,12 @@ def test_a_journal_cleared_through_one_worker_forgets_the_calls_of_the_other(two
     tid, gb = _new_tenant(g)
     (a, to_a), (b, to_b) = g.pinned().items()
     try:
-        for trial in range(3):
+        for trial in range(5):
             status, _ = to_a.call("GET", f"{S.GBW}/customers/user-123/balance", headers=gb)     # A answers ...
             assert status == 200
             status, _ = to_b.call("DELETE", f"/__admin/tenants/{tid}/journal")                 # ... B clears
             assert status == 204
-            time.sleep(0.3)
+            time.sleep(0.2)                       # A's buffered line would be written by now
             for conn in (to_a, to_b):
                 status, journal = conn.call("GET", f"/__admin/tenants/{tid}/journal?vendor=gameball")
                 assert (status, journal) == (200, {"entries": [], "count": 0}), f"trial {trial}: {journal}"
@@ -382,17 +389,20 @@ def test_a_journal_cleared_through_one_worker_forgets_the_calls_of_the_other(two
         to_b.close()
 
 
-# --- start-up refusals ---------------------------------------------------------------------------------------------
+# --- start-up refusals: one `--store:` line, exit 2 ----------------------------------------------------------------
+# Every bad start of the module is launched at once by the `refusals` fixture (each costs a Python start-up, about
+# a second), and each test reads its own; they share one xdist group so that they are launched once.
+
+REFUSALS = pytest.mark.xdist_group("store_refusals")
+
 
 def test_two_workers_on_the_memory_store_are_refused(tmp_path):
     assert fails(tmp_path, "--port", "0", "--workers", "2") == [
         "--workers 2 needs a store the workers share: the memory store lives in one process; use --store sqlite:PATH"]
 
 
-@pytest.fixture(scope="module")
-def made_by_serve(tmp_path_factory) -> Path:
+def _made_by_serve(where: Path) -> Path:
     """A store file written by a real `serve` (one write, then a clean stop)."""
-    where = tmp_path_factory.mktemp("made")
     db = where / "world.db"
     g = Gateway(where, *store_args(db))
     try:
@@ -405,97 +415,136 @@ def made_by_serve(tmp_path_factory) -> Path:
     return db
 
 
-def _copy(store: Path, to: Path) -> Path:
-    for suffix in ("", "-wal"):
-        if Path(f"{store}{suffix}").exists():
-            shutil.copy(f"{store}{suffix}", f"{to}{suffix}")
-    return to
-
-
-def _tamper(db: Path, sql: str, *args) -> None:
-    with sqlite3.connect(db) as conn:
-        conn.execute(sql, *args)
-    conn.close()
-
-
-def _store_line(tmp_path: Path, db, *extra: str) -> str:
-    lines = fails(tmp_path, "--port", "0", "--store", f"sqlite:{db}", *extra)
-    assert len(lines) == 1 and lines[0].startswith("--store: "), lines
-    return lines[0]
-
-
-def test_a_store_in_a_directory_that_does_not_exist(tmp_path):
-    db = tmp_path / "missing" / "world.db"
-    line = _store_line(tmp_path, db)
-    assert line.startswith(f"--store: cannot open the store {db}: ") and line.endswith(
-        f"{db.parent} does not exist"), line
-    assert not db.parent.exists()
-
-
-def test_a_store_that_is_a_directory(tmp_path):
-    (tmp_path / "world.db").mkdir()
-    assert _store_line(tmp_path, tmp_path / "world.db") == \
-        f"--store: cannot open the store {tmp_path / 'world.db'}: it is a directory"
-
-
-def test_a_store_that_is_a_text_file(tmp_path):
-    db = tmp_path / "notes.txt"
-    db.write_text("shopping list\n- milk\n- eggs\n" * 20)
-    before = db.read_bytes()
-    assert _store_line(tmp_path, db) == f"--store: {db} is not a loyalty-gateway store (not an SQLite database)"
-    assert db.read_bytes() == before
-
-
-def test_a_store_that_is_another_programs_database(tmp_path):
-    db = tmp_path / "app.db"
-    _tamper(db, "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT)")
-    before = db.read_bytes()
-    assert _store_line(tmp_path, db) == f"--store: {db} is an SQLite database but not a loyalty-gateway store"
-    assert db.read_bytes() == before                       # not turned into a store
-
-
-def test_a_store_another_process_holds_locked(tmp_path, made_by_serve):
-    db = _copy(made_by_serve, tmp_path / "world.db")
-    holder = sqlite3.connect(db, isolation_level=None)
+def _sql(db: Path, *statements: tuple) -> None:
+    conn = sqlite3.connect(db, isolation_level=None)
     try:
-        holder.execute("BEGIN EXCLUSIVE")
-        started = time.monotonic()
-        assert _store_line(tmp_path, db) == f"--store: the store {db} is locked by another process (waited 2 s)"
-        assert time.monotonic() - started >= 2
+        for statement in statements:
+            conn.execute(*statement)
     finally:
+        conn.close()
+
+
+class Case:
+    """One bad start: the store path given, its bytes before (when it is a file), the refusal."""
+
+    def __init__(self, where: Path, db: Path):
+        self.db = db
+        self.before = db.read_bytes() if db.is_file() else None
+        self.refusal = Refusal(where, "--port", "0", "--store", f"sqlite:{db}")
+
+    def line(self) -> str:
+        lines = self.refusal.lines()
+        assert len(lines) == 1 and lines[0].startswith("--store: "), lines
+        return lines[0]
+
+
+@pytest.fixture(scope="module")
+def refusals(tmp_path_factory):
+    root = tmp_path_factory.mktemp("refusals")
+    made = _made_by_serve(root)
+
+    def place(name: str, file: str = "world.db", copy: bool = False) -> Path:
+        (root / name).mkdir()
+        db = root / name / file
+        if copy:
+            for suffix in ("", "-wal"):
+                if Path(f"{made}{suffix}").exists():
+                    shutil.copy(f"{made}{suffix}", f"{db}{suffix}")
+        return db
+
+    files = {"missing": place("missing").parent / "nowhere" / "world.db", "directory": place("directory")}
+    files["directory"].mkdir()
+    files["text"] = place("text", "notes.txt")
+    files["text"].write_text("shopping list\n- milk\n- eggs\n" * 20)
+    files["other"] = place("other", "app.db")
+    _sql(files["other"], ("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT)",))
+    files["newer"] = place("newer", copy=True)
+    _sql(files["newer"], (f"PRAGMA user_version = {SCHEMA_VERSION + 1}",))
+    (root / "plain").write_text("a file, not a folder\n")
+    files["under_a_file"] = root / "plain" / "world.db"
+    files["dropped"] = place("dropped", copy=True)
+    _sql(files["dropped"], ("DROP TABLE journal",))
+    files["tampered"] = place("tampered", copy=True)
+    conn = sqlite3.connect(files["tampered"], isolation_level=None)
+    (key,) = conn.execute("SELECT key FROM row LIMIT 1").fetchone()
+    conn.execute("UPDATE row SET body = ? WHERE key = ?", (pickle.dumps(sqlite3.connect), key))
+    conn.close()
+    files["locked"] = place("locked", copy=True)
+    holder = sqlite3.connect(files["locked"], isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    cases = {}
+    try:
+        for name, db in files.items():
+            cases[name] = Case(root, db)
+        yield cases
+    finally:
+        for case in cases.values():
+            case.refusal.kill()
         holder.execute("ROLLBACK")
         holder.close()
 
 
-def test_a_store_with_a_newer_schema(tmp_path, made_by_serve):
-    from gateway.store.sqlite import SCHEMA_VERSION
-    db = _copy(made_by_serve, tmp_path / "world.db")
-    _tamper(db, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    assert _store_line(tmp_path, db) == (f"--store: {db} was written by a newer loyalty-gateway (store schema "
-                                         f"{SCHEMA_VERSION + 1}); this one reads schema {SCHEMA_VERSION}")
+@REFUSALS
+def test_a_store_in_a_directory_that_does_not_exist(refusals):
+    case = refusals["missing"]
+    line = case.line()
+    assert line.startswith(f"--store: cannot open the store {case.db}: ") and line.endswith(
+        f"{case.db.parent} does not exist"), line
+    assert not case.db.parent.exists()
 
 
-def test_a_store_whose_parent_is_a_file(tmp_path):
-    (tmp_path / "plain").write_text("a file, not a folder\n")
-    db = tmp_path / "plain" / "world.db"
-    line = _store_line(tmp_path, db)
-    assert line.startswith(f"--store: cannot open the store {db}: ") and "is not a directory" in line, line
-    assert str(tmp_path / "plain") in line, line
+@REFUSALS
+def test_a_store_that_is_a_directory(refusals):
+    case = refusals["directory"]
+    assert case.line() == f"--store: cannot open the store {case.db}: it is a directory"
 
 
-def test_a_store_with_a_table_dropped(tmp_path, made_by_serve):
-    db = _copy(made_by_serve, tmp_path / "world.db")
-    _tamper(db, "DROP TABLE journal")
-    line = _store_line(tmp_path, db)
-    assert line.startswith(f"--store: {db} is a damaged loyalty-gateway store") and "journal" in line, line
+@REFUSALS
+def test_a_store_that_is_a_text_file(refusals):
+    case = refusals["text"]
+    assert case.line() == f"--store: {case.db} is not a loyalty-gateway store (not an SQLite database)"
+    assert case.db.read_bytes() == case.before
 
 
-def test_a_store_with_a_row_no_gateway_wrote(tmp_path, made_by_serve):
-    import pickle
-    db = _copy(made_by_serve, tmp_path / "world.db")
-    with sqlite3.connect(db) as conn:
-        (key,) = conn.execute("SELECT key FROM row LIMIT 1").fetchone()
-        conn.execute("UPDATE row SET body = ? WHERE key = ?", (pickle.dumps(sqlite3.connect), key))
-    conn.close()
-    assert _store_line(tmp_path, db) == (f"--store: cannot resume the store {db}: the store holds a value of "
-                                         f"_sqlite3.connect, which no gateway store writes")
+@REFUSALS
+def test_a_store_that_is_another_programs_database(refusals):
+    case = refusals["other"]
+    assert case.line() == f"--store: {case.db} is an SQLite database but not a loyalty-gateway store"
+    assert case.db.read_bytes() == case.before                 # not turned into a store
+
+
+@REFUSALS
+def test_a_store_another_process_holds_locked(refusals):
+    """The fixture holds `BEGIN EXCLUSIVE` on a real store: the gateway waits 2 s for it, then says so."""
+    case = refusals["locked"]
+    assert case.line() == f"--store: the store {case.db} is locked by another process (waited 2 s)"
+    assert case.refusal.elapsed >= 2
+
+
+@REFUSALS
+def test_a_store_with_a_newer_schema(refusals):
+    case = refusals["newer"]
+    assert case.line() == (f"--store: {case.db} was written by a newer loyalty-gateway (store schema "
+                           f"{SCHEMA_VERSION + 1}); this one reads schema {SCHEMA_VERSION}")
+
+
+@REFUSALS
+def test_a_store_whose_parent_is_a_file(refusals):
+    case = refusals["under_a_file"]
+    line = case.line()
+    assert line.startswith(f"--store: cannot open the store {case.db}: ") and \
+        line.endswith(f"{case.db.parent} is not a directory"), line
+
+
+@REFUSALS
+def test_a_store_with_a_table_dropped(refusals):
+    case = refusals["dropped"]
+    line = case.line()
+    assert line.startswith(f"--store: {case.db} is a damaged loyalty-gateway store") and "journal" in line, line
+
+
+@REFUSALS
+def test_a_store_with_a_row_no_gateway_wrote(refusals):
+    case = refusals["tampered"]
+    assert case.line() == (f"--store: cannot resume the store {case.db}: the store holds a value of "
+                           f"_sqlite3.connect, which no gateway store writes")
