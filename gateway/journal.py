@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections import deque
 from typing import Any
 
@@ -50,19 +51,21 @@ class SharedJournal:
 
     Calls are buffered and written together (at most `FLUSH_S` later, or at `FLUSH_N` entries): a call does not
     pay a transaction for its journal line. This worker's own lines are written before it lists; another worker's
-    appear once that worker flushes (within `FLUSH_S`)."""
+    appear once that worker flushes (within `FLUSH_S`). Each line keeps the instant it was answered (the host's
+    clock in ns, the same for every worker): the journal is listed in that order, not in the order workers flushed,
+    and a clear through any worker forgets every line answered before it, even one still buffered elsewhere."""
 
     FLUSH_S = 0.05
     FLUSH_N = 64
 
     def __init__(self, world, tenant: str, size: int = 1000):
         self.world, self.tenant, self.size = world, tenant, size
-        self._pending: list[dict] = []
+        self._pending: list[tuple[int, dict]] = []
         self._timer = None
         world.on_close.append(self.flush)       # a clean stop keeps the lines still buffered
 
     def record(self, **fields: Any) -> None:
-        self._pending.append(fields)
+        self._pending.append((time.time_ns(), fields))
         if len(self._pending) >= self.FLUSH_N:
             self.flush()
         elif self._timer is None:
@@ -79,13 +82,16 @@ class SharedJournal:
         pending, self._pending = self._pending, []
         if not pending or self.world.closed:
             return
-        rows = [(self.tenant, e["vendor"], e["operation"], e["status"], json.dumps(Journal._view(e), default=str))
-                for e in pending]
+        rows = [(self.tenant, ns, e["vendor"], e["operation"], e["status"],
+                 json.dumps(Journal._view(e), default=str)) for ns, e in pending]
 
         def write(db):
-            db.executemany("INSERT INTO journal(tenant, vendor, operation, status, body) VALUES (?, ?, ?, ?, ?)", rows)
-            db.execute("DELETE FROM journal WHERE tenant = ? AND id <= (SELECT id FROM journal WHERE tenant = ? "
-                       "ORDER BY id DESC LIMIT 1 OFFSET ?)", (self.tenant, self.tenant, self.size))
+            cleared = db.execute("SELECT answered FROM journal_cleared WHERE tenant = ?", (self.tenant,)).fetchone()
+            kept = rows if cleared is None else [r for r in rows if r[1] > cleared[0]]
+            db.executemany("INSERT INTO journal(tenant, answered, vendor, operation, status, body) "
+                           "VALUES (?, ?, ?, ?, ?, ?)", kept)
+            db.execute("DELETE FROM journal WHERE tenant = ? AND answered <= (SELECT answered FROM journal "
+                       "WHERE tenant = ? ORDER BY answered DESC LIMIT 1 OFFSET ?)", (self.tenant, self.tenant, self.size))
         try:
             self.world.write(write)
         except Exception:   # noqa: BLE001 - a journal that cannot be written must not fail calls already answered
@@ -100,13 +106,19 @@ class SharedJournal:
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        rows = self.world.db.execute(f"SELECT id, body FROM journal WHERE {' AND '.join(where)} ORDER BY id DESC "
-                                     f"LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
-        return [{**json.loads(body), "id": rid} for rid, body in rows]
+        rows = self.world.db.execute(f"SELECT id, body FROM journal WHERE {' AND '.join(where)} "
+                                     f"ORDER BY answered DESC, id DESC LIMIT ? OFFSET ?", (*args, limit, offset))
+        return [{**json.loads(body), "id": rid} for rid, body in rows.fetchall()]
 
     def clear(self) -> None:
         self._pending = []
-        self.world.write(lambda db: db.execute("DELETE FROM journal WHERE tenant = ?", (self.tenant,)))
+        now = time.time_ns()
+
+        def write(db):
+            db.execute("DELETE FROM journal WHERE tenant = ? AND answered <= ?", (self.tenant, now))
+            db.execute("INSERT INTO journal_cleared VALUES (?, ?) ON CONFLICT(tenant) DO UPDATE SET "
+                       "answered = max(answered, excluded.answered)", (self.tenant, now))
+        self.world.write(write)
 
     def __len__(self) -> int:
         self.flush()

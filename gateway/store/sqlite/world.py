@@ -36,9 +36,10 @@ CREATE TABLE row(tenant TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, ve
                  created INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY(tenant, kind, key)) WITHOUT ROWID;
 CREATE INDEX row_version ON row(version);
 CREATE TABLE log(version INTEGER PRIMARY KEY, tenant TEXT NOT NULL, body BLOB NOT NULL);
-CREATE TABLE journal(id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, vendor TEXT, operation TEXT,
-                     status INTEGER, body TEXT NOT NULL);
-CREATE INDEX journal_tenant ON journal(tenant, id);
+CREATE TABLE journal(id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, answered INTEGER NOT NULL,
+                     vendor TEXT, operation TEXT, status INTEGER, body TEXT NOT NULL);
+CREATE INDEX journal_tenant ON journal(tenant, answered);
+CREATE TABLE journal_cleared(tenant TEXT PRIMARY KEY, answered INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE fault(id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, body BLOB NOT NULL);
 INSERT INTO meta VALUES ('folded', 0), ('faults', 0);
 """
@@ -419,7 +420,7 @@ class World:
     def forget(self, tid: str) -> None:
         def drop(version: int) -> None:
             for table, column in (("row", "tenant"), ("log", "tenant"), ("tenant", "id"), ("journal", "tenant"),
-                                  ("fault", "tenant")):
+                                  ("journal_cleared", "tenant"), ("fault", "tenant")):
                 self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (tid,))
             self.db.execute("UPDATE meta SET value = value + 1 WHERE key = 'faults'")
         self._locked_write(drop)
