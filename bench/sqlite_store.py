@@ -104,13 +104,15 @@ def load_average() -> str:
 class Server:
     """`python -m gateway serve --quiet` (or serve-prepped: N entries written in-process first), pinned to `core`."""
 
-    def __init__(self, store: str, *, workers: int = 1, core: str = "0", prepped: int = 0, logdir: Path):
+    def __init__(self, store: str, *, workers: int = 1, core: str = "0", prepped: int = 0, logdir: Path,
+                 count_dir: Path | None = None):
         self.store, self.workers, self.port = store, workers, R.free_port()
         serve = ["serve", "--quiet", "--port", str(self.port), "--store", store, "--fixtures", str(WORLD)]
         if workers > 1:
             serve += ["--workers", str(workers)]
-        cmd = [PY, SELF, "serve-prepped", "--entries", str(prepped), "--", *serve] if prepped else \
-            [PY, "-m", "gateway", *serve]
+        counting = ["--count-dir", str(count_dir)] if count_dir else []
+        cmd = [PY, SELF, "serve-prepped", "--entries", str(prepped), *counting, "--", *serve] \
+            if prepped or count_dir else [PY, "-m", "gateway", *serve]
         self.log = tempfile.NamedTemporaryFile("w+", dir=logdir, prefix="server-", suffix=".log", delete=False)
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(["taskset", "-c", core, *cmd], stdout=subprocess.DEVNULL, stderr=self.log,
@@ -171,6 +173,17 @@ def balance(port: int) -> Decimal:
         return Decimal(json.loads(r.read())["data"]["total_balance"])
 
 
+def settled_balance(port: int) -> Decimal:
+    """The balance once it stops moving (requests still queued when wrk stopped are applied first)."""
+    last = balance(port)
+    while True:
+        time.sleep(0.3)
+        now = balance(port)
+        if now == last:
+            return now
+        last = now
+
+
 def measure(server: Server, short: str, args, *, tag: str, core: str) -> dict:
     """Warm-up 2 s, then `args.duration` s measured: req/s, latency, CPU µs per request (the server and its
     workers), non-2xx; for writes, how many operations the balance says were applied."""
@@ -179,7 +192,7 @@ def measure(server: Server, short: str, args, *, tag: str, core: str) -> dict:
     R.sample_response(server.port, method, path, headers, body.replace("TXID", f"sample-{tag}") if body else body)
     script = lambda run: R.lua(method, headers, body, unique, f"{tag}{run}")
     R.wrk(url, script("w"), 2, args.connections, core)
-    before = balance(server.port) if delta is not None else None
+    before = settled_balance(server.port) if delta is not None else None
     kids = R.children(server.pid)
     kid_cpu0 = [R.tree_cpu_seconds(k) for k in kids]
     res = R.wrk(url, script("m"), args.duration, args.connections, core, server.pid, cpu=R.tree_cpu_seconds)
@@ -187,7 +200,7 @@ def measure(server: Server, short: str, args, *, tag: str, core: str) -> dict:
         spent = [R.tree_cpu_seconds(k) - c for k, c in zip(kids, kid_cpu0)]
         res["split"] = [round(s / sum(spent) * 100) for s in spent] if sum(spent) else []
     if delta is not None:
-        res["applied"] = int((balance(server.port) - before) / delta)
+        res["applied"] = int((settled_balance(server.port) - before) / delta)
     return res
 
 
@@ -273,20 +286,26 @@ def workers(args, tmp: Path) -> dict:
         for r in range(args.repeat):
             for w in ((1, 2) if r % 2 == 0 else (2, 1)):
                 n += 1
-                srv = Server(store_url("sqlite", tmp, f"workers-{n}"), workers=w, core=core, logdir=tmp)
+                counts = tmp / f"count-{n}"
+                counts.mkdir()
+                srv = Server(store_url("sqlite", tmp, f"workers-{n}"), workers=w, core=core, logdir=tmp,
+                             count_dir=counts)
                 try:
                     srv.ready()
                     res = measure(srv, short, args, tag=f"w{n}", core=core)
                 finally:
                     note_stderr(srv, f"workers {short} {w} run {r + 1}")
+                res["store_work"] = store_work(counts)
                 for suffix in ("", "-wal", "-shm"):
                     (tmp / f"workers-{n}.db{suffix}").unlink(missing_ok=True)
                 runs[short][w].append(res)
                 check_applied(res, f"workers {short} --workers {w} run {r + 1}", args.connections)
-                say(f"{short:16} --workers {w} run {r + 1}: {fmt_run(res)}")
+                say(f"{short:16} --workers {w} run {r + 1}: {fmt_run(res)}; store work over the server's life: "
+                    f"{fmt_work(res['store_work'])}")
     say("\n| scenario | 1 worker req/s | 2 workers req/s | 2/1 req/s (median; runs) | 1 worker CPU µs/req | "
-        "2 workers CPU µs/req | 2/1 CPU | 2 workers' CPU split | non-2xx |")
-    say("|---|---|---|---|---|---|---|---|---|")
+        "2 workers CPU µs/req | 2/1 CPU | 2 workers' CPU split | 2 workers: conflicts per write; replayed batches or rows "
+        "per write (medians) | non-2xx |")
+    say("|---|---|---|---|---|---|---|---|---|---|")
     for short in shorts:
         one, two = runs[short][1], runs[short][2]
         speed = sorted(b["rps"] / a["rps"] for a, b in zip(one, two))
@@ -295,8 +314,37 @@ def workers(args, tmp: Path) -> dict:
         say(f"| {SCENARIOS[short][0][0]} | {median([x['rps'] for x in one]):.0f} | "
             f"{median([x['rps'] for x in two]):.0f} | {median(speed):.2f} ({', '.join(f'{x:.2f}' for x in speed)}) | "
             f"{median([x['cpu_us'] for x in one]):.0f} | {median([x['cpu_us'] for x in two]):.0f} | {cpu:.2f} | "
-            f"{split} | {sum(x['errors'] for x in one + two)} |")
+            f"{split} | {median([x['store_work']['conflicts_per_write'] for x in two]):.2f}; "
+            f"{median([x['store_work']['replayed_per_write'] for x in two]):.2f} | "
+            f"{sum(x['errors'] for x in one + two)} |")
     return runs
+
+
+def store_work(counts: Path) -> dict:
+    """The counts every worker wrote at its clean stop (count_store_work), summed; per kept write."""
+    total: dict = {}
+    files = [json.loads(f.read_text()) for f in counts.glob("*.json")]
+    for got in files:
+        if not got["commits"]:
+            continue           # the workers parent: it closed its store before forking
+        for k, v in got.items():
+            total[k] = total.get(k, 0) + v
+    kept = total.get("wrote", 0) - total.get("conflicts", 0)
+    total["processes"] = sum(1 for got in files if got["commits"])
+    total["kept_writes"] = kept
+    total["conflicts_per_write"] = total.get("conflicts", 0) / kept if kept else 0.0
+    total["replayed_per_write"] = total.get("replayed_batches", 0) / kept if kept else 0.0
+    total["catch_up_us_per_write"] = total.get("catch_up_cpu_s", 0.0) / kept * 1e6 if kept else 0.0
+    return total
+
+
+def fmt_work(w: dict) -> str:
+    if not w.get("kept_writes"):
+        return f"{w.get('processes', 0)} process(es), no writes kept, {w.get('catch_ups', 0)} catch-ups"
+    return (f"{w['processes']} process(es), {w['kept_writes']} writes kept, {w['conflicts']} conflicts "
+            f"({w['conflicts_per_write']:.2f} per write), {w['replayed_batches']} batches or folded rows replayed from the other "
+            f"worker ({w['replayed_per_write']:.2f} per write, catch-up CPU {w['catch_up_us_per_write']:.0f} µs per "
+            f"write), {w['folds']} folds")
 
 
 # --- 3. a long history ----------------------------------------------------------------------------------------------
@@ -525,7 +573,65 @@ def serve_prepped(args) -> int:
                    tenant.currency(tenant.program("main")), args.entries)
         return engine
     cli._engine = engine_with_entries
+    if args.count_dir:
+        count_store_work(Path(args.count_dir))
     return cli.main(args.serve)
+
+
+def count_store_work(where: Path) -> None:
+    """In a serving process (each worker): count the SQLite store's commits, conflicts (another worker wrote first:
+    the operation runs again), catch-ups and the batches they replay, with their CPU; written to where/PID.json
+    when the store closes (a clean stop)."""
+    from gateway.engine.ports import StoreConflict
+    from gateway.store.sqlite import world as world_mod
+    W = world_mod.World
+    n = {"commits": 0, "wrote": 0, "conflicts": 0, "catch_ups": 0, "replayed_batches": 0, "folds": 0,
+         "commit_cpu_s": 0.0, "catch_up_cpu_s": 0.0, "fold_cpu_s": 0.0}
+    commit, catch_up, apply, fold, close = W.commit, W._catch_up, W._apply, W._fold_now, W.close
+
+    def counted_commit(self, store, wrote):
+        n["commits"] += 1
+        n["wrote"] += bool(wrote)
+        c0 = time.process_time()
+        try:
+            return commit(self, store, wrote)
+        except StoreConflict:
+            n["conflicts"] += 1
+            raise
+        finally:
+            n["commit_cpu_s"] += time.process_time() - c0
+
+    def counted_catch_up(self):
+        n["catch_ups"] += 1
+        c0 = time.process_time()
+        try:
+            return catch_up(self)
+        finally:
+            n["catch_up_cpu_s"] += time.process_time() - c0
+
+    def counted_apply(self, batches):
+        def each():
+            for batch in batches:
+                n["replayed_batches"] += 1
+                yield batch
+        return apply(self, each())
+
+    def counted_fold(self):
+        n["folds"] += 1
+        c0 = time.process_time()
+        try:
+            return fold(self)
+        finally:
+            n["fold_cpu_s"] += time.process_time() - c0
+
+    def counted_close(self):
+        try:
+            return close(self)
+        finally:
+            (where / f"{os.getpid()}.json").write_text(json.dumps(n))
+
+    W.commit, W._catch_up, W._apply, W._fold_now, W.close = (counted_commit, counted_catch_up, counted_apply,
+                                                            counted_fold, counted_close)
 
 
 class Spent:
@@ -853,6 +959,7 @@ def main() -> int:
     p.add_argument("--n", type=int, default=1000)
     p = sub.add_parser("serve-prepped")
     p.add_argument("--entries", type=int, required=True)
+    p.add_argument("--count-dir", default=None, help="count the SQLite store's work (each worker: DIR/PID.json)")
     p.add_argument("serve", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     if args.cmd == "prep":
