@@ -157,8 +157,11 @@ class Gateway:
         self._workers: list[int] | None = None
 
     def _pump(self) -> None:
-        for line in self.proc.stdout:
-            self._lines.put(line.rstrip("\n"))
+        try:
+            for line in self.proc.stdout:
+                self._lines.put(line.rstrip("\n"))
+        except (OSError, ValueError):      # closed by kill()
+            pass
         self._lines.put(None)
 
     def line(self, timeout: float = TIMEOUT) -> str | None:
@@ -166,19 +169,6 @@ class Gateway:
             return self._lines.get(timeout=timeout)
         except queue.Empty:
             raise AssertionError(f"no line on stdout within {timeout}s; stderr: {self.stderr()}") from None
-
-    def lines_now(self) -> list[str]:
-        """The stdout lines written so far and not read yet (without waiting)."""
-        out = []
-        while True:
-            try:
-                line = self._lines.get_nowait()
-            except queue.Empty:
-                return out
-            if line is None:
-                self._lines.put(None)
-                return out
-            out.append(line)
 
     def stderr(self) -> str:
         return self._stderr.read_text()

@@ -81,7 +81,7 @@ def _storm_then_sigkill(serve, db: Path, workers: int, prefix: str) -> tuple[S.S
     Returns the storm (each write's outcome) and the balances before it."""
     g = serve(*store_args(db, workers))
     if workers > 1:
-        assert len(g.workers()) == workers, g.workers()
+        assert (g.worker_count, len(g.workers())) == (workers, workers), g.workers()
     before = balances(g)
     assert before == {"alice": 1400, "bob": 0}
     storm = S.Storm(g.url, S.mixed_writes(6000, prefix), connections=16).start()
@@ -233,7 +233,7 @@ def two_workers(tmp_path_factory):
     g.db = where / "world.db"
     pids = g.workers()
     try:
-        assert len(pids) == 2, pids
+        assert (g.worker_count, len(pids)) == (2, 2), pids        # "... (2 workers)", and two children
         yield g
         assert assert_clean_stop(g) == []
         wait_until(lambda: not any(alive(pid) for pid in pids), TIMEOUT, "the workers stopped with their parent")
