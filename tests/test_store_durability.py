@@ -11,8 +11,7 @@ SQLite store and of `--workers N`, checked from outside, as a user would.
 - start-up refuses what it cannot serve with one `--store:` line, exit 2, no traceback.
 
 The heavy tests are marked as one xdist group (`--dist loadgroup`) so that they do not run side by side; they pass
-side by side too (which is what happens with pytest 9.2 and pytest-xdist 3.8: xdist tags the group onto
-`item._nodeid`, which pytest 9.2 no longer reads, so no group of the suite is honoured)."""
+side by side too (pyproject pins pytest below 9.2, with which pytest-xdist 3.8 stops honouring groups)."""
 from __future__ import annotations
 
 import json
