@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 import os
+import signal
 
 import pytest
 from hypothesis import settings
@@ -17,6 +18,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 from gateway.app import Config, build_app
 from gateway.engine import Engine
 
+import processes
 from helpers import OTHER_BDID, OTHER_PID, TEST_STORES, CheckedClient, demo_tenant, open_test_stores
 from invariants import check
 
@@ -110,3 +112,23 @@ async def client(aiohttp_client, engine, vendors):
 def http(client):
     """The raw test client (admin calls; vendor calls where the answer is not the point)."""
     return client._client
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Start `serve` processes (`serve(*args)`: a processes.Gateway); every one still running at the end is
+    SIGKILLed, its workers included."""
+    started: list[processes.Gateway] = []
+
+    def start(*args: str, **kw) -> processes.Gateway:
+        started.append(processes.Gateway(tmp_path, *args, **kw))
+        return started[-1]
+    yield start
+    for g in started:
+        pids = g.workers() if g.proc.poll() is None else []
+        g.kill()
+        for pid in pids:                 # a worker that outlived its parent (the test failed half-way)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -88,33 +88,31 @@ def _socket_inodes(pid: int) -> set[int]:
     return out
 
 
-def _server_inode(server_port: int, client_port: int) -> int | None:
-    """The inode of the server end of the TCP connection 127.0.0.1:client_port -> :server_port."""
+def _tcp_rows():
+    """The fields of every row of the kernel's TCP socket tables (IPv4 and IPv6)."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
         except FileNotFoundError:
             continue
-        for line in lines:
-            f = line.split()
-            local, remote, inode = f[1], f[2], int(f[9])
-            if int(local.rsplit(":", 1)[1], 16) == server_port and int(remote.rsplit(":", 1)[1], 16) == client_port \
-                    and inode:
-                return inode
+        yield from (line.split() for line in lines)
+
+
+def _server_inode(server_port: int, client_port: int) -> int | None:
+    """The inode of the server end of the TCP connection 127.0.0.1:client_port -> :server_port."""
+    for f in _tcp_rows():
+        local, remote, inode = f[1], f[2], int(f[9])
+        if int(local.rsplit(":", 1)[1], 16) == server_port and int(remote.rsplit(":", 1)[1], 16) == client_port \
+                and inode:
+            return inode
     return None
 
 
 def port_free(port: int) -> bool:
     """No socket of any process is bound to `port` (listening or not) on this machine."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except FileNotFoundError:
-            continue
-        for line in lines:
-            f = line.split()
-            if int(f[1].rsplit(":", 1)[1], 16) == port and f[3] == "0A":      # 0A: LISTEN
-                return False
+    for f in _tcp_rows():
+        if int(f[1].rsplit(":", 1)[1], 16) == port and f[3] == "0A":      # 0A: LISTEN
+            return False
     return True
 
 
@@ -376,3 +374,4 @@ def assert_clean_stop(g: Gateway, sig: int = signal.SIGTERM) -> list[str]:
     assert code == 0
     assert g.stderr() == ""       # no traceback, no "Task was destroyed", nothing
     return rest
+

@@ -20,18 +20,6 @@ import gateway
 from processes import GB, GB_BALANCE, PY, TIME, TIMEOUT, Gateway, assert_clean_stop, clean_env, fails
 
 
-@pytest.fixture
-def serve(tmp_path):
-    started: list[Gateway] = []
-
-    def start(*args: str, **kw) -> Gateway:
-        started.append(Gateway(tmp_path, *args, **kw))
-        return started[-1]
-    yield start
-    for g in started:
-        g.kill()
-
-
 # --- serving ----------------------------------------------------------------------------------------------------------
 
 def test_port_0_serves_on_a_free_port_and_says_which(serve):

@@ -39,25 +39,6 @@ HEAVY = pytest.mark.xdist_group("store_processes")
 KILL_AFTER = 300          # acknowledged writes before the SIGKILL
 
 
-@pytest.fixture
-def serve(tmp_path):
-    """Start gateways (`serve(*args)`); every one still running at the end is SIGKILLed, workers included."""
-    started: list[Gateway] = []
-
-    def start(*args: str, **kw) -> Gateway:
-        started.append(Gateway(tmp_path, *args, **kw))
-        return started[-1]
-    yield start
-    for g in started:
-        pids = g.workers() if g.proc.poll() is None else []
-        g.kill()
-        for pid in pids:                 # a worker that outlived its parent (the test failed half-way)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
 def store_args(db: Path, workers: int = 1) -> list[str]:
     return ["--port", "0", "--quiet", "--store", f"sqlite:{db}"] + (["--workers", str(workers)] if workers > 1 else [])
 
