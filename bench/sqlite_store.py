@@ -445,6 +445,18 @@ def big(args, tmp: Path) -> dict:
                 + (f", Gameball read {fmt_run(read)}" if read else ""))
         after_stop = files_size(db)
         say(f"  files after the server's clean stop: {after_stop}")
+        workers_start = None
+        if args.workers_start:
+            srv = Server(f"sqlite:{db}", workers=2, core="0,1", logdir=tmp)
+            try:
+                ms = srv.ready(timeout=3 * median([r["ms"] for r in restarts]) / 1000 + 300)
+                workers_start = f"first health 200 after {ms / 1000:.0f} s, RSS {srv.rss_kb()[0] / 1024:.0f} MB"
+            except RuntimeError as exc:
+                workers_start = (f"no health 200: the server ended after {(time.perf_counter() - srv.t0):.0f} s "
+                                 f"({' '.join(str(exc).split())})")
+            finally:
+                srv.stop()
+            say(f"  --workers 2 on this file: {workers_start}")
         mem = Server("memory", core=args.server_core, prepped=n, logdir=tmp)
         try:
             mem_ms = mem.ready(timeout=7200)
@@ -458,6 +470,7 @@ def big(args, tmp: Path) -> dict:
             f"{'as expected' if got == START_BALANCE + AMOUNT * n else got}"
             + (f", Gameball read {fmt_run(mem_read)}" if mem_read else ""))
         rows.append({"entries": n, "prep": prep, "after_prep": after_prep, "restarts": restarts,
+                     "workers_start": workers_start,
                      "after_stop": after_stop, "memory": {"ready_ms": mem_ms, "rss_kb": mem_rss[0],
                                                           "hwm_kb": mem_rss[1], "read": mem_read}})
         if not args.keep:
@@ -948,6 +961,7 @@ def main() -> int:
     loaded(p, (str, "1000000", "entries, or several counts separated by commas (then extrapolated to 1,000,000)"))
     p.add_argument("--restarts", type=int, default=3)
     p.add_argument("--no-read", dest="read", action="store_false", help="skip the one read run on each big server")
+    p.add_argument("--workers-start", action="store_true", help="also start --workers 2 on the big file")
     p.add_argument("--dir", default=None, help="where the big files go (default: a temporary directory)")
     p = sub.add_parser("prep")
     p.add_argument("--store", required=True)
