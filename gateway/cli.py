@@ -241,6 +241,12 @@ def resolve(given: argparse.Namespace, environ=None) -> tuple[dict[str, Any], li
 
 # --- serve -----------------------------------------------------------------------------------------------------------
 
+def _resuming(tenants: list[str], fixture_paths) -> None:
+    if fixture_paths:
+        print(f"{PROG}: the store already holds {', '.join(tenants)}: resuming; --fixtures not "
+              f"loaded (reset a tenant through /__admin, or start on a new file)", file=sys.stderr, flush=True)
+
+
 def _engine(fixture_paths: list[str] | None, stores=None):
     """The engine with one tenant per fixtures document (the demo world without any), its tenants in `stores`
     (memory by default). A store that already holds tenants (a restart on a SQLite file) resumes them and loads
@@ -254,9 +260,7 @@ def _engine(fixture_paths: list[str] | None, stores=None):
     except StoreError as exc:
         raise _Problems([f"--store: {exc}"]) from None
     if len(engine):
-        if fixture_paths:
-            print(f"{PROG}: the store already holds {', '.join(t.id for t in engine)}: resuming; --fixtures not "
-                  f"loaded (reset a tenant through /__admin, or start on a new file)", file=sys.stderr, flush=True)
+        _resuming([t.id for t in engine], fixture_paths)
         return engine
     problems: list[str] = []
     loaded: list[tuple[str, Any]] = []      # (source, tenant) in order
@@ -374,16 +378,20 @@ def serve(given: argparse.Namespace) -> int:
         stores = open_stores(args.store, workers=args.workers)
     except StoreError as exc:
         return _fail([f"--store: {exc}"])
-    try:
-        engine = _engine(args.fixtures, stores)
-    except _Problems as exc:
-        return _fail(exc.lines)
-    except OSError as exc:   # the bundled demo world missing: a broken install
-        return _fail([str(exc)])
-    except Exception as exc:   # a bug: still one line, never a traceback
-        return _fail([f"cannot load the fixtures: {type(exc).__name__}: {exc}"])
+    held = stores.held() if args.workers > 1 else []
+    if held:             # the workers each load the tenants: the parent only names them (a large store loads slowly)
+        _resuming(held, args.fixtures)
+    else:
+        try:
+            engine = _engine(args.fixtures, stores)
+        except _Problems as exc:
+            return _fail(exc.lines)
+        except OSError as exc:   # the bundled demo world missing: a broken install
+            return _fail([str(exc)])
+        except Exception as exc:   # a bug: still one line, never a traceback
+            return _fail([f"cannot load the fixtures: {type(exc).__name__}: {exc}"])
     if args.workers > 1:
-        tenants = [t.id for t in engine]
+        tenants = held or [t.id for t in engine]
         stores.close()           # each worker opens the file itself (no connection crosses a fork)
         announce = lambda port: print(f"{PROG} {__version__} serving {', '.join(tenants)} on "
                                       f"{_url(args.host, port)} ({args.workers} workers)", flush=True)

@@ -450,6 +450,10 @@ class StoreFactory(ABC):
     def sync(self) -> None:
         """Catch up with what other workers wrote (before a call reads anything)."""
 
+    def held(self) -> list[str]:
+        """The ids of the tenants the store already holds, without loading them (a parent of workers)."""
+        return []
+
     def describe(self) -> dict:
         """What `GET /__admin/health` says of the store."""
         return {"kind": self.url or "memory"}

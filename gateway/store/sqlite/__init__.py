@@ -54,6 +54,9 @@ class SqliteStores(StoreFactory):
     def sync(self) -> None:
         self.world.sync()
 
+    def held(self) -> list[str]:
+        return self.world.held()
+
     def describe(self) -> dict:
         return {"kind": "sqlite", "path": self.path, "schema": SCHEMA_VERSION, "sync": self.world.sync_mode}
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copyreg
 import dataclasses
 import datetime
-import decimal
 import importlib
 import io
 import operator

@@ -454,5 +454,8 @@ class World:
         finally:
             self._in_tx = False
 
+    def held(self) -> list[str]:
+        return [tid for (tid,) in self.db.execute("SELECT id FROM tenant ORDER BY id")]
+
     def tenant_count(self) -> int:
         return self.db.execute("SELECT count(*) FROM tenant").fetchone()[0]
