@@ -525,3 +525,32 @@ def test_a_store_with_a_row_no_gateway_wrote(refusals):
     case = refusals["tampered"]
     assert case.line() == (f"--store: cannot resume the store {case.db}: the store holds a value of "
                            f"_sqlite3.connect, which no gateway store writes")
+
+
+# --- resuming with workers -----------------------------------------------------------------------------------------
+
+@HEAVY
+def test_two_workers_resume_a_store_and_say_the_fixtures_are_not_loaded(serve, tmp_path):
+    """The parent names the tenants the file holds (it does not load them: each worker does), says once that
+    --fixtures are not loaded, and every worker serves the state the first run left (its 5-point credit)."""
+    db = tmp_path / "world.db"
+    balance = f"{S.GBW}/customers/user-456/balance"
+    first = serve(*store_args(db))
+    status, before = first.post(balance, headers=S.GB, method="GET")
+    assert status == 200
+    status, _ = first.post(f"{S.GBW}/transactions/manual", {"customerId": "user-456", "transactionId": "t-1",
+                                                            "username": "ops", "reason": "r", "points": 5}, S.GB)
+    assert status == 200
+    assert assert_clean_stop(first) == []
+    fixtures_file = tmp_path / "other.yaml"
+    fixtures_file.write_text("not even read: the store already holds a tenant\n")
+    g = serve(*store_args(db, 2), "--fixtures", str(fixtures_file))
+    assert g.tenants == "demo"
+    answers = g.on_each_worker("GET", balance, headers=S.GB)
+    assert len(answers) == 2
+    for status, after in answers.values():
+        assert status == 200
+        assert after["totalPointsBalance"] == before["totalPointsBalance"] + 5
+    assert g.stop()[0] == 0
+    assert g.stderr() == ("loyalty-gateway: the store already holds demo: resuming; --fixtures not loaded (reset a "
+                          "tenant through /__admin, or start on a new file)\n")

@@ -143,7 +143,9 @@ def test_restart_resumes_every_tenant_exactly(path):
     engine.add(other)
     engine.remove("second")
     stores.close()
-    again = Engine(open_stores(f"sqlite:{path}"))
+    reopened = open_stores(f"sqlite:{path}")
+    assert reopened.held() == ["demo"]              # named without being loaded (a parent of workers)
+    again = Engine(reopened)
     assert [x.id for x in again] == ["demo"]
     assert again.get("demo").store.export() == t.store.export()
     assert again.get("demo").now() == t.now()
