@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 import os
-import signal
 
 import pytest
 from hypothesis import settings
@@ -116,8 +115,8 @@ def http(client):
 
 @pytest.fixture
 def serve(tmp_path):
-    """Start `serve` processes (`serve(*args)`: a processes.Gateway); every one still running at the end is
-    SIGKILLed, its workers included."""
+    """Start `serve` processes (`serve(*args)`: a processes.Gateway); each is SIGKILLed at the end with its
+    process group, so its workers too (even one that outlived its parent)."""
     started: list[processes.Gateway] = []
 
     def start(*args: str, **kw) -> processes.Gateway:
@@ -125,10 +124,4 @@ def serve(tmp_path):
         return started[-1]
     yield start
     for g in started:
-        pids = g.workers() if g.proc.poll() is None else []
         g.kill()
-        for pid in pids:                 # a worker that outlived its parent (the test failed half-way)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass

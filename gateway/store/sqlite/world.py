@@ -147,8 +147,8 @@ class World:
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version == SCHEMA_VERSION:
-                held = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
-                if missing := [name for name in _NAMES if name not in held]:
+                present = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+                if missing := [name for name in _NAMES if name not in present]:
                     raise StoreFileError(f"{self.path} is a damaged loyalty-gateway store: "
                                          f"{', '.join(missing)} missing")
             if version > SCHEMA_VERSION:
